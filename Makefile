@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Each one creates .venv and installs what it needs on first use.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install clean bench
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the system on its embedded defaults (Temporal dev server + worker; demo on an empty home).
+run: $(STAMP)
+	$(BIN)/towns server --demo-if-empty
+
+## Run the whole test suite (SQLite and PostgreSQL; time-skipping Temporal server).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/round_trip.py
+
+clean:
+	rm -rf $(VENV) .towns .pytest_cache

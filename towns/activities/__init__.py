@@ -1,0 +1,1 @@
+"""Temporal activities: everything that touches the world (database, rule engine, files)."""

@@ -1,0 +1,57 @@
+"""Shared helpers for the CLI commands."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+from temporalio.service import RPCError
+
+from ..config import Settings, load_settings
+from ..models.db import engine_for
+from ..temporal import connect
+
+console = Console()
+err = Console(stderr=True)
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def engine(s: Settings):
+    return engine_for(s.database_url)
+
+
+async def client_for(s: Settings):
+    try:
+        return await connect(s)
+    except (RPCError, RuntimeError, OSError) as exc:
+        err.print(f"[red]cannot reach Temporal at {s.temporal_address}[/]: {exc}\n"
+                  "Start it with `towns server` (same TOWNS_HOME) or set TEMPORAL_ADDRESS. "
+                  "无法连接 Temporal：请先运行 towns server。")
+        raise typer.Exit(2)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def mark(passed: bool) -> str:
+    return "[green]✓ pass 达标[/]" if passed else "[red]✗ fail 未达标[/]"

@@ -1,0 +1,93 @@
+"""`towns import towns|reports FILE`: CSV or XLSX, English or Chinese headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
+from ..intake.service import RowResult, import_reports, import_towns
+from .common import client_for, console, default_user, engine, err, print_json, run, settings
+
+app = typer.Typer(help="Import towns or monthly reports from CSV/XLSX. 导入小镇名录或月度统计。", no_args_is_help=True)
+
+BY = typer.Option(None, "--by", help="who submits (default: your login name); kept with every row")
+JSON = typer.Option(False, "--json", help="print the results as JSON instead of lines")
+
+
+def _line(r: RowResult) -> str:
+    head = f"row {r.row:>4}  {r.code or '?':<12} {r.period or '':<8}"
+    if r.accepted:
+        label = {"accepted": "accepted 已接收", "corrected": f"corrected 已更正 (revision {r.revision})",
+                 "registered": "registered 已登记", "unchanged": "unchanged 已存在"}.get(r.status, r.status)
+        tail = f"  [yellow]failed 未达标: {', '.join(r.failed_rules)}[/]" if r.failed_rules else ""
+        return f"{head} [green]✓ {label}[/]{tail}"
+    problems = "; ".join(p.text() for p in r.problems)
+    return f"{head} [red]✗ rejected 已退回[/]  {problems}"
+
+
+def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None:
+    vocab, required = (TOWN_HEADERS, ["code", "name", "district", "tier", "industry"]) if kind == "towns" else (
+        REPORT_HEADERS, ["code", "period", "fai", "industry_fai", "nongov_fai"])
+    try:
+        rows, warnings = read_rows(file, vocab, required)
+    except FileError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2)
+    for w in warnings:
+        err.print(f"[yellow]warning:[/] {w}")
+    s = settings()
+    by = by or default_user()
+
+    async def go():
+        client = await client_for(s)
+        with Progress(TextColumn(f"importing {kind} 导入中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=err, transient=True, disable=as_json) as bar:
+            task = bar.add_task(kind, total=len(rows))
+
+            def tick(_r):
+                bar.advance(task)
+
+            if kind == "towns":
+                return await import_towns(client, engine(s), rows, by=by, source=file.name, task_queue=s.task_queue,
+                                          progress=tick)
+            return await import_reports(client, engine(s), rows, by=by, source=file.name, progress=tick)
+
+    results = run(go())
+    accepted = sum(r.accepted for r in results)
+    rejected = len(results) - accepted
+    if as_json:
+        print_json({"file": str(file), "accepted": accepted, "rejected": rejected,
+                    "rows": [r.as_dict() for r in results]})
+    else:
+        for r in results:
+            console.print(_line(r), highlight=False, soft_wrap=True)
+        colour = "red" if rejected else "green"
+        console.print(f"[{colour}]{accepted} accepted 接收, {rejected} rejected 退回[/] ({file.name})")
+        if rejected:
+            console.print("Rejected rows are kept with their reasons; fix them and import those rows again. "
+                          "退回的行已留存，请修改后重新导入。")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command("towns")
+def towns_cmd(file: Path = typer.Argument(..., help="CSV or XLSX with columns code, name, district, tier, industry, "
+                                           "batch, listed_year, creation_years, planned_investment, annual_fai_target, "
+                                           "planned_area_km2, core_area_km2, state (or 代码, 名称, 区县, 层级, 产业 …)"),
+              by: Optional[str] = BY, as_json: bool = JSON) -> None:
+    """Register towns and start their workflows. 登记小镇。 Exit 1 if any row was rejected."""
+    _run_import("towns", file, by, as_json)
+
+
+@app.command("reports")
+def reports_cmd(file: Path = typer.Argument(..., help="CSV or XLSX with columns code, period (YYYY-MM), fai, industry_fai, "
+                                             "nongov_fai, tax, new_enterprises, high_tech_enterprises, high_end_talents, "
+                                             "tourists_10k, scenic_level, correction (or 代码, 月份, 固定资产投资 …); "
+                                             "money in 亿元, year to date"),
+                by: Optional[str] = BY, as_json: bool = JSON) -> None:
+    """Submit monthly statistics; each row is checked, evaluated and recorded. 报送月度统计。 Exit 1 if any row was rejected."""
+    _run_import("reports", file, by, as_json)

@@ -1,0 +1,82 @@
+"""`towns status` and `towns history`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..views import all_status, get_town, history as town_history, town_status
+from .common import console, engine, err, mark, print_json, settings
+
+JSON = typer.Option(False, "--json", help="machine-readable JSON")
+
+
+def _need(code: str):
+    s = settings()
+    town = get_town(engine(s), code)
+    if town is None:
+        err.print(f"[red]unknown town '{code}'[/] — `towns status` lists the registered towns. 未登记的小镇。")
+        raise typer.Exit(2)
+    return s, town
+
+
+def status(code: Optional[str] = typer.Argument(None, help="a town code; all towns when left out"),
+           as_json: bool = JSON) -> None:
+    """The state of one town or of every town. 小镇状态。"""
+    if code is None:
+        s = settings()
+        rows = all_status(engine(s))
+        if as_json:
+            print_json(rows)
+            return
+        t = Table(title="Towns 特色小镇", show_lines=False)
+        for col in ("code 代码", "name 名称", "district 区县", "tier 层级", "state 状态", "last 最近月份", "failed 未达标"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(r["code"], r["name"], r["district_zh"], r["tier_zh"], r["state_zh"], r["last_period"] or "—",
+                      ", ".join(r["failed"]) or ("—" if r["last_period"] else ""))
+        console.print(t)
+        if not rows:
+            console.print("No towns yet: `towns import towns FILE` or `towns demo load`. 暂无小镇。")
+        return
+    s, town = _need(code)
+    r = town_status(engine(s), town)
+    if as_json:
+        print_json(r)
+        return
+    console.print(f"[bold]{r['name']}[/] {r['code']} — {r['district_zh']} · {r['tier_zh']} {r['tier']} · "
+                  f"{r['industry_zh']} · {r['state_zh']} {r['state']}")
+    console.print(f"listed {r['listed_year']}, creation period {r['creation_years']} years; annual FAI target "
+                  f"{r['annual_fai_target']} 亿元 ({r['annual_fai_target_source']})")
+    console.print(f"reported periods: {r['periods_reported']}, last {r['last_period'] or '—'}; rejections: {r['rejections']}")
+    if r["findings"]:
+        t = Table(title=f"Findings for {r['last_period']} 最近一期检查结果")
+        for col in ("rule 规则", "clause 条款", "result 结果", "reason 说明"):
+            t.add_column(col)
+        for f in r["findings"]:
+            t.add_row(f["rule"], f["clause"], mark(f["passed"]), f"{f['reason_zh']}\n{f['reason_en']}")
+        console.print(t)
+
+
+def history(code: str = typer.Argument(..., help="a town code"), as_json: bool = JSON) -> None:
+    """A town's history: every report, finding and rejection, in the order recorded. 小镇历史。"""
+    s, _ = _need(code)
+    h = town_history(engine(s), code)
+    if as_json:
+        print_json(h)
+        return
+    t = Table(title=f"History of {code} 历史记录")
+    for col in ("time 时间", "period 月份", "kind 类型", "what 内容"):
+        t.add_column(col)
+    for e in h["events"]:
+        if e["kind"] == "report":
+            what = f"revision {e['revision']} by {e['submitted_by']}: fai {e['figures']['fai']}, " \
+                   f"industry {e['figures']['industry_fai']}, non-gov {e['figures']['nongov_fai']} 亿元"
+        elif e["kind"] == "finding":
+            what = f"{mark(e['passed'])} {e['rule']} [{e['clause']}] {e['reason_zh']}"
+        else:
+            what = "[red]rejected 退回[/] " + "; ".join(f"{p['field']}: {p['en']}" for p in e["problems"])
+        t.add_row(e["time"][:19].replace("T", " "), e["period"] or "", e["kind"], what)
+    console.print(t)

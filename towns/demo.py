@@ -1,0 +1,242 @@
+"""Demo fixtures: Shaoxing's characteristic towns around 2018 and two years of monthly reports.
+
+The twelve towns are the ones of the domain table (names, districts, tiers, industries).
+Every figure — investment, tax, enterprises, talents, tourists, areas — is SYNTHETIC:
+the real figures are not public. The data is generated deterministically (fixed seeds, no
+clock), so that tests and demos see the same numbers every time.
+
+Reports are year-to-date (1–M月累计) as Shaoxing reports them: every money figure grows
+month to month within a year and restarts in January. Money is in 亿元, kept in whole
+hundredths (0.01 亿元) so that every figure has at most two decimals.
+
+Most towns pass the monthly checks of the sx2018 pack with a comfortable margin; a few
+fail on purpose, listed in ``EXPECTED_FAILURES`` (rule ids that fail in at least one
+month of 2018).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+SYNTHETIC_NOTE = (
+    "合成数据，仅供演示：投资、税收等数字均为虚构，并非官方统计。"
+    " / Synthetic demo data, not official statistics: investment, tax and other figures are invented."
+)
+
+TOWN_KEYS = (
+    "code", "name", "district", "tier", "industry", "batch", "listed_year", "creation_years",
+    "planned_investment", "annual_fai_target", "planned_area_km2", "core_area_km2", "state",
+)
+REPORT_KEYS = (
+    "code", "period", "fai", "industry_fai", "nongov_fai", "tax", "new_enterprises",
+    "high_tech_enterprises", "high_end_talents", "tourists_10k", "scenic_level", "correction", "submitted_by",
+)
+YEARS = (2017, 2018)
+
+# Monthly share of a year's investment (sums to 12): slow around the Spring Festival,
+# pushes at the half-year and the year end. Its cumulative share never drops below
+# 0.725 of the elapsed share of the year (February), which the pace margins allow for.
+FAI_SEASON = (0.85, 0.60, 1.00, 1.00, 1.05, 1.15, 0.95, 0.95, 1.05, 1.00, 1.10, 1.30)
+TAX_SEASON = (1.10, 0.80, 1.00, 1.00, 1.00, 1.05, 1.00, 0.95, 1.00, 1.00, 1.00, 1.10)
+VISIT_SEASON = (0.90, 1.30, 0.90, 1.10, 1.20, 0.80, 0.90, 1.00, 0.90, 1.30, 0.80, 0.90)
+
+
+@dataclass(frozen=True)
+class _Town:
+    code: str
+    name: str
+    district: str
+    tier: str
+    industry: str
+    batch: Optional[str]
+    listed_year: int
+    planned_investment: float
+    planned_area_km2: float
+    core_area_km2: float
+    # synthetic yearly figures: 2017 and 2018 annual FAI (亿元), shares, tax, counts
+    fai: tuple[float, float]
+    nongov_share: tuple[float, float]
+    industry_share: tuple[float, float]
+    tax_2017: float
+    tax_growth: float
+    new_enterprises: tuple[int, int]
+    high_tech: tuple[int, int]
+    talents: tuple[int, int]
+    tourists_10k: tuple[float, float]
+    scenic_level: tuple[int, int]
+    # for the nongov-share failure: from this month of 2018 on, the monthly share drops
+    nongov_drop: Optional[tuple[int, float]] = None
+
+
+# Provincial annual targets (sx2018 pack): 15 亿元, or 10 for information economy, tourism,
+# finance and historical-classic towns; pace threshold = target × M/12 × 0.8. Passing towns
+# invest 1.35–1.9 × their target a year and keep shares well clear of 80 % / 70 %.
+_TOWNS: tuple[_Town, ...] = (
+    _Town("SX-YC-HJ", "越城黄酒小镇", "yuecheng", "provincial_creation", "historical_classic", "1", 2015,
+          42.0, 3.1, 1.0, (15.6, 17.2), (0.88, 0.89), (0.84, 0.85), 2.10, 1.18,
+          (18, 22), (6, 8), (14, 19), (96.0, 118.0), (3, 3)),
+    _Town("SX-ZJ-WY", "诸暨袜艺小镇", "zhuji", "provincial_creation", "fashion", "1", 2015,
+          55.0, 2.9, 1.0, (24.5, 26.8), (0.93, 0.94), (0.88, 0.87), 3.60, 1.32,
+          (35, 41), (12, 15), (20, 26), (22.0, 31.0), (3, 3)),
+    _Town("SX-KQ-KW", "柯桥酷玩小镇", "keqiao", "provincial_creation", "tourism", "2", 2016,
+          48.0, 3.4, 1.1, (17.8, 19.5), (0.90, 0.91), (0.83, 0.84), 0.85, 1.26,
+          (16, 20), (2, 3), (6, 9), (160.0, 205.0), (4, 4)),
+    _Town("SX-SY-EY", "上虞e游小镇", "shangyu", "provincial_creation", "information_economy", "2", 2016,
+          36.0, 3.0, 0.9, (16.4, 18.9), (0.92, 0.93), (0.86, 0.88), 1.45, 1.38,
+          (48, 63), (9, 13), (25, 34), (8.0, 11.0), (0, 0)),
+    _Town("SX-XC-ZN", "新昌智能装备小镇", "xinchang", "provincial_creation", "high_end_equipment", "2", 2016,
+          58.0, 3.2, 1.2, (25.8, 28.4), (0.91, 0.92), (0.87, 0.89), 4.20, 1.21,
+          (21, 25), (18, 23), (30, 37), (4.0, 5.0), (0, 0)),
+    _Town("SX-SY-HT", "杭州湾花田小镇", "shangyu", "provincial_creation", "tourism", "2", 2016,
+          40.0, 3.5, 1.2, (15.2, 16.9), (0.87, 0.88), (0.82, 0.83), 0.42, 1.15,
+          (9, 11), (1, 1), (3, 4), (120.0, 150.0), (3, 4)),
+    _Town("SX-KQ-SF", "柯桥兰亭书法小镇", "keqiao", "provincial_cultivation", "historical_classic", None, 2016,
+          33.0, 2.6, 0.8, (14.6, 15.8), (0.89, 0.90), (0.81, 0.82), 0.36, 1.22,
+          (12, 15), (1, 2), (8, 11), (85.0, 102.0), (4, 4)),
+    _Town("SX-ZJ-HB", "诸暨环保小镇", "zhuji", "provincial_cultivation", "environmental", None, 2016,
+          52.0, 3.0, 1.0, (22.4, 24.6), (0.88, 0.86), (0.85, 0.86), 2.80, 1.16,
+          (26, 30), (10, 12), (17, 21), (2.0, 2.5), (0, 0),
+          nongov_drop=(6, 0.45)),
+    _Town("SX-SZ-LS", "嵊州领尚小镇", "shengzhou", "provincial_cultivation", "fashion", None, 2017,
+          45.0, 2.7, 0.9, (21.5, 23.3), (0.94, 0.93), (0.86, 0.86), 1.90, 1.25,
+          (19, 24), (5, 7), (9, 12), (6.0, 7.5), (0, 0)),
+    _Town("SX-KQ-LY", "柯桥蓝印时尚小镇", "keqiao", "provincial_cultivation", "fashion", None, 2017,
+          50.0, 3.3, 1.1, (22.0, 24.2), (0.90, 0.90), (0.80, 0.62), 1.20, 1.12,
+          (22, 27), (4, 5), (11, 14), (12.0, 18.0), (3, 3)),
+    _Town("SX-SZ-YJ", "嵊州越剧小镇", "shengzhou", "provincial_creation", "tourism", "3", 2017,
+          38.0, 2.8, 0.9, (14.8, 6.8), (0.90, 0.91), (0.83, 0.82), 0.30, 1.10,
+          (8, 7), (0, 0), (5, 6), (70.0, 82.0), (3, 4)),
+    _Town("SX-SY-SY", "上虞伞艺小镇", "shangyu", "city", "fashion", None, 2015,
+          36.0, 2.5, 0.8, (17.5, 8.2), (0.88, 0.89), (0.84, 0.83), 0.55, 0.96,
+          (10, 6), (2, 2), (3, 3), (3.0, 3.5), (0, 0)),
+)
+
+# town code → rule ids failing in at least one month of 2018 (every other town passes
+# every rule in every month of 2017 and 2018)
+EXPECTED_FAILURES: dict[str, set[str]] = {
+    "SX-SZ-YJ": {"pace-provincial"},  # Yue-opera town: its theatre project slipped, 6.8 亿元 in 2018 against 8
+    "SX-ZJ-HB": {"nongov-share"},     # environmental town: government-funded plants from June 2018
+    "SX-KQ-LY": {"industry-share"},   # blue-print town: supporting housing and roads, 62 % industry in 2018
+    "SX-SY-SY": {"pace-city"},        # umbrella town: 8.2 亿元 in 2018 against 36 ÷ 3 = 12 (pace 9.6)
+}
+
+
+def town_rows() -> list[dict]:
+    """The twelve Shaoxing towns as importer rows (English column names)."""
+    return [
+        {
+            "code": t.code,
+            "name": t.name,
+            "district": t.district,
+            "tier": t.tier,
+            "industry": t.industry,
+            "batch": t.batch,
+            "listed_year": t.listed_year,
+            "creation_years": 3,
+            "planned_investment": t.planned_investment,
+            "annual_fai_target": None,
+            "planned_area_km2": t.planned_area_km2,
+            "core_area_km2": t.core_area_km2,
+            "state": "creating",
+        }
+        for t in _TOWNS
+    ]
+
+
+def _split(total_cents: int, season: tuple[float, ...], rng: random.Random, jitter: float) -> list[int]:
+    """Monthly increments (whole hundredths) of a year's total, following the season ± jitter."""
+    weights = [w * (1 + rng.uniform(-jitter, jitter)) for w in season]
+    scale = total_cents / sum(weights)
+    out = [int(round(w * scale)) for w in weights]
+    out[-1] += total_cents - sum(out)  # the year adds up exactly
+    return out
+
+
+def _cumulate(increments: list[int]) -> list[int]:
+    out, run = [], 0
+    for inc in increments:
+        run += inc
+        out.append(run)
+    return out
+
+
+def _stock(levels: tuple[int, int], i: int, elapsed: float) -> int:
+    start = int(levels[0] * 0.85) if i == 0 else levels[0]
+    return start + int((levels[i] - start) * elapsed)
+
+
+def _year_rows(t: _Town, year: int) -> list[dict]:
+    i = YEARS.index(year)
+    rng = random.Random(f"towns-demo:{t.code}:{year}")
+    fai_inc = _split(round(t.fai[i] * 100), FAI_SEASON, rng, 0.06)
+    nongov_inc, industry_inc = [], []
+    for month, inc in enumerate(fai_inc, start=1):
+        ng = t.nongov_share[i] + rng.uniform(-0.015, 0.015)
+        if year == 2018 and t.nongov_drop is not None and month >= t.nongov_drop[0]:
+            ng = t.nongov_drop[1] + rng.uniform(-0.015, 0.015)
+        ind = t.industry_share[i] + rng.uniform(-0.015, 0.015)
+        nongov_inc.append(min(inc, int(round(inc * ng))))
+        industry_inc.append(min(inc, int(round(inc * ind))))
+    tax_total = t.tax_2017 if year == 2017 else t.tax_2017 * t.tax_growth
+    tax_inc = _split(round(tax_total * 100), TAX_SEASON, rng, 0.05)
+    visit_inc = _split(round(t.tourists_10k[i] * 100), VISIT_SEASON, rng, 0.08)
+
+    fai, nongov, industry = _cumulate(fai_inc), _cumulate(nongov_inc), _cumulate(industry_inc)
+    tax, visits = _cumulate(tax_inc), _cumulate(visit_inc)
+    rows = []
+    for m in range(12):
+        elapsed = (m + 1) / 12
+        # stocks (high-tech enterprises, talents) grow through the year towards its year-end level
+        high_tech = _stock(t.high_tech, i, elapsed)
+        talents = _stock(t.talents, i, elapsed)
+        # a scenic-area upgrade (e.g. 3A → 4A) takes effect in July 2018
+        scenic = t.scenic_level[i] if m >= 6 else t.scenic_level[0]
+        rows.append({
+            "code": t.code,
+            "period": f"{year:04d}-{m + 1:02d}",
+            "fai": fai[m] / 100,
+            "industry_fai": industry[m] / 100,
+            "nongov_fai": nongov[m] / 100,
+            "tax": tax[m] / 100,
+            "new_enterprises": int(t.new_enterprises[i] * sum(FAI_SEASON[: m + 1]) / 12),
+            "high_tech_enterprises": high_tech,
+            "high_end_talents": talents,
+            "tourists_10k": visits[m] / 100,
+            "scenic_level": scenic,
+            "correction": False,
+            "submitted_by": f"{t.district}-stats",
+        })
+    return rows
+
+
+def report_rows() -> list[dict]:
+    """Year-to-date monthly reports, 2017-01 … 2018-12, for every town (grouped by town)."""
+    return [row for t in _TOWNS for year in YEARS for row in _year_rows(t, year)]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_csv(directory: Path) -> tuple[Path, Path]:
+    """Write towns.csv and reports.csv (UTF-8 with BOM, for Excel) into directory."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, keys, rows in (("towns.csv", TOWN_KEYS, town_rows()), ("reports.csv", REPORT_KEYS, report_rows())):
+        path = directory / name
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _cell(row[k]) for k in keys})
+        paths.append(path)
+    return paths[0], paths[1]

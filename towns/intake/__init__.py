@@ -1,0 +1,1 @@
+"""Intake: reading submitted files, checking rows, sending them on, quarantining the rest."""

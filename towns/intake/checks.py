@@ -1,0 +1,80 @@
+"""Checks of a report against its town and the town's earlier reports.
+
+Pure functions: the town workflow's update validator runs them (deterministically, on
+workflow state) and the importer runs them before sending, so a reporter gets the same
+answer either way.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel
+
+from ..models.period import year_month
+from ..models.rejection import Problem
+from ..models.report import YTD_FIELDS, ReportSubmission
+from ..models.town import TownProfile
+
+ZH_FIELD = {"fai": "固定资产投资", "industry_fai": "特色产业投资", "nongov_fai": "非政府投资", "tax": "税收收入"}
+
+
+class ReportedPeriod(BaseModel):
+    """What a town workflow remembers of an accepted report (its latest revision)."""
+
+    period: str
+    revision: int
+    fai: float
+    industry_fai: float
+    nongov_fai: float
+    tax: Optional[float] = None
+    submission_id: str = ""
+
+
+def check_report(
+    sub: ReportSubmission,
+    town: TownProfile,
+    reported: dict[str, ReportedPeriod],
+    current_period: str,
+    max_fai_ytd: float,
+    max_tax_ytd: float,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    year, _ = year_month(sub.period)
+    if sub.code != town.code:
+        problems.append(Problem(field="code", en=f"report for {sub.code} sent to town {town.code}", zh="小镇代码不符"))
+    if sub.period > current_period:
+        problems.append(Problem(
+            field="period", en=f"{sub.period} is in the future (the current month is {current_period})",
+            zh=f"{sub.period} 尚未到来（当前为 {current_period}）"))
+    if town.listed_year is not None and year < town.listed_year:
+        problems.append(Problem(
+            field="period", en=f"{sub.period} is before the town was listed in {town.listed_year}",
+            zh=f"{sub.period} 早于小镇列入名单的年份 {town.listed_year}"))
+    if sub.fai > max_fai_ytd:
+        problems.append(Problem(
+            field="fai", en=f"{sub.fai} 亿元 is implausible for one town (the rule pack's limit is {max_fai_ytd} 亿元); "
+            "figures are in 亿元 — was it entered in 万元?",
+            zh=f"{sub.fai} 亿元超出单个小镇的合理范围（上限 {max_fai_ytd} 亿元），请确认单位为亿元"))
+    if sub.tax is not None and sub.tax > max_tax_ytd:
+        problems.append(Problem(
+            field="tax", en=f"{sub.tax} 亿元 is implausible for one town (the rule pack's limit is {max_tax_ytd} 亿元); "
+            "figures are in 亿元 — was it entered in 万元?",
+            zh=f"{sub.tax} 亿元超出单个小镇的合理范围（上限 {max_tax_ytd} 亿元），请确认单位为亿元"))
+    earlier = reported.get(sub.period)
+    if earlier is not None and not sub.correction:
+        problems.append(Problem(
+            field="period", en=f"{sub.period} is already reported (revision {earlier.revision}); "
+            "to replace it, send it again with correction = true",
+            zh=f"{sub.period} 已报送（第 {earlier.revision} 版）；如需更正，请将“是否更正”填为“是”"))
+    previous = max((p for p in reported if p < sub.period and p.startswith(f"{year:04d}-")), default=None)
+    if previous is not None:
+        prev = reported[previous]
+        for name in YTD_FIELDS:
+            now, before = getattr(sub, name), getattr(prev, name)
+            if now is not None and before is not None and now < before:
+                problems.append(Problem(
+                    field=name, en=f"{now} is below {before} reported for {previous}: year-to-date figures cannot fall "
+                    f"within a year; if {previous} was wrong, correct it first (correction = true)",
+                    zh=f"{ZH_FIELD[name]} {now} 低于 {previous} 的累计数 {before}；累计数在年内不应下降，如前期有误请先更正"))
+    return problems

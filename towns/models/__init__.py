@@ -1,0 +1,1 @@
+"""Pydantic contracts (what crosses a boundary) and SQLModel tables (what is stored)."""

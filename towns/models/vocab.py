@@ -1,0 +1,105 @@
+"""Controlled vocabularies. Each value has its English code and its Chinese name;
+input may use either (a district office writes 柯桥区, a script writes keqiao)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Vocab(str, Enum):
+    """A str enum whose members carry a Chinese label; parse() accepts either."""
+
+    zh: str
+
+    def __new__(cls, value: str, zh: str):
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.zh = zh
+        return obj
+
+    @property
+    def label(self) -> str:
+        return f"{self.zh} {self.value}"
+
+    @classmethod
+    def parse(cls, raw: object) -> "Vocab":
+        if isinstance(raw, cls):
+            return raw
+        text = str(raw).strip()
+        for member in cls:
+            if text.lower() == member.value or text == member.zh or text in cls._aliases().get(member.value, ()):
+                return member
+        raise ValueError(f"'{text}' is not one of: {cls.choices()}")
+
+    @classmethod
+    def choices(cls) -> str:
+        return ", ".join(f"{m.value} ({m.zh})" for m in cls)
+
+    @classmethod
+    def _aliases(cls) -> dict[str, tuple[str, ...]]:
+        return {}
+
+    @classmethod
+    def _missing_(cls, value: object):
+        # lets pydantic and Enum(value) accept the Chinese name too
+        try:
+            return cls.parse(value)
+        except ValueError:
+            return None
+
+
+class District(Vocab):
+    yuecheng = ("yuecheng", "越城区")
+    keqiao = ("keqiao", "柯桥区")
+    shangyu = ("shangyu", "上虞区")
+    zhuji = ("zhuji", "诸暨市")
+    shengzhou = ("shengzhou", "嵊州市")
+    xinchang = ("xinchang", "新昌县")
+    paojiang = ("paojiang", "袍江开发区")
+
+    @classmethod
+    def _aliases(cls):
+        return {m.value: (m.zh[:-1], m.zh[:2]) for m in cls}
+
+
+class Tier(Vocab):
+    provincial_creation = ("provincial_creation", "省级创建")
+    provincial_cultivation = ("provincial_cultivation", "省级培育")
+    city = ("city", "市级")
+    named = ("named", "省级命名")
+
+    @classmethod
+    def _aliases(cls):
+        return {
+            "provincial_creation": ("省级创建对象", "省级创建类"),
+            "provincial_cultivation": ("省级培育对象", "省级培育类"),
+            "city": ("市级特色小镇", "市级创建", "city_level"),
+            "named": ("命名", "已命名", "省级特色小镇"),
+        }
+
+    @property
+    def provincial(self) -> bool:
+        return self in (Tier.provincial_creation, Tier.provincial_cultivation, Tier.named)
+
+
+class Industry(Vocab):
+    information_economy = ("information_economy", "信息经济")
+    environmental = ("environmental", "环保")
+    health = ("health", "健康")
+    tourism = ("tourism", "旅游")
+    fashion = ("fashion", "时尚")
+    finance = ("finance", "金融")
+    high_end_equipment = ("high_end_equipment", "高端装备")
+    historical_classic = ("historical_classic", "历史经典")
+
+    @classmethod
+    def _aliases(cls):
+        return {"environmental": ("环境保护",), "historical_classic": ("历史经典产业",)}
+
+
+class TownState(Vocab):
+    applied = ("applied", "申报中")
+    creating = ("creating", "创建中")
+    named = ("named", "已命名")
+    eliminated = ("eliminated", "已淘汰")
+    rejected = ("rejected", "未通过")

@@ -1,0 +1,62 @@
+"""The towns worker: every workflow and activity on the ``towns`` task queue.
+
+``python worker.py`` (or ``python -m towns.worker``) runs a worker alone against
+``TEMPORAL_ADDRESS`` — what a production container runs. ``towns server`` runs the same
+worker beside the embedded dev server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from .activities.reports import ReportActivities
+from .config import Settings, load_settings
+from .models.db import engine_for
+from .temporal import connect
+from .workflows.town import TownWorkflow
+
+WORKFLOWS = [TownWorkflow]
+
+
+def activities_for(engine: Engine) -> list:
+    reports = ReportActivities(engine)
+    return [reports.evaluate_report, reports.record_report]
+
+
+def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(engine),
+        activity_executor=executor,
+        max_concurrent_activities=16,
+        # one cached workflow per live town keeps update latency flat (see DESIGN.md)
+        max_cached_workflows=5000,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings)
+    engine = engine_for(settings.database_url)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, engine, settings.task_queue, executor)
+        await worker.run()
+
+
+def main() -> None:
+    settings = load_settings()
+    print(f"towns worker on {settings.temporal_address}, task queue {settings.task_queue}, database {settings.database_url}")
+    try:
+        asyncio.run(run_worker(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+
 import typer
 
 from . import demo, imports, reads, server
@@ -23,4 +27,25 @@ app.add_typer(demo.app, name="demo")
 
 
 def main() -> None:
-    app()
+    """Run the CLI and leave without interpreter finalisation.
+
+    Temporal's Rust core keeps threads that may call back into Python while the
+    interpreter shuts down ("Fatal Python error: PyGILState_Release", seen in DESIGN.md's
+    benchmarks), turning a finished, successful command into a crash. Every command has
+    closed what it opened and committed its writes by the time it returns, so we flush
+    and exit at once with the command's own exit code.
+    """
+    code: int = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - report, then leave like Python would
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)

@@ -38,6 +38,21 @@ async def client_for(s: Settings):
         raise typer.Exit(2)
 
 
+async def ensure_worker(client, s: Settings) -> None:
+    """Refuse to send work when no worker polls the task queue: updates would wait forever."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+        namespace=s.namespace, task_queue=TaskQueue(name=s.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+    if not resp.pollers:
+        err.print(f"[red]no towns worker is running on task queue '{s.task_queue}' at {s.temporal_address}[/]; "
+                  "start `towns server` (or `python worker.py`) first. 请先启动 towns server。")
+        raise typer.Exit(2)
+
+
 def run(coro):
     return asyncio.run(coro)
 

@@ -9,7 +9,7 @@ import typer
 from ..config import Settings
 from ..intake.files import Row
 from ..intake.service import import_reports, import_towns
-from .common import client_for, console, engine, run, settings
+from .common import client_for, ensure_worker, console, engine, run, settings
 
 app = typer.Typer(help="Demo data: Shaoxing towns with synthetic figures. 演示数据（合成）。", no_args_is_help=True)
 
@@ -45,6 +45,7 @@ def load() -> None:
 
     async def go():
         client = await client_for(s)
+        await ensure_worker(client, s)
         return await load_demo_async(client, s)
 
     run(go())

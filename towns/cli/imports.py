@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
 from ..intake.service import RowResult, import_reports, import_towns
-from .common import client_for, console, default_user, engine, err, print_json, run, settings
+from .common import client_for, ensure_worker, console, default_user, engine, err, print_json, run, settings
 
 app = typer.Typer(help="Import towns or monthly reports from CSV/XLSX. 导入小镇名录或月度统计。", no_args_is_help=True)
 
@@ -44,6 +44,7 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
 
     async def go():
         client = await client_for(s)
+        await ensure_worker(client, s)
         with Progress(TextColumn(f"importing {kind} 导入中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, transient=True, disable=as_json) as bar:
             task = bar.add_task(kind, total=len(rows))

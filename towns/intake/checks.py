@@ -67,14 +67,23 @@ def check_report(
             field="period", en=f"{sub.period} is already reported (revision {earlier.revision}); "
             "to replace it, send it again with correction = true",
             zh=f"{sub.period} 已报送（第 {earlier.revision} 版）；如需更正，请将“是否更正”填为“是”"))
-    previous = max((p for p in reported if p < sub.period and p.startswith(f"{year:04d}-")), default=None)
-    if previous is not None:
-        prev = reported[previous]
-        for name in YTD_FIELDS:
-            now, before = getattr(sub, name), getattr(prev, name)
-            if now is not None and before is not None and now < before:
-                problems.append(Problem(
-                    field=name, en=f"{now} is below {before} reported for {previous}: year-to-date figures cannot fall "
-                    f"within a year; if {previous} was wrong, correct it first (correction = true)",
-                    zh=f"{ZH_FIELD[name]} {now} 低于 {previous} 的累计数 {before}；累计数在年内不应下降，如前期有误请先更正"))
+    same_year = [p for p in reported if p.startswith(f"{year:04d}-") and p != sub.period]
+    previous = max((p for p in same_year if p < sub.period), default=None)
+    following = min((p for p in same_year if p > sub.period), default=None)
+    for name in YTD_FIELDS:
+        now = getattr(sub, name)
+        if now is None:
+            continue
+        before = getattr(reported[previous], name) if previous else None
+        after = getattr(reported[following], name) if following else None
+        if before is not None and now < before:
+            problems.append(Problem(
+                field=name, en=f"{now} is below {before} reported for {previous}: year-to-date figures cannot fall "
+                f"within a year; if {previous} was wrong, correct it first (correction = true)",
+                zh=f"{ZH_FIELD[name]} {now} 低于 {previous} 的累计数 {before}；累计数在年内不应下降，如前期有误请先更正"))
+        elif after is not None and now > after:
+            problems.append(Problem(
+                field=name, en=f"{now} is above {after} already reported for the later month {following}: "
+                "year-to-date figures cannot fall within a year; check this figure, or correct the later month",
+                zh=f"{ZH_FIELD[name]} {now} 高于之后月份 {following} 的累计数 {after}；累计数在年内不应下降"))
     return problems

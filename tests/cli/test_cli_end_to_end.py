@@ -1,0 +1,120 @@
+"""The CLI end to end against a real embedded dev server: `towns server`, import, status, history."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TOWNS = [sys.executable, "-m", "towns"]
+
+TOWNS_CSV = """code,name,district,tier,industry,batch,listed_year,creation_years,planned_investment,annual_fai_target,planned_area_km2,core_area_km2,state
+E2E-P,甲小镇,keqiao,provincial_creation,fashion,2,2016,3,50,,3.0,1.0,creating
+E2E-C,乙小镇,上虞区,市级,旅游,,2015,3,36,,3.2,1.0,
+E2E-N,丙小镇,zhuji,named,fashion,1,2015,3,50,,2.9,1.0,named
+E2E-X,丁小镇,nowhere,city,fashion,,2015,3,36,,,,
+"""
+
+REPORTS_CSV = """code,period,fai,industry_fai,nongov_fai,tax,correction
+E2E-P,2018-03,3.0,2.4,2.0,0.5,
+E2E-C,2018-03,2.0,1.2,0.5,0.2,
+E2E-N,2018-03,0.5,0.45,0.45,0.1,
+E2E-P,2018-02,2,2.5,1,,
+E2E-Q,2018-03,1,1,1,,
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def towns(*args, home: Path, check_rc=None):
+    env = {**os.environ, "TOWNS_HOME": str(home), "COLUMNS": "200"}
+    env.pop("TEMPORAL_ADDRESS", None)
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run([*TOWNS, *args], env=env, capture_output=True, text=True, timeout=180)
+    if check_rc is not None:
+        assert out.returncode == check_rc, out.stdout + out.stderr
+    return out
+
+
+@pytest.fixture
+def server(tmp_path):
+    home = tmp_path / "home"
+    port, ui = free_port(), free_port()
+    env = {**os.environ, "TOWNS_HOME": str(home)}
+    env.pop("TEMPORAL_ADDRESS", None)
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:  # the server says when it is ready; no sleeping
+        lines.append(line)
+        if "Ctrl-C stops" in line:
+            break
+    else:
+        pytest.fail("towns server exited early:\n" + "".join(lines))
+    assert json.loads((home / "server.json").read_text())["temporal_address"] == f"127.0.0.1:{port}"
+    yield home, "".join(lines)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert not (home / "server.json").exists()
+
+
+def test_import_status_history(server, tmp_path):
+    home, banner = server
+    assert "http://127.0.0.1:" in banner  # the UI address is printed
+    (tmp_path / "towns.csv").write_text(TOWNS_CSV, encoding="utf-8")
+    (tmp_path / "reports.csv").write_text(REPORTS_CSV, encoding="utf-8")
+
+    out = towns("import", "towns", str(tmp_path / "towns.csv"), home=home, check_rc=1)
+    assert "3 accepted" in out.stdout and "1 rejected" in out.stdout and "row    5" in out.stdout
+
+    out = towns("import", "reports", str(tmp_path / "reports.csv"), "--json", home=home, check_rc=1)
+    result = json.loads(out.stdout)
+    assert (result["accepted"], result["rejected"]) == (3, 2)
+    rejected = {r["row"]: r["problems"][0] for r in result["rows"] if not r["accepted"]}
+    assert rejected[5]["field"] == "industry_fai"
+    assert "unknown town" in rejected[6]["en"]
+
+    status = json.loads(towns("status", "E2E-C", "--json", home=home, check_rc=0).stdout)
+    assert (status["code"], status["tier"], status["state"]) == ("E2E-C", "city", "creating")
+
+    def findings(code):
+        h = json.loads(towns("history", code, "--json", home=home, check_rc=0).stdout)
+        assert h["code"] == code
+        times = [e["time"] for e in h["events"]]
+        assert times == sorted(times)
+        return {(e["rule"], e["clause"], e["passed"]) for e in h["events"] if e["kind"] == "finding"}
+
+    # provincial creation: pace 3.0 ≥ 15 × 3/12 × 0.8 = 3.0 passes; non-gov 2.0/3.0 fails; industry 80 % passes
+    assert findings("E2E-P") == {("pace-provincial", "SX2018-G3", True), ("nongov-share", "SX2018-G4", False),
+                                 ("industry-share", "ZJ-GUIDE-IND70", True)}
+    # city-level: no G4; pace 2.0 < 12 × 3/12 × 0.8 = 2.4 fails under S3; industry 60 % fails
+    assert findings("E2E-C") == {("pace-city", "SX2018-S3", False), ("industry-share", "ZJ-GUIDE-IND70", False)}
+    # named: no pace finding at all
+    assert findings("E2E-N") == {("nongov-share", "SX2018-G4", True), ("industry-share", "ZJ-GUIDE-IND70", True)}
+
+    h = json.loads(towns("history", "E2E-P", "--json", home=home, check_rc=0).stdout)
+    assert [e["kind"] for e in h["events"]].count("rejection") == 1
+
+    listing = towns("status", home=home, check_rc=0).stdout
+    assert "E2E-C" in listing and "乙小镇" in listing
+
+
+def test_import_without_server_says_how_to_fix(tmp_path):
+    (tmp_path / "r.csv").write_text("code,period,fai,industry_fai,nongov_fai\nX,2018-01,1,1,1\n")
+    env_home = tmp_path / "nohome"
+    out = subprocess.run([*TOWNS, "import", "reports", str(tmp_path / "r.csv")], capture_output=True, text=True,
+                         env={**os.environ, "TOWNS_HOME": str(env_home), "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"},
+                         timeout=120)
+    assert out.returncode == 2
+    assert "towns server" in out.stderr

@@ -1,0 +1,77 @@
+"""Shared fixtures: both databases, the time-skipping Temporal server, a worker per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from towns.config import venv_binary
+from towns.models.db import make_engine
+from towns.worker import build_worker
+
+PG_ADMIN_URL = os.environ.get("TOWNS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"towns_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    from towns.models.db import engine_for
+
+    engine_for.cache_clear()
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'towns.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    SQLModel.metadata.drop_all(eng)
+    SQLModel.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env():
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    ) as e:
+        yield e
+
+
+@pytest.fixture(scope="session")
+def executor():
+    with ThreadPoolExecutor(max_workers=16) as ex:
+        yield ex
+
+
+@pytest_asyncio.fixture
+async def worker(env, engine, executor):
+    """A worker on its own task queue; yields the task queue name."""
+    queue = f"towns-test-{uuid.uuid4().hex[:8]}"
+    async with build_worker(env.client, engine, queue, executor):
+        yield queue
+

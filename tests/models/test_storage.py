@@ -1,0 +1,70 @@
+"""Storage on SQLite and PostgreSQL: reports, findings, quarantine, history."""
+
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+
+from tests.factories import report, town
+from towns.activities.reports import EvaluateRequest, RecordRequest, ReportActivities
+from towns.models.finding import FindingRow, MeasureRow
+from towns.models.report import AcceptedReport, MonthlyReport
+from towns.models.town import Town
+from towns.views import history, town_status
+
+
+def accepted(sub, revision=1):
+    return AcceptedReport(submission=sub, revision=revision, received_at=datetime.now(timezone.utc))
+
+
+def register(engine, **over):
+    t = town(**over)
+    with Session(engine) as s:
+        s.add(Town(**t.model_dump(mode="json"), registered_at=datetime.now(timezone.utc)))
+        s.commit()
+    return t
+
+
+def test_record_is_idempotent_under_retries(engine):
+    acts = ReportActivities(engine)
+    t = register(engine)
+    rep = accepted(report(period="2018-06", fai=5.0, industry_fai=4.0, nongov_fai=4.5))
+    ev = acts.evaluate_report(EvaluateRequest(town=t, report=rep, pack_id="sx2018"))
+    first = acts.record_report(RecordRequest(report=rep, evaluation=ev))
+    again = acts.record_report(RecordRequest(report=rep, evaluation=ev))
+    assert first == again
+    with Session(engine) as s:
+        assert len(s.exec(select(MonthlyReport)).all()) == 1
+        assert len(s.exec(select(FindingRow)).all()) == 3
+        assert len(s.exec(select(MeasureRow)).all()) == 1
+
+
+def test_tax_growth_uses_last_years_latest_revision(engine):
+    acts = ReportActivities(engine)
+    t = register(engine)
+    for rev, tax in ((1, 2.0), (2, 1.0)):  # last year's June, corrected down to 1.0
+        sub = report(period="2017-06", tax=tax, correction=rev > 1, submission_id=f"ly{rev}")
+        ev = acts.evaluate_report(EvaluateRequest(town=t, report=accepted(sub, rev), pack_id="sx2018"))
+        acts.record_report(RecordRequest(report=accepted(sub, rev), evaluation=ev))
+    ev = acts.evaluate_report(EvaluateRequest(town=t, report=accepted(report(period="2018-06", tax=1.5)),
+                                              pack_id="sx2018"))
+    growth = next(m for m in ev.measures if m.name == "tax_growth")
+    assert growth.value == 0.5 and growth.inputs["tax_same_period_last_year"] == 1.0
+
+
+def test_history_and_status_read_back(engine):
+    acts = ReportActivities(engine)
+    t = register(engine)
+    for period, fai in (("2018-01", 0.5), ("2018-02", 3.0)):
+        rep = accepted(report(period=period, fai=fai, industry_fai=fai * 0.8, nongov_fai=fai * 0.9))
+        acts.record_report(RecordRequest(report=rep, evaluation=acts.evaluate_report(
+            EvaluateRequest(town=t, report=rep, pack_id="sx2018"))))
+    h = history(engine, t.code)
+    kinds = [e["kind"] for e in h["events"]]
+    assert kinds == ["report", "finding", "finding", "finding"] * 2
+    assert [e["period"] for e in h["events"] if e["kind"] == "report"] == ["2018-01", "2018-02"]
+    jan_pace = next(e for e in h["events"] if e["kind"] == "finding" and e["period"] == "2018-01"
+                    and e["rule"] == "pace-provincial")
+    assert jan_pace["passed"] is False and jan_pace["clause"] == "SX2018-G3" and jan_pace["clause_zh"]
+    with Session(engine) as s:
+        st = town_status(engine, s.get(Town, t.code))
+    assert st["last_period"] == "2018-02" and st["failed"] == [] and st["tier"] == "provincial_creation"

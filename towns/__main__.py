@@ -1,0 +1,3 @@
+from towns.cli import main
+
+main()

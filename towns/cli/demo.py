@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlmodel import Session, select
 
 from ..config import Settings
 from ..intake.files import Row
 from ..intake.service import import_reports, import_towns
+from ..models.report import MonthlyReport
 from .common import client_for, ensure_worker, console, engine, run, settings
 
 app = typer.Typer(help="Demo data: Shaoxing towns with synthetic figures. 演示数据（合成）。", no_args_is_help=True)
@@ -19,14 +22,30 @@ def _rows(dicts: list[dict]) -> list[Row]:
             for i, d in enumerate(dicts)]
 
 
+def _already_reported(eng) -> set[tuple[str, str]]:
+    with Session(eng) as s:
+        return {(c, p) for c, p in s.exec(select(MonthlyReport.code, MonthlyReport.period)).all()}
+
+
 async def load_demo_async(client, s: Settings) -> tuple[int, int]:
+    """Load what is not loaded yet: towns are registered idempotently, periods already
+    reported are skipped (so a second load changes nothing and quarantines nothing)."""
     from .. import demo
 
     eng = engine(s)
     towns = await import_towns(client, eng, _rows(demo.town_rows()), by="demo", source="demo-towns",
                                task_queue=s.task_queue)
-    console.print(f"demo: {sum(r.accepted for r in towns)} towns registered")
-    reports = await import_reports(client, eng, _rows(demo.report_rows()), by="demo", source="demo-reports")
+    console.print(f"demo: {sum(r.accepted for r in towns)} towns registered or already there")
+    done = _already_reported(eng)
+    todo = [r for r in demo.report_rows() if (r["code"], r["period"]) not in done]
+    if not todo:
+        console.print("demo: every demo report is already loaded 演示数据已加载")
+        return 0, 0
+    with Progress(TextColumn("demo reports 演示月报"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("reports", total=len(todo))
+        reports = await import_reports(client, eng, _rows(todo), by="demo", source="demo-reports",
+                                       progress=lambda _r: bar.advance(task))
     ok = sum(r.accepted for r in reports)
     failing = sorted({r.code for r in reports if r.failed_rules})
     console.print(f"demo: {ok} monthly reports accepted, {len(reports) - ok} rejected; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..views import all_status, get_town, history as town_history, town_status
@@ -31,12 +32,16 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
         if as_json:
             print_json(rows)
             return
-        t = Table(title="Towns 特色小镇", show_lines=False)
-        for col in ("code 代码", "name 名称", "district 区县", "tier 层级", "state 状态", "last 最近月份", "failed 未达标"):
-            t.add_column(col)
+        t = Table(title="Towns 特色小镇", box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("code\n代码", "name\n名称", "district\n区县", "tier\n层级", "state\n状态", "last\n最近月份",
+                    "FAI\n累计投资", "target\n年度目标", "failed\n未达标"):
+            t.add_column(col, overflow="fold", no_wrap=col.startswith(("code", "last")),
+                         justify="right" if col[:3] in ("FAI", "tar") else "left")
         for r in rows:
+            fai = r["last_report"]["fai"] if r["last_report"] else None
             t.add_row(r["code"], r["name"], r["district_zh"], r["tier_zh"], r["state_zh"], r["last_period"] or "—",
-                      ", ".join(r["failed"]) or ("—" if r["last_period"] else ""))
+                      "—" if fai is None else f"{fai:g}", f"{r['annual_fai_target']:g}",
+                      "[red]" + ", ".join(r["failed"]) + "[/]" if r["failed"] else ("—" if r["last_period"] else ""))
         console.print(t)
         if not rows:
             console.print("No towns yet: `towns import towns FILE` or `towns demo load`. 暂无小镇。")

@@ -1,0 +1,52 @@
+"""Record a TownWorkflow / RoundWorkflow history for the replay tests.
+
+Run it before changing workflow code, with the code as it is, and keep the JSON under
+tests/workflows/histories/: `python -m tests.workflows.record_history NAME`. The replay
+test then proves the changed code still replays the old history (patching done right).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.factories import report, town
+from towns.config import venv_binary
+from towns.intake.service import register_town, submit_report
+from towns.models.db import make_engine
+from towns.worker import build_worker
+from towns.workflows.town import workflow_id
+
+HERE = Path(__file__).parent / "histories"
+
+
+async def record(name: str) -> Path:
+    db = Path(tempfile.mkdtemp()) / "towns.db"
+    engine = make_engine(f"sqlite:///{db}")
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"), data_converter=pydantic_data_converter
+    ) as env:
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            async with build_worker(env.client, engine, "record", ex):
+                t = town(code="REC-1")
+                await register_town(env.client, engine, t, "recorder", "record")
+                await submit_report(env.client, report(code="REC-1", period="2018-01", fai=1.0, industry_fai=0.8,
+                                                       nongov_fai=0.9, submission_id="r1"))
+                await submit_report(env.client, report(code="REC-1", period="2018-02", fai=2.0, industry_fai=1.2,
+                                                       nongov_fai=1.9, submission_id="r2"))
+                await submit_report(env.client, report(code="REC-1", period="2018-02", fai=2.5, industry_fai=2.0,
+                                                       nongov_fai=2.1, correction=True, submission_id="r3"))
+                history = await env.client.get_workflow_handle(workflow_id("REC-1")).fetch_history()
+    out = HERE / f"{name}.json"
+    out.write_text(history.to_json())
+    return out
+
+
+if __name__ == "__main__":
+    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "town-v1")))

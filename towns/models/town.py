@@ -79,6 +79,12 @@ class Town(SQLModel, table=True):
     state: str = "creating"
     registered_at: datetime
     registered_by: str = "system"
+    # what decisions have made of the town (changed only by applied decisions)
+    warnings: int = 0  # consecutive annual warnings
+    last_grade: Optional[str] = None
+    acceptance_failures: int = 0
+    applying_for: Optional[str] = None
 
     def profile(self) -> TownProfile:
-        return TownProfile.model_validate(self.model_dump(exclude={"registered_at", "registered_by"}))
+        return TownProfile.model_validate(self.model_dump(exclude={"registered_at", "registered_by", "warnings", "last_grade",
+                                                                "acceptance_failures", "applying_for"}))

@@ -1,0 +1,178 @@
+"""Assessment rounds: contracts between the round workflow, its activities and the rules,
+and the tables that keep rounds, proposals and decisions.
+
+A round (``round-<year>-<kind>``) pins a rule pack, gathers each town's record, proposes
+a grade per town with findings and a score, waits for office staff to approve (with
+overrides that carry a reason), and applies the decisions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from pydantic import BaseModel, Field
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from .finding import Finding
+from .report import Figures
+from .town import TownProfile
+from .vocab import Vocab
+
+
+class RoundKind(Vocab):
+    application = ("application", "创建申报审核")
+    annual = ("annual", "年度考核")
+    acceptance = ("acceptance", "验收命名")
+
+
+class Grade(Vocab):
+    excellent = ("excellent", "优秀")
+    good = ("good", "良好")
+    pass_ = ("pass", "合格")
+    warning = ("warning", "警告")
+    demoted = ("demoted", "降格")
+    eliminated = ("eliminated", "淘汰")
+    named = ("named", "命名")
+    not_named = ("not_named", "未通过验收")
+    admitted = ("admitted", "准予创建")
+    rejected = ("rejected", "不予创建")
+
+
+GRADES_BY_KIND = {
+    RoundKind.annual: {Grade.excellent, Grade.good, Grade.pass_, Grade.warning, Grade.demoted, Grade.eliminated},
+    RoundKind.acceptance: {Grade.named, Grade.not_named, Grade.demoted, Grade.eliminated},
+    RoundKind.application: {Grade.admitted, Grade.rejected},
+}
+
+
+class TownRecord(BaseModel):
+    """What a round knows of one town when it starts (gathered by an activity)."""
+
+    profile: TownProfile
+    warnings: int = Field(default=0, description="consecutive annual warnings before this round")
+    last_grade: Optional[str] = None
+    acceptance_failures: int = Field(default=0, description="acceptance rounds failed so far")
+    applying_for: Optional[str] = Field(default=None, description="tier applied for (application rounds)")
+    december: dict[int, Figures] = Field(default_factory=dict,
+                                         description="year → latest revision of the December year-to-date report")
+    latest: Optional[Figures] = Field(default=None, description="latest report up to December of the round's year")
+    annual_grade: Optional[str] = Field(default=None, description="the final annual grade of the round's year, if decided")
+
+
+class Effects(BaseModel):
+    """What a decision does to its town when applied."""
+
+    state: str
+    tier: str
+    warnings: int
+    listed_year: Optional[int] = None
+    creation_years: Optional[int] = None
+    acceptance_failures: int = 0
+
+
+class TownProposal(BaseModel):
+    code: str
+    name: str
+    tier: str
+    proposed_grade: str
+    score: Optional[float] = None
+    findings: list[Finding] = Field(default_factory=list)
+    inputs: dict[str, Any] = Field(default_factory=dict, description="the inputs snapshot the proposal used")
+    effects: Effects
+
+
+class CityAggregates(BaseModel):
+    values: dict[str, Any] = Field(default_factory=dict)
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class AnnualContext(BaseModel):
+    """City-wide figures every town's annual evaluation needs (computed over the whole round)."""
+
+    city_tax_growth: Optional[float]
+    city_tax_growth_source: str  # "office" (--city-tax-growth) | "pooled" (the round's towns) | "none"
+    innovation_scores: dict[str, float] = Field(default_factory=dict, description="code → innovation points")
+
+
+class Override(BaseModel):
+    code: str
+    grade: str
+    reason: str = ""
+
+
+class Approval(BaseModel):
+    by: str
+    overrides: list[Override] = Field(default_factory=list)
+    note: str = ""
+
+
+class DecisionNotice(BaseModel):
+    """Sent to a town workflow when a decision is applied."""
+
+    round_id: str
+    kind: str
+    year: int
+    grade: str
+    effects: Effects
+    by: str
+    reason: str = ""
+
+
+# ---------------------------------------------------------------- tables
+
+class RoundRow(SQLModel, table=True):
+    __tablename__ = "rounds"
+
+    id: str = SQLField(primary_key=True, max_length=64)
+    kind: str
+    year: int
+    state: str = "evaluating"  # evaluating | proposed | applied
+    pack_id: str
+    pack_version: str
+    pack_hash: str
+    started_by: str
+    started_at: datetime
+    city_tax_growth: Optional[float] = None
+    city: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    approved_by: Optional[str] = None
+    approved_at: Optional[datetime] = None
+    overdue: bool = False
+
+
+class ProposalRow(SQLModel, table=True):
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("round_id", "code", name="uq_proposal"),)
+
+    id: Optional[int] = SQLField(default=None, primary_key=True)
+    round_id: str = SQLField(index=True, max_length=64)
+    code: str = SQLField(index=True, max_length=32)
+    proposal: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime
+
+
+class DecisionRow(SQLModel, table=True):
+    """An applied decision: append-only."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("round_id", "code", name="uq_decision"),)
+
+    id: Optional[int] = SQLField(default=None, primary_key=True)
+    round_id: str = SQLField(index=True, max_length=64)
+    kind: str
+    year: int
+    code: str = SQLField(index=True, max_length=32)
+    proposed_grade: str
+    final_grade: str
+    score: Optional[float] = None
+    by: str
+    reason: str = ""
+    before: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    effects: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pack_id: str
+    pack_version: str
+    pack_hash: str
+    recorded_at: datetime
+

@@ -62,6 +62,20 @@ async def env():
         yield e
 
 
+@pytest_asyncio.fixture
+async def own_env():
+    """A time-skipping server of the test's own, for tests that move time forward.
+
+    On the shared server, workflows left by earlier tests (whose workers are gone) hold
+    tasks that never complete, and the test server will not skip time past pending work.
+    """
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    ) as e:
+        yield e
+
+
 @pytest.fixture(scope="session")
 def executor():
     with ThreadPoolExecutor(max_workers=16) as ex:
@@ -73,5 +87,12 @@ async def worker(env, engine, executor):
     """A worker on its own task queue; yields the task queue name."""
     queue = f"towns-test-{uuid.uuid4().hex[:8]}"
     async with build_worker(env.client, engine, queue, executor):
+        yield queue
+
+
+@pytest_asyncio.fixture
+async def own_worker(own_env, engine, executor):
+    queue = f"towns-test-{uuid.uuid4().hex[:8]}"
+    async with build_worker(own_env.client, engine, queue, executor):
         yield queue
 

@@ -57,6 +57,8 @@ def town_status(engine: Engine, town: Town) -> dict[str, Any]:
         "findings": [_finding(f) for f in findings],
         "failed": [f.rule for f in findings if not f.passed],
         "rejections": rejections,
+        "warnings": town.warnings, "last_grade": town.last_grade,
+        "acceptance_failures": town.acceptance_failures, "applying_for": town.applying_for,
     }
 
 
@@ -82,7 +84,7 @@ def _finding(f: FindingRow) -> dict[str, Any]:
 
 
 def history(engine: Engine, code: str) -> dict[str, Any]:
-    """Every report, finding and rejection of a town, ordered by when it was recorded."""
+    """Every report, finding, rejection and decision of a town, ordered by when it was recorded."""
     events: list[tuple[tuple, dict[str, Any]]] = []
     with Session(engine) as s:
         for r in s.exec(select(MonthlyReport).where(MonthlyReport.code == code)).all():
@@ -96,6 +98,9 @@ def history(engine: Engine, code: str) -> dict[str, Any]:
                 "kind": "finding", "time": _iso(f.recorded_at), "period": f.period, "revision": f.revision,
                 **_finding(f),
             }))
+        from .views_rounds import decision_events
+
+        events.extend(decision_events(engine, code))
         for j in s.exec(select(Rejection).where(Rejection.code == code)).all():
             events.append(((j.received_at, 2, j.id), {
                 "kind": "rejection", "time": _iso(j.received_at), "period": j.period, "source": j.source,

@@ -15,17 +15,22 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from .activities.reports import ReportActivities
+from .activities.rounds import RoundActivities
 from .config import Settings, load_settings
 from .models.db import engine_for
 from .temporal import connect
+from .workflows.round import RoundWorkflow
 from .workflows.town import TownWorkflow
 
-WORKFLOWS = [TownWorkflow]
+WORKFLOWS = [TownWorkflow, RoundWorkflow]
 
 
-def activities_for(engine: Engine) -> list:
+def activities_for(engine: Engine, client: Client | None = None) -> list:
     reports = ReportActivities(engine)
-    return [reports.evaluate_report, reports.record_report]
+    rounds = RoundActivities(engine, client)
+    return [reports.evaluate_report, reports.record_report, rounds.prepare_round, rounds.evaluate_round_batch,
+            rounds.sum_up_round, rounds.mark_round_overdue, rounds.record_approval, rounds.apply_round_batch,
+            rounds.close_round]
 
 
 def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
@@ -33,7 +38,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str, executor: Thre
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(engine),
+        activities=activities_for(engine, client),
         activity_executor=executor,
         max_concurrent_activities=16,
         # one cached workflow per live town keeps update latency flat (see DESIGN.md)

@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from . import demo, imports, reads, server
+from . import demo, imports, reads, rounds, server
 
 app = typer.Typer(
     name="towns",
@@ -23,6 +23,8 @@ app.command("server")(server.server)
 app.add_typer(imports.app, name="import")
 app.command("status")(reads.status)
 app.command("history")(reads.history)
+app.add_typer(rounds.app, name="round")
+app.command("apply")(rounds.apply_for_tier)
 app.add_typer(demo.app, name="demo")
 
 

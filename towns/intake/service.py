@@ -109,7 +109,8 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
                     "a registered town's tier and state change only through assessment rounds")
             status = "unchanged"
         else:
-            s.add(Town(**profile.model_dump(mode="json"), registered_at=now_utc(), registered_by=by))
+            s.add(Town(**profile.model_dump(mode="json"), registered_at=now_utc(), registered_by=by,
+                       applying_for=profile.tier.value if profile.state.value == "applied" else None))
             s.commit()
             status = "registered"
     await client.start_workflow(
@@ -120,6 +121,24 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     return status
+
+
+def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
+    """Record that a town applies for a tier; the next application round decides."""
+    from ..models.vocab import Tier
+
+    wanted = Tier.parse(tier)
+    with Session(engine) as s:
+        town = s.get(Town, code)
+        if town is None:
+            raise ValueError(f"unknown town '{code}'")
+        if town.state not in ("creating", "applied"):
+            raise ValueError(f"{code} is {town.state}: only a town in creation can apply for another tier")
+        if town.tier == wanted.value:
+            raise ValueError(f"{code} is already {wanted.value}")
+        town.applying_for = wanted.value
+        s.add(town)
+        s.commit()
 
 
 async def import_towns(client: Client, engine: Engine, rows: list[Row], *, by: str, source: str, task_queue: str,

@@ -50,8 +50,8 @@ class TownProfile(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.state != TownState.applied and self.listed_year is None:
-            raise ValueError("listed_year is required for a town already on a list (state other than applied)")
+        if self.state in (TownState.creating, TownState.named) and self.listed_year is None:
+            raise ValueError("listed_year is required for a town on a list (state creating or named)")
         if self.core_area_km2 is not None and self.planned_area_km2 is not None and self.core_area_km2 > self.planned_area_km2:
             raise ValueError(f"core_area_km2 {self.core_area_km2} is larger than planned_area_km2 {self.planned_area_km2}")
         if self.tier == Tier.city and self.annual_fai_target is None and not self.planned_investment:

@@ -3,13 +3,16 @@
 Monthly reports arrive as the ``submit_report`` Update. Its validator checks the report
 against the town and the reports already accepted (so bad input never enters history);
 the handler numbers the revision, runs the evaluation activity and the recording
-activity, and keeps the latest findings for the ``state`` query. The workflow continues
-as new when Temporal suggests it, carrying what it remembers.
+activity, and keeps the latest findings for the ``state`` query. Approved decisions of
+assessment rounds arrive as the ``apply_decision`` signal and change the town's tier,
+state and warning count. The workflow continues as new at each year end (and whenever
+Temporal suggests it), carrying what it remembers.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from pydantic import BaseModel, Field
@@ -23,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from ..models.finding import Evaluation
     from ..models.period import period_of
     from ..models.report import AcceptedReport, ReportSubmission
+    from ..models.round import DecisionNotice
     from ..models.town import TownProfile
     from ..rules.pack import DEFAULT_PACK, Sanity
 
@@ -31,6 +35,8 @@ ACTIVITY_OPTIONS = dict(
     retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30)),
 )
 REJECTED = "ReportRejected"
+YEAR_END_PATCH = "year-end-continue-as-new"
+CLOSED_STATES = ("eliminated", "rejected")
 
 
 def workflow_id(code: str) -> str:
@@ -43,6 +49,9 @@ class TownStart(BaseModel):
     limits: Sanity = Field(description="plausibility bounds from the rule pack, fixed when the town is registered")
     reported: dict[str, ReportedPeriod] = Field(default_factory=dict)
     latest: Optional[Evaluation] = None
+    warnings: int = 0
+    last_grade: Optional[str] = None
+    decisions: list[str] = Field(default_factory=list, description="rounds whose decision was applied")
 
 
 class ReportOutcome(BaseModel):
@@ -58,6 +67,15 @@ class TownView(BaseModel):
     periods_reported: int
     last_period: Optional[str]
     latest: Optional[Evaluation]
+    warnings: int = 0
+    last_grade: Optional[str] = None
+    decisions: list[str] = Field(default_factory=list)
+
+
+def next_year_end(now: datetime) -> datetime:
+    """Midnight starting 1 January of next year, Beijing time (UTC+8)."""
+    cst = timezone(timedelta(hours=8))
+    return datetime(now.astimezone(cst).year + 1, 1, 1, tzinfo=cst)
 
 
 @workflow.defn(name="TownWorkflow")
@@ -70,10 +88,22 @@ class TownWorkflow:
         self._reported: dict[str, ReportedPeriod] = dict(start.reported)
         self._latest = start.latest
         self._pending: set[str] = set()
+        self._warnings = start.warnings
+        self._last_grade = start.last_grade
+        self._decisions = list(start.decisions)
 
     @workflow.run
     async def run(self, start: TownStart) -> None:
-        await workflow.wait_condition(lambda: workflow.info().is_continue_as_new_suggested())
+        suggested = lambda: workflow.info().is_continue_as_new_suggested()  # noqa: E731
+        if workflow.patched(YEAR_END_PATCH):
+            # a fresh run each year keeps histories short and carries the year's state forward
+            until = next_year_end(workflow.now()) - workflow.now()
+            try:
+                await workflow.wait_condition(suggested, timeout=until)
+            except asyncio.TimeoutError:
+                pass
+        else:
+            await workflow.wait_condition(suggested)
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._carry())
 
@@ -82,11 +112,15 @@ class TownWorkflow:
         years = sorted({p[:4] for p in self._reported})[-2:]
         kept = {p: r for p, r in self._reported.items() if p[:4] in years}
         return TownStart(profile=self._profile, pack_id=self._pack_id, limits=self._limits, reported=kept,
-                         latest=self._latest)
+                         latest=self._latest, warnings=self._warnings, last_grade=self._last_grade,
+                         decisions=self._decisions[-20:])
 
     def _problems(self, sub: ReportSubmission) -> list:
         problems = check_report(sub, self._profile, self._reported, period_of(workflow.now()),
                                 self._limits.max_fai_ytd, self._limits.max_tax_ytd)
+        if self._profile.state.value in CLOSED_STATES:
+            problems.append({"field": "code", "en": f"town {sub.code} is {self._profile.state.value}: it no longer reports",
+                             "zh": f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送"})
         if sub.period in self._pending:
             problems.append({"field": "period", "en": f"a report for {sub.period} is being processed; send it again in a moment",
                              "zh": f"{sub.period} 的报表正在处理，请稍后重试"})
@@ -125,7 +159,25 @@ class TownWorkflow:
             raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
                                    type=REJECTED, non_retryable=True)
 
+    @workflow.signal(name="apply_decision")
+    def apply_decision(self, notice: DecisionNotice) -> None:
+        """An approved decision: the round has recorded it; the town takes on its effects."""
+        if notice.round_id in self._decisions:
+            return  # re-sent by a retried activity
+        e = notice.effects
+        update = {"state": e.state, "tier": e.tier}
+        if e.listed_year is not None:
+            update["listed_year"] = e.listed_year
+        if e.creation_years is not None:
+            update["creation_years"] = e.creation_years
+        self._profile = TownProfile.model_validate({**self._profile.model_dump(), **update})
+        self._warnings = e.warnings
+        if notice.kind == "annual":
+            self._last_grade = notice.grade
+        self._decisions.append(notice.round_id)
+
     @workflow.query(name="state")
     def state(self) -> TownView:
         return TownView(profile=self._profile, pack_id=self._pack_id, periods_reported=len(self._reported),
-                        last_period=max(self._reported, default=None), latest=self._latest)
+                        last_period=max(self._reported, default=None), latest=self._latest,
+                        warnings=self._warnings, last_grade=self._last_grade, decisions=self._decisions)

@@ -1,0 +1,297 @@
+"""Activities of an assessment round: prepare (pin the pack, gather towns, city context),
+evaluate a batch of towns, sum up the city, mark an overdue approval, apply decisions.
+
+Each writes in one transaction and is idempotent: rows are keyed on (round, town), so a
+retried activity leaves one row. Decisions are sent to the town workflows from here, a
+batch at a time (cheaper than a signal per town from the round workflow; DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Optional
+
+from pydantic import BaseModel
+from sqlalchemy import desc
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.client import Client
+
+from ..models.finding import Finding, PackRef
+from ..models.period import year_month
+from ..models.report import Figures, MonthlyReport
+from ..models.round import (AnnualContext, CityAggregates, DecisionNotice, DecisionRow, Effects, Override, ProposalRow,
+                            RoundKind, RoundRow, TownProposal, TownRecord)
+from ..models.town import Town
+from ..rules import acceptance, annual, application
+from ..rules.effects import effects as decision_effects
+from ..rules.pack import load_pack
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class PrepareRequest(BaseModel):
+    round_id: str
+    kind: RoundKind
+    year: int
+    pack_id: str
+    city_tax_growth: Optional[float] = None
+    started_by: str
+
+
+class RoundPlan(BaseModel):
+    pack: PackRef
+    codes: list[str]
+    context: Optional[AnnualContext] = None
+    approval_overdue_days: float
+
+
+class BatchRequest(BaseModel):
+    round_id: str
+    kind: RoundKind
+    year: int
+    pack_id: str
+    codes: list[str]
+    context: Optional[AnnualContext] = None
+
+
+class ProposalSummary(BaseModel):
+    code: str
+    proposed_grade: str
+    score: Optional[float] = None
+
+
+class ApplyRequest(BaseModel):
+    round_id: str
+    kind: RoundKind
+    year: int
+    pack_id: str
+    by: str
+    overrides: dict[str, Override]
+    codes: list[str]
+
+
+class ApprovalRecord(BaseModel):
+    round_id: str
+    by: str
+
+
+class RoundRef(BaseModel):
+    round_id: str
+    kind: RoundKind
+    year: int
+    pack_id: str
+
+
+def _figures(r: MonthlyReport) -> Figures:
+    return Figures.model_validate(r.model_dump(include=set(Figures.model_fields)))
+
+
+def in_scope(town: Town, kind: RoundKind, year: int) -> bool:
+    if kind == RoundKind.application:
+        return town.applying_for is not None and town.state in ("applied", "creating")
+    if kind == RoundKind.annual:
+        return town.state in ("creating", "named") and town.listed_year is not None and town.listed_year <= year
+    return town.state == "creating" and acceptance.due_for_acceptance(town.profile(), year)
+
+
+def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
+    """Each town as a round sees it: profile, decision counters, December reports, latest report."""
+    towns = {t.code: t for t in session.exec(select(Town).where(Town.code.in_(codes))).all()}
+    latest: dict[tuple[str, str], MonthlyReport] = {}
+    for r in session.exec(select(MonthlyReport).where(MonthlyReport.code.in_(codes),
+                                                      MonthlyReport.period <= f"{year:04d}-12")).all():
+        key = (r.code, r.period)
+        if key not in latest or r.revision > latest[key].revision:
+            latest[key] = r
+    annual_grades = {d.code: d.final_grade for d in session.exec(
+        select(DecisionRow).where(DecisionRow.kind == "annual", DecisionRow.year == year,
+                                  DecisionRow.code.in_(codes))).all()}
+    records = []
+    for code in codes:
+        t = towns[code]
+        mine = {p: r for (c, p), r in latest.items() if c == code}
+        december = {year_month(p)[0]: _figures(r) for p, r in mine.items() if p.endswith("-12")}
+        last = mine[max(mine)] if mine else None
+        records.append(TownRecord(
+            profile=t.profile(), warnings=t.warnings, last_grade=t.last_grade,
+            acceptance_failures=t.acceptance_failures, applying_for=t.applying_for, december=december,
+            latest=_figures(last) if last else None, annual_grade=annual_grades.get(code)))
+    return records
+
+
+def evaluate(kind: RoundKind, record: TownRecord, year: int, pack, context: Optional[AnnualContext]) -> TownProposal:
+    if kind == RoundKind.annual:
+        return annual.evaluate_annual_town(record, year, pack, context)
+    if kind == RoundKind.acceptance:
+        return acceptance.evaluate_acceptance_town(record, year, pack)
+    return application.evaluate_application_town(record, year, pack)
+
+
+class RoundActivities:
+    def __init__(self, engine: Engine, client: Optional[Client] = None):
+        self.engine = engine
+        self.client = client
+
+    @activity.defn(name="prepare_round")
+    def prepare_round(self, req: PrepareRequest) -> RoundPlan:
+        pack = load_pack(req.pack_id)
+        with Session(self.engine) as s:
+            if s.get(RoundRow, req.round_id) is None:
+                s.add(RoundRow(id=req.round_id, kind=req.kind.value, year=req.year, pack_id=pack.pack.id,
+                               pack_version=pack.pack.version, pack_hash=pack.hash, started_by=req.started_by,
+                               started_at=now_utc(), city_tax_growth=req.city_tax_growth))
+                s.commit()
+            towns = s.exec(select(Town).order_by(Town.code)).all()
+            codes = [t.code for t in towns if in_scope(t, req.kind, req.year)]
+            context = None
+            if req.kind == RoundKind.annual:
+                context = annual.annual_context(load_records(s, codes, req.year), req.year, pack, req.city_tax_growth)
+        return RoundPlan(pack=pack.ref, codes=codes, context=context,
+                         approval_overdue_days=float(pack.annual_value("approval_overdue_days")))
+
+    @activity.defn(name="evaluate_round_batch")
+    def evaluate_round_batch(self, req: BatchRequest) -> list[ProposalSummary]:
+        pack = load_pack(req.pack_id)
+        with Session(self.engine) as s:
+            records = load_records(s, req.codes, req.year)
+            proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
+            stored = {p.code for p in s.exec(select(ProposalRow).where(
+                ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))).all()}
+            for p in proposals:
+                if p.code not in stored:
+                    s.add(ProposalRow(round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"),
+                                      recorded_at=now_utc()))
+            s.commit()
+            rows = s.exec(select(ProposalRow).where(ProposalRow.round_id == req.round_id,
+                                                    ProposalRow.code.in_(req.codes))).all()
+        return [ProposalSummary(code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"])
+                for r in sorted(rows, key=lambda r: r.code)]
+
+    @activity.defn(name="sum_up_round")
+    def sum_up_round(self, ref: RoundRef) -> CityAggregates:
+        """City aggregates over the round's proposals; the round becomes 'proposed'."""
+        pack = load_pack(ref.pack_id)
+        with Session(self.engine) as s:
+            row = s.get(RoundRow, ref.round_id)
+            proposals = [TownProposal.model_validate(p.proposal) for p in s.exec(
+                select(ProposalRow).where(ProposalRow.round_id == ref.round_id).order_by(ProposalRow.code)).all()]
+            records = load_records(s, [p.code for p in proposals], ref.year)
+            if ref.kind == RoundKind.annual:
+                named = len(s.exec(select(DecisionRow.id).where(
+                    DecisionRow.kind == "acceptance", DecisionRow.year == ref.year,
+                    DecisionRow.final_grade == "named")).all())
+                city = annual.annual_city(records, proposals, ref.year, pack, named)
+            elif ref.kind == RoundKind.acceptance:
+                city = acceptance.acceptance_city(proposals, ref.year, pack)
+            else:
+                city = application.application_city(proposals, ref.year, pack)
+            overdue = [f for f in (row.city or {}).get("findings", []) if f.get("rule") == "approval-overdue"]
+            data = city.model_dump(mode="json")
+            data["findings"] = data["findings"] + overdue
+            row.city = data
+            if row.state == "evaluating":
+                row.state = "proposed"
+            s.add(row)
+            s.commit()
+        return city
+
+    @activity.defn(name="mark_round_overdue")
+    def mark_round_overdue(self, ref: RoundRef) -> None:
+        pack = load_pack(ref.pack_id)
+        days = pack.annual_value("approval_overdue_days")
+        with Session(self.engine) as s:
+            row = s.get(RoundRow, ref.round_id)
+            if row.overdue:
+                return
+            finding = Finding(
+                rule="approval-overdue", clause="SX2018-S3", inputs={"started_at": row.started_at.isoformat(),
+                                                                     "days": days},
+                threshold=float(days), value=None, passed=False,
+                reason_en=f"the round's proposals have waited more than {days} days for approval; "
+                          "nothing is approved automatically",
+                reason_zh=f"考核结果提出后超过 {days} 天仍未审定（不会自动审定）")
+            city = dict(row.city or {})
+            city["findings"] = list(city.get("findings", [])) + [finding.model_dump(mode="json")]
+            row.city = city
+            row.overdue = True
+            s.add(row)
+            s.commit()
+
+    @activity.defn(name="apply_round_batch")
+    async def apply_round_batch(self, req: ApplyRequest) -> list[DecisionNotice]:
+        notices = await asyncio.to_thread(self._apply, req)
+        if self.client is not None:
+            from ..workflows.town import TownWorkflow, workflow_id
+
+            for code, notice in notices:
+                await self.client.get_workflow_handle(workflow_id(code)).signal(TownWorkflow.apply_decision, notice)
+        return [n for _, n in notices]
+
+    def _apply(self, req: ApplyRequest) -> list[tuple[str, DecisionNotice]]:
+        pack = load_pack(req.pack_id)
+        out = []
+        with Session(self.engine) as s:
+            row = s.get(RoundRow, req.round_id)
+            records = {r.profile.code: r for r in load_records(s, req.codes, req.year)}
+            done = {d.code: d for d in s.exec(select(DecisionRow).where(
+                DecisionRow.round_id == req.round_id, DecisionRow.code.in_(req.codes))).all()}
+            proposals = {p.code: TownProposal.model_validate(p.proposal) for p in s.exec(
+                select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))).all()}
+            for code in req.codes:
+                override = req.overrides.get(code)
+                if code in done:  # a retried activity: the decision stands, send it again
+                    d = done[code]
+                    eff = Effects.model_validate(d.effects)
+                    final, reason = d.final_grade, d.reason
+                else:
+                    record, proposal = records[code], proposals[code]
+                    final = override.grade if override else proposal.proposed_grade
+                    reason = override.reason if override else ""
+                    eff = decision_effects(record, final, req.year, pack)
+                    town = s.get(Town, code)
+                    before = {"state": town.state, "tier": town.tier, "warnings": town.warnings,
+                              "last_grade": town.last_grade, "listed_year": town.listed_year,
+                              "creation_years": town.creation_years,
+                              "acceptance_failures": town.acceptance_failures}
+                    s.add(DecisionRow(round_id=req.round_id, kind=req.kind.value, year=req.year, code=code,
+                                      proposed_grade=proposal.proposed_grade, final_grade=final,
+                                      score=proposal.score, by=req.by, reason=reason, before=before,
+                                      effects=eff.model_dump(mode="json"), pack_id=row.pack_id,
+                                      pack_version=row.pack_version, pack_hash=row.pack_hash, recorded_at=now_utc()))
+                    town.state, town.tier, town.warnings = eff.state, eff.tier, eff.warnings
+                    town.listed_year = eff.listed_year if eff.listed_year is not None else town.listed_year
+                    town.creation_years = eff.creation_years or town.creation_years
+                    town.acceptance_failures = eff.acceptance_failures
+                    if req.kind == RoundKind.annual:
+                        town.last_grade = final
+                    if req.kind == RoundKind.application:
+                        town.applying_for = None
+                    s.add(town)
+                out.append((code, DecisionNotice(round_id=req.round_id, kind=req.kind.value, year=req.year,
+                                                 grade=final, effects=eff, by=req.by, reason=reason)))
+            s.commit()
+        return out
+
+    @activity.defn(name="close_round")
+    def close_round(self, req: RoundRef) -> None:
+        with Session(self.engine) as s:
+            row = s.get(RoundRow, req.round_id)
+            if row.state != "applied":
+                row.state = "applied"
+                s.add(row)
+                s.commit()
+
+    @activity.defn(name="record_approval")
+    def record_approval(self, req: ApprovalRecord) -> None:
+        with Session(self.engine) as s:
+            row = s.get(RoundRow, req.round_id)
+            if row.approved_by is None:
+                row.approved_by = req.by
+                row.approved_at = now_utc()
+                s.add(row)
+                s.commit()

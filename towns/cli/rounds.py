@@ -1,0 +1,204 @@
+"""`towns round start|approve|show|list`: assessment rounds with approval. 考核轮次。"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich import box
+from rich.table import Table
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from ..models.round import Approval, Override, RoundKind
+from ..rules.pack import DEFAULT_PACK
+from ..views_rounds import round_detail, round_list
+from ..workflows.round import RoundStart, RoundView, RoundWorkflow, round_id
+from .common import client_for, console, default_user, engine, ensure_worker, err, mark, print_json, run, settings
+
+app = typer.Typer(help="Assessment rounds: application, annual, acceptance. 申报审核、年度考核、验收命名。",
+                  no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="machine-readable JSON")
+
+
+def parse_growth(raw: Optional[str]) -> Optional[float]:
+    if raw is None:
+        return None
+    text = raw.strip()
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{raw}' is not a growth rate: write 0.12 or 12%") from None
+
+
+def _cause(exc: WorkflowUpdateFailedError) -> str:
+    cause = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.cause
+    if isinstance(cause, ApplicationError) and cause.details:
+        return "\n".join(f"  - {p}" for p in cause.details[0])
+    return str(exc.cause or exc)
+
+
+@app.command("start")
+def start(
+    kind: RoundKind = typer.Option(..., "--kind", help="application | annual | acceptance"),
+    year: int = typer.Option(..., "--year", help="the year assessed, e.g. 2018"),
+    city_tax_growth: Optional[str] = typer.Option(
+        None, "--city-tax-growth", help="the published city-wide average tax growth (0.12 or 12%); "
+        "without it the round uses the pooled growth of its towns (SX2018-G5)"),
+    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="rule pack id"),
+    by: Optional[str] = typer.Option(None, "--by", help="who starts the round (default: your login name)"),
+    wait: bool = typer.Option(False, "--wait", help="return when the proposals are ready"),
+    as_json: bool = JSON,
+) -> None:
+    """Start an assessment round; it proposes a grade per town and waits for approval. 启动考核。"""
+    s = settings()
+    rid = round_id(year, kind.value)
+
+    async def go():
+        client = await client_for(s)
+        await ensure_worker(client, s)
+        try:
+            handle = await client.start_workflow(
+                RoundWorkflow.run, RoundStart(kind=kind, year=year, pack_id=pack, started_by=by or default_user(),
+                                              city_tax_growth=parse_growth(city_tax_growth)),
+                id=rid, task_queue=s.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            err.print(f"[red]{rid} already exists[/]: see `towns round show {rid}`. 该轮次已存在。")
+            raise typer.Exit(2)
+        if wait:
+            return await handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView)
+        return None
+
+    view = run(go())
+    if as_json:
+        print_json({"id": rid, "state": view.state if view else "evaluating"})
+        return
+    console.print(f"started [bold]{rid}[/] ({kind.zh})")
+    if view:
+        show(rid, as_json=False)
+
+
+@app.command("approve")
+def approve(
+    round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g. round-2018-annual"),
+    by: str = typer.Option(..., "--by", help="who approves (name, kept in the record)"),
+    override: list[str] = typer.Option([], "--override", help="CODE=GRADE, e.g. SX-SY-SY=pass; repeat as needed"),
+    reason: list[str] = typer.Option([], "--reason", help="the reason for each --override, in the same order"),
+    as_json: bool = JSON,
+) -> None:
+    """Approve a round's proposals, with overrides that each carry a reason. 审定考核结果。
+
+    Nothing changes a town until this is done. Then every decision is applied to its town.
+    """
+    overrides = []
+    for i, item in enumerate(override):
+        if "=" not in item:
+            raise typer.BadParameter(f"--override {item!r}: write CODE=GRADE, e.g. SX-SY-SY=pass")
+        code, grade = item.split("=", 1)
+        overrides.append(Override(code=code.strip(), grade=grade.strip(), reason=reason[i] if i < len(reason) else ""))
+    if len(reason) > len(override):
+        raise typer.BadParameter("more --reason than --override: give one reason after each override")
+    s = settings()
+    d = round_detail(engine(s), round_)
+    if d is None:
+        err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
+        raise typer.Exit(2)
+    if d["approved_by"]:
+        err.print(f"[red]approval refused 审定未通过[/]: {round_} was already approved by {d['approved_by']} "
+                  f"at {d['approved_at']}; a decision is changed only by a new round.")
+        raise typer.Exit(1)
+
+    async def go():
+        client = await client_for(s)
+        await ensure_worker(client, s)
+        handle = client.get_workflow_handle(round_)
+        try:
+            return await handle.execute_update(RoundWorkflow.approve, Approval(by=by, overrides=overrides),
+                                               result_type=RoundView)
+        except WorkflowUpdateFailedError as exc:
+            err.print(f"[red]approval refused 审定未通过[/]:\n{_cause(exc)}")
+            raise typer.Exit(1)
+
+    view = run(go())
+    if as_json:
+        print_json(round_detail(engine(s), round_))
+        return
+    console.print(f"[green]{round_} approved by {by}[/]; {len(view.proposals)} decisions applied. 已审定。")
+    show(round_, as_json=False)
+
+
+@app.command("show")
+def show(round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g. round-2018-annual"),
+         as_json: bool = JSON) -> None:
+    """A round: its proposals, final grades, scores, findings and city aggregates. 查看轮次。"""
+    d = round_detail(engine(settings()), round_)
+    if d is None:
+        err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
+        raise typer.Exit(2)
+    if as_json:
+        print_json(d)
+        return
+    console.print(f"[bold]{d['id']}[/] {d['kind_zh']} {d['year']} — state {d['state']}; pack {d['pack']['id']} "
+                  f"{d['pack']['version']}; started by {d['started_by']}"
+                  + (f"; approved by {d['approved_by']}" if d["approved_by"] else "")
+                  + (" — [red]approval overdue 逾期未审定[/]" if d["overdue"] else ""))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("code\n代码", "name\n名称", "tier\n层级", "score\n得分", "proposed\n拟定", "final\n审定", "failed\n未达标",
+                "reason\n理由"):
+        t.add_column(col, overflow="fold")
+    for town in d["towns"]:
+        failed = [f["rule"] for f in town["findings"] if not f["passed"]]
+        t.add_row(town["code"], town["name"], town["tier"], "" if town["score"] is None else f"{town['score']:.2f}",
+                  f"{town['proposed_grade']} {town['proposed_grade_zh']}",
+                  f"{town['final_grade']} {town['final_grade_zh']}" if town["final_grade"] else "—",
+                  ", ".join(failed), town["reason"])
+    console.print(t)
+    findings = d["city"].get("findings", [])
+    if findings:
+        c = Table(title="City 全市", box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("rule\n规则", "clause\n条款", "result\n结果", "reason\n说明"):
+            c.add_column(col, overflow="fold")
+        for f in findings:
+            c.add_row(f["rule"], f["clause"], mark(f["passed"]), f"{f['reason_zh']}\n{f['reason_en']}")
+        console.print(c)
+
+
+@app.command("list")
+def list_(as_json: bool = JSON) -> None:
+    """Every round with its state. 全部轮次。"""
+    rows = round_list(engine(settings()))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("id", "kind", "year", "state", "towns", "started by", "approved by", "pack"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["id"], r["kind"], str(r["year"]), r["state"] + (" (overdue)" if r["overdue"] else ""),
+                  str(r["towns"]), r["started_by"], r["approved_by"] or "—", r["pack"])
+    console.print(t)
+    if not rows:
+        console.print("No rounds yet: `towns round start --kind annual --year 2018`.")
+
+
+def apply_for_tier(
+    code: str = typer.Argument(..., help="town code"),
+    tier: str = typer.Option(..., "--tier", help="tier applied for: provincial_cultivation 省级培育, "
+                             "provincial_creation 省级创建 (or city 市级)"),
+    by: Optional[str] = typer.Option(None, "--by", help="who files the application"),
+) -> None:
+    """File a registered town's application for a (higher) tier; the next application round decides. 申报升级。"""
+    from ..intake.service import apply_for_tier as apply_
+
+    s = settings()
+    try:
+        apply_(engine(s), code, tier, by or default_user())
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2)
+    console.print(f"{code} applies for {tier}; start an application round to decide: "
+                  f"`towns round start --kind application --year YEAR`")

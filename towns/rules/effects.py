@@ -1,0 +1,69 @@
+"""What a decision's FINAL grade (proposed, or overridden by office staff) does to its town.
+
+One function for every round kind (ZJ-ASSESS-GRADES for the consequences of annual grades,
+ZJ-ACCEPT for acceptance, the application rules for admission). The result always carries
+the town's full resulting state, tier, warning count, listed year, creation period and
+acceptance failures, so that applying it is a plain assignment.
+
+| grade | effect |
+|---|---|
+| excellent, good, pass | consecutive warnings back to 0 |
+| warning | warnings + 1; state and tier unchanged |
+| demoted | one list down (provincial creation → provincial cultivation; a named town → provincial creation, in creation again); warnings 0 |
+| eliminated | state eliminated |
+| named | state named; tier named for provincial tiers (a city-level town stays city-level); warnings unchanged |
+| not_named | creation period + acceptance.extension_years; acceptance failures + 1 |
+| admitted | state creating, tier = the tier applied for, listed this year, warnings and acceptance failures 0 |
+| rejected | state rejected for a town that was only applying; an existing town keeps its state and tier |
+
+``demoted`` on a provincial cultivation or city-level town (only by a staff override; the
+rules never propose it) has no lower list to move to: tier unchanged, warnings 0.
+"""
+
+from __future__ import annotations
+
+from ..models.round import Effects, Grade, TownRecord
+from ..models.vocab import Tier, TownState
+from .pack import RulePack
+
+# one list down (降格)
+DEMOTION = {
+    Tier.named.value: Tier.provincial_creation.value,
+    Tier.provincial_creation.value: Tier.provincial_cultivation.value,
+}
+
+
+def effects(record: TownRecord, grade: str, year: int, pack: RulePack) -> Effects:
+    p = record.profile
+    state, tier, warnings = p.state.value, p.tier.value, record.warnings
+    listed_year, creation_years, failures = p.listed_year, p.creation_years, record.acceptance_failures
+    g = Grade.parse(grade)
+    if g in (Grade.excellent, Grade.good, Grade.pass_):
+        warnings = 0
+    elif g == Grade.warning:
+        warnings += 1
+    elif g == Grade.demoted:
+        if tier == Tier.named.value:
+            state = TownState.creating.value
+        tier = DEMOTION.get(tier, tier)
+        warnings = 0
+    elif g == Grade.eliminated:
+        state = TownState.eliminated.value
+    elif g == Grade.named:
+        state = TownState.named.value
+        if tier != Tier.city.value:
+            tier = Tier.named.value
+    elif g == Grade.not_named:
+        creation_years += int(pack.acceptance_value("extension_years"))
+        failures += 1
+    elif g == Grade.admitted:
+        if record.applying_for is None:
+            raise ValueError(f"{p.code}: admitted, but the town applied for no tier")
+        state = TownState.creating.value
+        tier = Tier.parse(record.applying_for).value
+        listed_year, warnings, failures = year, 0, 0
+    elif g == Grade.rejected:
+        if state == TownState.applied.value:
+            state = TownState.rejected.value
+    return Effects(state=state, tier=tier, warnings=warnings, listed_year=listed_year,
+                   creation_years=creation_years, acceptance_failures=failures)

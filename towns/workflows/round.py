@@ -1,0 +1,163 @@
+"""RoundWorkflow: one assessment round (id ``round-<year>-<kind>``).
+
+prepare (pin the pack, gather the towns, city context) → evaluate in batched activities →
+sum up the city → wait for approval (a durable timer marks an overdue approval, it never
+approves) → apply the decisions in batches (each batch signals its towns) → close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Optional
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from ..activities.rounds import (ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest, ProposalSummary,
+                                     RoundPlan, RoundRef)
+    from ..models.finding import PackRef
+    from ..models.round import GRADES_BY_KIND, Approval, CityAggregates, Grade, Override, RoundKind
+    from ..rules.pack import DEFAULT_PACK
+
+BATCH_SIZE = 200
+ACTIVITY = dict(start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30)))
+REFUSED = "ApprovalRefused"
+
+
+def round_id(year: int, kind: str) -> str:
+    return f"round-{year}-{kind}"
+
+
+class RoundStart(BaseModel):
+    kind: RoundKind
+    year: int
+    pack_id: str = DEFAULT_PACK
+    city_tax_growth: Optional[float] = None
+    started_by: str = "office"
+
+
+class RoundView(BaseModel):
+    id: str
+    kind: str
+    year: int
+    state: str
+    pack: Optional[PackRef] = None
+    proposals: list[ProposalSummary] = Field(default_factory=list)
+    overdue: bool = False
+    approved_by: Optional[str] = None
+
+
+@workflow.defn(name="RoundWorkflow")
+class RoundWorkflow:
+    @workflow.init
+    def __init__(self, start: RoundStart) -> None:
+        self._start = start
+        self._id = workflow.info().workflow_id  # round-<year>-<kind> from the CLI
+        self._state = "evaluating"
+        self._plan: Optional[RoundPlan] = None
+        self._proposals: dict[str, ProposalSummary] = {}
+        self._approval: Optional[Approval] = None
+        self._overdue = False
+
+    def _ref(self) -> RoundRef:
+        return RoundRef(round_id=self._id, kind=self._start.kind, year=self._start.year, pack_id=self._start.pack_id)
+
+    @workflow.run
+    async def run(self, start: RoundStart) -> RoundView:
+        self._plan = await workflow.execute_activity(
+            "prepare_round", PrepareRequest(round_id=self._id, kind=start.kind, year=start.year,
+                                            pack_id=start.pack_id, city_tax_growth=start.city_tax_growth,
+                                            started_by=start.started_by),
+            result_type=RoundPlan, **ACTIVITY)
+        codes = self._plan.codes
+        batches = [codes[i:i + BATCH_SIZE] for i in range(0, len(codes), BATCH_SIZE)]
+        results = await asyncio.gather(*(workflow.execute_activity(
+            "evaluate_round_batch", BatchRequest(round_id=self._id, kind=start.kind, year=start.year,
+                                                 pack_id=start.pack_id, codes=batch, context=self._plan.context),
+            result_type=list[ProposalSummary], **ACTIVITY) for batch in batches))
+        self._proposals = {p.code: p for batch in results for p in batch}
+        await workflow.execute_activity("sum_up_round", self._ref(), result_type=CityAggregates, **ACTIVITY)
+        self._state = "proposed"
+
+        try:
+            await workflow.wait_condition(lambda: self._approval is not None,
+                                          timeout=timedelta(days=self._plan.approval_overdue_days))
+        except asyncio.TimeoutError:
+            self._overdue = True
+            await workflow.execute_activity("mark_round_overdue", self._ref(), **ACTIVITY)
+            await workflow.wait_condition(lambda: self._approval is not None)
+
+        approval = self._approval
+        await workflow.execute_activity("record_approval", ApprovalRecord(round_id=self._id, by=approval.by),
+                                        **ACTIVITY)
+        overrides = {o.code: o for o in approval.overrides}
+        await asyncio.gather(*(workflow.execute_activity(
+            "apply_round_batch", ApplyRequest(round_id=self._id, kind=start.kind, year=start.year,
+                                              pack_id=start.pack_id, by=approval.by,
+                                              overrides={c: o for c, o in overrides.items() if c in batch},
+                                              codes=batch),
+            **ACTIVITY) for batch in batches))
+        await workflow.execute_activity("close_round", self._ref(), **ACTIVITY)
+        self._state = "applied"
+        return self.view()
+
+    def _refusals(self, approval: Approval) -> list[str]:
+        problems = []
+        if self._state == "evaluating":
+            problems.append("the round is still evaluating; wait for its proposals (towns round show)")
+        if self._approval is not None or self._state == "applied":
+            problems.append(f"the round was already approved by {self._approval.by if self._approval else '?'}")
+        if not approval.by.strip():
+            problems.append("--by NAME is required: who approves")
+        allowed = GRADES_BY_KIND[self._start.kind]
+        seen = set()
+        for o in approval.overrides:
+            if o.code not in self._proposals:
+                problems.append(f"override for {o.code}: the town is not in this round")
+            if o.code in seen:
+                problems.append(f"override for {o.code} given twice")
+            seen.add(o.code)
+            try:
+                grade = Grade.parse(o.grade)
+                if grade not in allowed:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"override {o.code}={o.grade}: not a grade of a {self._start.kind.value} round "
+                                f"(one of {', '.join(sorted(g.value for g in allowed))})")
+            if not o.reason.strip():
+                problems.append(f"override {o.code}={o.grade} has no reason: every override needs --reason TEXT")
+        return problems
+
+    @workflow.update(name="approve")
+    async def approve(self, approval: Approval) -> RoundView:
+        problems = self._refusals(approval)
+        if problems:
+            raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)
+        self._approval = Approval(by=approval.by, note=approval.note, overrides=[
+            Override(code=o.code, grade=Grade.parse(o.grade).value, reason=o.reason) for o in approval.overrides])
+        await workflow.wait_condition(lambda: self._state == "applied")
+        return self.view()
+
+    @approve.validator
+    def _validate_approval(self, approval: Approval) -> None:
+        problems = self._refusals(approval)
+        if problems:
+            raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)
+
+    @workflow.update(name="proposals_ready")
+    async def proposals_ready(self) -> RoundView:
+        """Returns once the proposals are ready (for `towns round start --wait`)."""
+        await workflow.wait_condition(lambda: self._state != "evaluating")
+        return self.view()
+
+    @workflow.query(name="view")
+    def view(self) -> RoundView:
+        return RoundView(id=self._id, kind=self._start.kind.value, year=self._start.year, state=self._state,
+                         pack=self._plan.pack if self._plan else None,
+                         proposals=sorted(self._proposals.values(), key=lambda p: p.code), overdue=self._overdue,
+                         approved_by=self._approval.by if self._approval else None)

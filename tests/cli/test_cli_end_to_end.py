@@ -118,3 +118,55 @@ def test_import_without_server_says_how_to_fix(tmp_path):
                          timeout=120)
     assert out.returncode == 2
     assert "towns server" in out.stderr
+
+
+ROUND_TOWNS = """代码,名称,区县,层级,产业,列入年份,计划总投资
+RD-A,甲镇,keqiao,provincial_creation,fashion,2016,50
+RD-B,乙镇,zhuji,provincial_creation,fashion,2016,50
+"""
+ROUND_REPORTS = """code,period,fai,industry_fai,nongov_fai,tax,high_tech_enterprises
+RD-A,2016-12,18,15,16,1.0,5
+RD-B,2016-12,16,13,14,1.0,3
+RD-A,2017-12,20,16,18,1.3,6
+RD-B,2017-12,6,5,5.5,1.0,3
+"""
+
+
+def test_annual_round_with_approval_and_override(server, tmp_path):
+    home, _ = server
+    (tmp_path / "towns.csv").write_text(ROUND_TOWNS, encoding="utf-8")
+    (tmp_path / "reports.csv").write_text(ROUND_REPORTS, encoding="utf-8")
+    towns("import", "towns", str(tmp_path / "towns.csv"), home=home, check_rc=0)
+    towns("import", "reports", str(tmp_path / "reports.csv"), home=home, check_rc=0)
+
+    started = json.loads(towns("round", "start", "--kind", "annual", "--year", "2017", "--city-tax-growth", "5%",
+                               "--wait", "--json", home=home, check_rc=0).stdout)
+    assert started == {"id": "round-2017-annual", "state": "proposed"}
+    shown = json.loads(towns("round", "show", "round-2017-annual", "--json", home=home, check_rc=0).stdout)
+    assert (shown["id"], shown["kind"], shown["year"], shown["state"]) == ("round-2017-annual", "annual", 2017,
+                                                                          "proposed")
+    by_code = {t["code"]: t for t in shown["towns"]}
+    assert by_code["RD-B"]["proposed_grade"] == "warning" and by_code["RD-B"]["final_grade"] is None
+    assert any(f["clause"] == "SX2018-G3" and not f["passed"] for f in by_code["RD-B"]["findings"])
+    assert {f["clause"] for f in shown["city"]["findings"]} >= {"SX2018-G1", "SX2018-G2", "SX2018-T4"}
+
+    refused = towns("round", "approve", "round-2017-annual", "--by", "王主任", "--override", "RD-B=pass",
+                    home=home, check_rc=1)
+    assert "needs --reason" in refused.stderr
+    towns("round", "approve", "round-2017-annual", "--by", "王主任", "--override", "RD-B=pass",
+          "--reason", "受台风影响，经核实", home=home, check_rc=0)
+    again = towns("round", "approve", "round-2017-annual", "--by", "李四", home=home, check_rc=1)
+    assert "already approved by 王主任" in again.stderr
+
+    shown = json.loads(towns("round", "show", "round-2017-annual", "--json", home=home, check_rc=0).stdout)
+    b = next(t for t in shown["towns"] if t["code"] == "RD-B")
+    assert (shown["state"], b["proposed_grade"], b["final_grade"], b["reason"]) == (
+        "applied", "warning", "pass", "受台风影响，经核实")
+    status = json.loads(towns("status", "RD-B", "--json", home=home, check_rc=0).stdout)
+    assert (status["warnings"], status["last_grade"]) == (0, "pass")
+    decision = [e for e in json.loads(towns("history", "RD-B", "--json", home=home, check_rc=0).stdout)["events"]
+                if e["kind"] == "decision"]
+    assert decision and decision[0]["round"] == "round-2017-annual" and decision[0]["grade"] == "pass"
+    assert decision[0]["by"] == "王主任" and decision[0]["reason"] == "受台风影响，经核实"
+    listed = json.loads(towns("round", "list", "--json", home=home, check_rc=0).stdout)
+    assert [(r["id"], r["state"]) for r in listed] == [("round-2017-annual", "applied")]

@@ -33,13 +33,14 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
             print_json(rows)
             return
         t = Table(title="Towns 特色小镇", box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("code\n代码", "name\n名称", "district\n区县", "tier\n层级", "state\n状态", "last\n最近月份",
-                    "FAI\n累计投资", "target\n年度目标", "failed\n未达标"):
+        for col in ("code\n代码", "name\n名称", "district\n区县", "tier\n层级", "state\n状态", "grade\n等级",
+                    "last\n最近月份", "FAI\n累计投资", "target\n年度目标", "failed\n未达标"):
             t.add_column(col, overflow="fold", no_wrap=col.startswith(("code", "last")),
                          justify="right" if col[:3] in ("FAI", "tar") else "left")
         for r in rows:
             fai = r["last_report"]["fai"] if r["last_report"] else None
-            t.add_row(r["code"], r["name"], r["district_zh"], r["tier_zh"], r["state_zh"], r["last_period"] or "—",
+            grade = (r["last_grade"] or "—") + (f" ⚠{r['warnings']}" if r["warnings"] else "")
+            t.add_row(r["code"], r["name"], r["district_zh"], r["tier_zh"], r["state_zh"], grade, r["last_period"] or "—",
                       "—" if fai is None else f"{fai:g}", f"{r['annual_fai_target']:g}",
                       "[red]" + ", ".join(r["failed"]) + "[/]" if r["failed"] else ("—" if r["last_period"] else ""))
         console.print(t)
@@ -56,6 +57,8 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
     console.print(f"listed {r['listed_year']}, creation period {r['creation_years']} years; annual FAI target "
                   f"{r['annual_fai_target']} 亿元 ({r['annual_fai_target_source']})")
     console.print(f"reported periods: {r['periods_reported']}, last {r['last_period'] or '—'}; rejections: {r['rejections']}")
+    console.print(f"last annual grade 最近考核等级: {r['last_grade'] or '—'}; consecutive warnings 连续警告: {r['warnings']}"
+                  + (f"; applying for 申报: {r['applying_for']}" if r["applying_for"] else ""))
     if r["findings"]:
         t = Table(title=f"Findings for {r['last_period']} 最近一期检查结果")
         for col in ("rule 规则", "clause 条款", "result 结果", "reason 说明"):
@@ -81,6 +84,12 @@ def history(code: str = typer.Argument(..., help="a town code"), as_json: bool =
                    f"industry {e['figures']['industry_fai']}, non-gov {e['figures']['nongov_fai']} 亿元"
         elif e["kind"] == "finding":
             what = f"{mark(e['passed'])} {e['rule']} [{e['clause']}] {e['reason_zh']}"
+        elif e["kind"] == "decision":
+            eff = e["effects"]
+            what = (f"[bold]{e['grade']} {e['grade_zh']}[/] in {e['round']} (proposed {e['proposed_grade']}"
+                    + (f", score {e['score']:.2f}" if e["score"] is not None else "") + f") approved by {e['by']}"
+                    + (f" — reason 理由: {e['reason']}" if e["reason"] else "")
+                    + f"; now {eff['state']}, {eff['tier']}, warnings {eff['warnings']}")
         else:
             what = "[red]rejected 退回[/] " + "; ".join(f"{p['field']}: {p['en']}" for p in e["problems"])
         t.add_row(e["time"][:19].replace("T", " "), e["period"] or "", e["kind"], what)

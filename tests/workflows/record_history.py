@@ -1,7 +1,9 @@
 """Record a TownWorkflow / RoundWorkflow history for the replay tests.
 
 Run it before changing workflow code, with the code as it is, and keep the JSON under
-tests/workflows/histories/: `python -m tests.workflows.record_history NAME`. The replay
+tests/workflows/histories/: `python -m tests.workflows.record_history v2` writes
+town-v2.json and round-v2.json. (town-v1.json was recorded from the walking skeleton,
+before the year-end patch and the decisions.) The replay
 test then proves the changed code still replays the old history (patching done right).
 """
 
@@ -20,6 +22,8 @@ from tests.factories import report, town
 from towns.config import venv_binary
 from towns.intake.service import register_town, submit_report
 from towns.models.db import make_engine
+from towns.models.round import Approval, Override, RoundKind
+from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
 from towns.worker import build_worker
 from towns.workflows.town import workflow_id
 
@@ -42,11 +46,21 @@ async def record(name: str) -> Path:
                                                        nongov_fai=1.9, submission_id="r2"))
                 await submit_report(env.client, report(code="REC-1", period="2018-02", fai=2.5, industry_fai=2.0,
                                                        nongov_fai=2.1, correction=True, submission_id="r3"))
-                history = await env.client.get_workflow_handle(workflow_id("REC-1")).fetch_history()
-    out = HERE / f"{name}.json"
-    out.write_text(history.to_json())
-    return out
+                await submit_report(env.client, report(code="REC-1", period="2018-12", fai=20.0, industry_fai=16.0,
+                                                       nongov_fai=18.0, tax=1.5, submission_id="r4"))
+                handle = await env.client.start_workflow(
+                    RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2018, city_tax_growth=0.0),
+                    id="round-2018-annual", task_queue="record")
+                await handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView)
+                await handle.execute_update(RoundWorkflow.approve, Approval(by="recorder", overrides=[
+                    Override(code="REC-1", grade="pass", reason="recorded override")]), result_type=RoundView)
+                await handle.result()
+                town_history = await env.client.get_workflow_handle(workflow_id("REC-1")).fetch_history()
+                round_history = await handle.fetch_history()
+    (HERE / f"town-{name}.json").write_text(town_history.to_json())
+    (HERE / f"round-{name}.json").write_text(round_history.to_json())
+    return HERE
 
 
 if __name__ == "__main__":
-    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "town-v1")))
+    print(asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "vN")))

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from ..models.finding import Finding, PackRef
 from ..models.period import year_month
@@ -55,6 +57,7 @@ class BatchRequest(BaseModel):
     kind: RoundKind
     year: int
     pack_id: str
+    pack_hash: str = ""
     codes: list[str]
     context: Optional[AnnualContext] = None
 
@@ -70,6 +73,7 @@ class ApplyRequest(BaseModel):
     kind: RoundKind
     year: int
     pack_id: str
+    pack_hash: str = ""
     by: str
     overrides: dict[str, Override]
     codes: list[str]
@@ -85,6 +89,16 @@ class RoundRef(BaseModel):
     kind: RoundKind
     year: int
     pack_id: str
+
+
+def pinned_pack(pack_id: str, pack_hash: str):
+    """The pack the round pinned; refuses to go on if the file changed under a running round."""
+    pack = load_pack(pack_id)
+    if pack_hash and pack.hash != pack_hash:
+        raise ApplicationError(
+            f"rule pack {pack_id} changed while the round was running (pinned {pack_hash[:12]}, now "
+            f"{pack.hash[:12]}); start a new round", type="PackChanged", non_retryable=True)
+    return pack
 
 
 def _figures(r: MonthlyReport) -> Figures:
@@ -156,7 +170,7 @@ class RoundActivities:
 
     @activity.defn(name="evaluate_round_batch")
     def evaluate_round_batch(self, req: BatchRequest) -> list[ProposalSummary]:
-        pack = load_pack(req.pack_id)
+        pack = pinned_pack(req.pack_id, req.pack_hash)
         with Session(self.engine) as s:
             records = load_records(s, req.codes, req.year)
             proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
@@ -229,11 +243,19 @@ class RoundActivities:
             from ..workflows.town import TownWorkflow, workflow_id
 
             for code, notice in notices:
-                await self.client.get_workflow_handle(workflow_id(code)).signal(TownWorkflow.apply_decision, notice)
+                try:
+                    await self.client.get_workflow_handle(workflow_id(code)).signal(TownWorkflow.apply_decision,
+                                                                                    notice)
+                except RPCError as exc:
+                    if exc.status != RPCStatusCode.NOT_FOUND:
+                        raise
+                    # the decision is recorded in our database, which is the record; the town's
+                    # workflow is gone (Temporal state reset?) and picks it up when re-registered
+                    activity.logger.warning("town workflow %s not found; decision recorded only", code)
         return [n for _, n in notices]
 
     def _apply(self, req: ApplyRequest) -> list[tuple[str, DecisionNotice]]:
-        pack = load_pack(req.pack_id)
+        pack = pinned_pack(req.pack_id, req.pack_hash)
         out = []
         with Session(self.engine) as s:
             row = s.get(RoundRow, req.round_id)

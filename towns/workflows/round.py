@@ -78,7 +78,8 @@ class RoundWorkflow:
         batches = [codes[i:i + BATCH_SIZE] for i in range(0, len(codes), BATCH_SIZE)]
         results = await asyncio.gather(*(workflow.execute_activity(
             "evaluate_round_batch", BatchRequest(round_id=self._id, kind=start.kind, year=start.year,
-                                                 pack_id=start.pack_id, codes=batch, context=self._plan.context),
+                                                 pack_id=start.pack_id, pack_hash=self._plan.pack.hash, codes=batch,
+                                                 context=self._plan.context),
             result_type=list[ProposalSummary], **ACTIVITY) for batch in batches))
         self._proposals = {p.code: p for batch in results for p in batch}
         await workflow.execute_activity("sum_up_round", self._ref(), result_type=CityAggregates, **ACTIVITY)
@@ -98,7 +99,7 @@ class RoundWorkflow:
         overrides = {o.code: o for o in approval.overrides}
         await asyncio.gather(*(workflow.execute_activity(
             "apply_round_batch", ApplyRequest(round_id=self._id, kind=start.kind, year=start.year,
-                                              pack_id=start.pack_id, by=approval.by,
+                                              pack_id=start.pack_id, pack_hash=self._plan.pack.hash, by=approval.by,
                                               overrides={c: o for c, o in overrides.items() if c in batch},
                                               codes=batch),
             **ACTIVITY) for batch in batches))

@@ -1,17 +1,30 @@
-"""Demo fixtures: Shaoxing's characteristic towns around 2018 and two years of monthly reports.
+"""Demo fixtures: Shaoxing's characteristic towns around 2018 and their monthly reports since listing.
 
 The twelve towns are the ones of the domain table (names, districts, tiers, industries).
 Every figure — investment, tax, enterprises, talents, tourists, areas — is SYNTHETIC:
 the real figures are not public. The data is generated deterministically (fixed seeds, no
 clock), so that tests and demos see the same numbers every time.
 
+Each town reports every month from January of its listed year (or of ``FIRST_YEAR``, 2015,
+whichever is later) to December 2018 — never a period before its listed year, which the
+importer refuses. A batch-1 town (listed 2015) therefore has 48 reports, a town listed in
+2016 has 36 and one listed in 2017 has 24: 420 in all. The whole creation history is there,
+so that annual and acceptance rounds over the demo have every December they need.
+
 Reports are year-to-date (1–M月累计) as Shaoxing reports them: every money figure grows
 month to month within a year and restarts in January. Money is in 亿元, kept in whole
 hundredths (0.01 亿元) so that every figure has at most two decimals.
 
-Most towns pass the monthly checks of the sx2018 pack with a comfortable margin; a few
-fail on purpose, listed in ``EXPECTED_FAILURES`` (rule ids that fail in at least one
-month of 2018).
+2017 and 2018 carry the original demo figures. The years before 2017 are smaller and grow
+into 2017: investment a little lower each year (``_Town.early_fai``), tax lower by
+``EARLY_TAX_GROWTH`` a year (so growth to 2017 is positive), fewer enterprises, talents and
+tourists. In 2015–2017 every town passes every monthly check of the sx2018 pack at least
+5 % clear of the threshold; in 2018 a few fail on purpose, listed in ``EXPECTED_FAILURES``
+(rule ids that fail in at least one month of 2018).
+
+``EXPECTED_ACCEPTANCE`` says what an acceptance round (验收命名) proposes for the towns whose
+three-year creation period ends in 2017 (listed 2015) and in 2018 (listed 2016), built from
+their December reports with no annual grade decided yet.
 """
 
 from __future__ import annotations
@@ -35,7 +48,14 @@ REPORT_KEYS = (
     "code", "period", "fai", "industry_fai", "nongov_fai", "tax", "new_enterprises",
     "high_tech_enterprises", "high_end_talents", "tourists_10k", "scenic_level", "correction", "submitted_by",
 )
-YEARS = (2017, 2018)
+FIRST_YEAR = 2015   # the demo starts here: no town reports before January 2015
+LAST_YEAR = 2018
+YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))  # 2015 … 2018
+FIGURE_YEARS = (2017, 2018)  # the years of the per-town figure pairs below
+# yearly tax growth assumed before 2017: tax of year y = 2017 tax ÷ 1.2^(2017 − y)
+EARLY_TAX_GROWTH = 1.2
+# other figures before 2017: this share of the next year's (enterprises, tourists, stocks)
+EARLY_SCALE = 0.85
 
 # Monthly share of a year's investment (sums to 12): slow around the Spring Festival,
 # pushes at the half-year and the year end. Its cumulative share never drops below
@@ -70,6 +90,17 @@ class _Town:
     scenic_level: tuple[int, int]
     # for the nongov-share failure: from this month of 2018 on, the monthly share drops
     nongov_drop: Optional[tuple[int, float]] = None
+    # annual FAI (亿元) of the years before 2017 the town reports, oldest first
+    # (2015 and 2016 for a town listed in 2015, 2016 alone for one listed in 2016)
+    early_fai: tuple[float, ...] = ()
+
+    @property
+    def first_year(self) -> int:
+        return max(self.listed_year, FIRST_YEAR)
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.first_year, LAST_YEAR + 1))
 
 
 # Provincial annual targets (sx2018 pack): 15 亿元, or 10 for information economy, tourism,
@@ -78,29 +109,37 @@ class _Town:
 _TOWNS: tuple[_Town, ...] = (
     _Town("SX-YC-HJ", "越城黄酒小镇", "yuecheng", "provincial_creation", "historical_classic", "1", 2015,
           42.0, 3.1, 1.0, (15.6, 17.2), (0.88, 0.89), (0.84, 0.85), 2.10, 1.18,
-          (18, 22), (6, 8), (14, 19), (96.0, 118.0), (3, 3)),
+          (18, 22), (6, 8), (14, 19), (96.0, 118.0), (3, 3),
+          early_fai=(13.6, 14.8)),
     _Town("SX-ZJ-WY", "诸暨袜艺小镇", "zhuji", "provincial_creation", "fashion", "1", 2015,
           55.0, 2.9, 1.0, (24.5, 26.8), (0.93, 0.94), (0.88, 0.87), 3.60, 1.32,
-          (35, 41), (12, 15), (20, 26), (22.0, 31.0), (3, 3)),
+          (35, 41), (12, 15), (20, 26), (22.0, 31.0), (3, 3),
+          early_fai=(20.6, 22.7)),
     _Town("SX-KQ-KW", "柯桥酷玩小镇", "keqiao", "provincial_creation", "tourism", "2", 2016,
           48.0, 3.4, 1.1, (17.8, 19.5), (0.90, 0.91), (0.83, 0.84), 0.85, 1.26,
-          (16, 20), (2, 3), (6, 9), (160.0, 205.0), (4, 4)),
+          (16, 20), (2, 3), (6, 9), (160.0, 205.0), (4, 4),
+          early_fai=(14.6,)),
     _Town("SX-SY-EY", "上虞e游小镇", "shangyu", "provincial_creation", "information_economy", "2", 2016,
           36.0, 3.0, 0.9, (16.4, 18.9), (0.92, 0.93), (0.86, 0.88), 1.45, 1.38,
-          (48, 63), (9, 13), (25, 34), (8.0, 11.0), (0, 0)),
+          (48, 63), (9, 13), (25, 34), (8.0, 11.0), (0, 3),
+          early_fai=(13.8,)),
     _Town("SX-XC-ZN", "新昌智能装备小镇", "xinchang", "provincial_creation", "high_end_equipment", "2", 2016,
           58.0, 3.2, 1.2, (25.8, 28.4), (0.91, 0.92), (0.87, 0.89), 4.20, 1.21,
-          (21, 25), (18, 23), (30, 37), (4.0, 5.0), (0, 0)),
+          (21, 25), (18, 23), (30, 37), (4.0, 5.0), (0, 0),
+          early_fai=(22.6,)),
     _Town("SX-SY-HT", "杭州湾花田小镇", "shangyu", "provincial_creation", "tourism", "2", 2016,
           40.0, 3.5, 1.2, (15.2, 16.9), (0.87, 0.88), (0.82, 0.83), 0.42, 1.15,
-          (9, 11), (1, 1), (3, 4), (120.0, 150.0), (3, 4)),
+          (9, 11), (1, 1), (3, 4), (120.0, 150.0), (3, 4),
+          early_fai=(13.6,)),
     _Town("SX-KQ-SF", "柯桥兰亭书法小镇", "keqiao", "provincial_cultivation", "historical_classic", None, 2016,
           33.0, 2.6, 0.8, (14.6, 15.8), (0.89, 0.90), (0.81, 0.82), 0.36, 1.22,
-          (12, 15), (1, 2), (8, 11), (85.0, 102.0), (4, 4)),
+          (12, 15), (1, 2), (8, 11), (85.0, 102.0), (4, 4),
+          early_fai=(13.5,)),
     _Town("SX-ZJ-HB", "诸暨环保小镇", "zhuji", "provincial_cultivation", "environmental", None, 2016,
           52.0, 3.0, 1.0, (22.4, 24.6), (0.88, 0.86), (0.85, 0.86), 2.80, 1.16,
           (26, 30), (10, 12), (17, 21), (2.0, 2.5), (0, 0),
-          nongov_drop=(6, 0.45)),
+          nongov_drop=(6, 0.45),
+          early_fai=(20.8,)),
     _Town("SX-SZ-LS", "嵊州领尚小镇", "shengzhou", "provincial_cultivation", "fashion", None, 2017,
           45.0, 2.7, 0.9, (21.5, 23.3), (0.94, 0.93), (0.86, 0.86), 1.90, 1.25,
           (19, 24), (5, 7), (9, 12), (6.0, 7.5), (0, 0)),
@@ -112,7 +151,8 @@ _TOWNS: tuple[_Town, ...] = (
           (8, 7), (0, 0), (5, 6), (70.0, 82.0), (3, 4)),
     _Town("SX-SY-SY", "上虞伞艺小镇", "shangyu", "city", "fashion", None, 2015,
           36.0, 2.5, 0.8, (17.5, 8.2), (0.88, 0.89), (0.84, 0.83), 0.55, 0.96,
-          (10, 6), (2, 2), (3, 3), (3.0, 3.5), (0, 0)),
+          (10, 6), (2, 2), (3, 3), (3.0, 3.5), (0, 0),
+          early_fai=(16.4, 16.9)),
 )
 
 # town code → rule ids failing in at least one month of 2018 (every other town passes

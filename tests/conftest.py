@@ -14,7 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from towns.config import venv_binary
-from towns.models.db import make_engine
+from towns.models.db import install_guards, make_engine
 from towns.worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TOWNS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -49,6 +49,7 @@ def engine(db_url):
     eng = make_engine(db_url)
     SQLModel.metadata.drop_all(eng)
     SQLModel.metadata.create_all(eng)
+    install_guards(eng)
     yield eng
     eng.dispose()
 

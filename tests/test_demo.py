@@ -1,11 +1,13 @@
-"""The demo fixtures: twelve Shaoxing towns and two years of year-to-date monthly reports."""
+"""The demo fixtures: twelve Shaoxing towns and their year-to-date monthly reports since listing (2015–2018)."""
 
 import csv
 from collections import defaultdict
 
 from towns import demo
 from towns.models.report import ReportSubmission
+from towns.models.round import TownRecord
 from towns.models.town import TownProfile
+from towns.rules.acceptance import due_for_acceptance, evaluate_acceptance_town
 from towns.rules.monthly import evaluate_monthly
 from towns.rules.pack import load_pack
 
@@ -18,7 +20,14 @@ REPORT_KEYS = {
     "high_tech_enterprises", "high_end_talents", "tourists_10k", "scenic_level", "correction", "submitted_by",
 }
 MONEY = ("fai", "industry_fai", "nongov_fai", "tax")
-PERIODS = [f"{y}-{m:02d}" for y in (2017, 2018) for m in range(1, 13)]
+
+
+def _periods(first_year: int) -> list[str]:
+    return [f"{y}-{m:02d}" for y in range(first_year, 2019) for m in range(1, 13)]
+
+
+def _first_year(town: dict) -> int:
+    return max(town["listed_year"], 2015)
 
 
 def _evaluations():
@@ -52,22 +61,42 @@ def test_twelve_towns_with_unique_codes_and_valid_profiles():
         assert len(r["code"]) <= 32
         p = TownProfile.model_validate(r)
         assert p.code == r["code"] and p.state.value == "creating"
-        assert r["listed_year"] <= 2017  # reports start in 2017-01
+        assert 2015 <= r["listed_year"] <= 2017  # reports start in January of the listed year
         assert r["planned_investment"] is not None and 30 <= r["planned_investment"] <= 60
     tiers = {r["code"]: r["tier"] for r in rows}
     assert tiers["SX-ZJ-WY"] == "provincial_creation"
     assert tiers["SX-SY-SY"] == "city"
     assert TownProfile.model_validate(next(r for r in rows if r["tier"] == "city")).planned_investment == 36
+    listed = {r["code"]: r["listed_year"] for r in rows}
+    assert listed["SX-ZJ-WY"] == listed["SX-YC-HJ"] == listed["SX-SY-SY"] == 2015
+    for r in rows:
+        want = {"1": 2015, "2": 2016, "3": 2017}.get(r["batch"])
+        if want is not None:
+            assert r["listed_year"] == want, r["code"]
+        elif r["tier"] == "provincial_cultivation":
+            assert r["listed_year"] in (2016, 2017), r["code"]
 
 
 def test_reports_cover_every_month_grouped_by_town():
-    towns = [t["code"] for t in demo.town_rows()]
+    towns = demo.town_rows()
     rows = demo.report_rows()
-    assert len(rows) == 24 * len(towns)
-    for i, code in enumerate(towns):
-        block = rows[24 * i: 24 * (i + 1)]
-        assert [r["code"] for r in block] == [code] * 24
-        assert [r["period"] for r in block] == PERIODS
+    counts = {t["code"]: 12 * (2019 - _first_year(t)) for t in towns}
+    assert sorted(set(counts.values())) == [24, 36, 48]
+    assert len(rows) == sum(counts.values()) == 432
+    start = 0
+    for t in towns:
+        code, n = t["code"], counts[t["code"]]
+        block = rows[start: start + n]
+        assert [r["code"] for r in block] == [code] * n
+        assert [r["period"] for r in block] == _periods(_first_year(t))
+        start += n
+
+
+def test_no_report_before_a_towns_listed_year():
+    listed = {t["code"]: t["listed_year"] for t in demo.town_rows()}
+    for r in demo.report_rows():
+        assert int(r["period"][:4]) >= listed[r["code"]], (r["code"], r["period"])
+        assert r["period"] >= "2015-01"
 
 
 def test_reports_validate_and_respect_constraints():
@@ -97,9 +126,9 @@ def test_year_to_date_figures_never_fall_within_a_year():
                 continue  # a new year restarts the year-to-date figures
             for k in MONEY:
                 assert cur[k] >= prev[k], (code, cur["period"], k)
-        jan_2018 = next(r for r in rows if r["period"] == "2018-01")
-        dec_2017 = next(r for r in rows if r["period"] == "2017-12")
-        assert jan_2018["fai"] < dec_2017["fai"]  # restarted in January
+        by_period = {r["period"]: r for r in rows}
+        for year in range(int(rows[0]["period"][:4]) + 1, 2019):
+            assert by_period[f"{year}-01"]["fai"] < by_period[f"{year - 1}-12"]["fai"]  # restarted in January
 
 
 def test_tax_grows_year_on_year_for_most_towns():
@@ -109,15 +138,26 @@ def test_tax_grows_year_on_year_for_most_towns():
     assert len(growing) >= 9
 
 
+def test_early_years_are_smaller_and_grow_into_2017():
+    dec = {(r["code"], int(r["period"][:4])): r for r in demo.report_rows() if r["period"].endswith("-12")}
+    for t in demo.town_rows():
+        code = t["code"]
+        for year in range(_first_year(t), 2017):
+            this, nxt = dec[(code, year)], dec[(code, year + 1)]
+            for k in ("fai", "tax", "new_enterprises", "high_tech_enterprises", "high_end_talents", "tourists_10k"):
+                assert this[k] <= nxt[k], (code, year, k)
+            assert this["fai"] < nxt["fai"] and this["tax"] < nxt["tax"], (code, year)  # positive growth
+
+
 def test_expected_failures_are_exactly_right():
     evaluations = _evaluations()
-    failed = {2017: defaultdict(set), 2018: defaultdict(set)}
+    failed = defaultdict(lambda: defaultdict(set))
     for (code, period), findings in evaluations.items():
         for rule, f in findings.items():
             if not f.passed:
                 failed[int(period[:4])][code].add(rule)
     assert dict(failed[2018]) == demo.EXPECTED_FAILURES
-    assert set(failed[2017]) <= set(demo.EXPECTED_FAILURES)
+    assert set(failed) == {2018}  # 2015–2017: no failure at all
     # the brief's required cases
     tiers = {t["code"]: t["tier"] for t in demo.town_rows()}
     assert "pace-provincial" in demo.EXPECTED_FAILURES["SX-SZ-YJ"]
@@ -136,6 +176,60 @@ def test_passing_towns_pass_with_a_margin():
                 continue
             assert f.passed, (code, period, rule)
             assert f.value >= f.threshold * 1.05, (code, period, rule, f.value, f.threshold)
+
+
+def test_every_month_before_2018_passes_every_rule_with_a_margin():
+    seen = set()
+    for (code, period), findings in _evaluations().items():
+        if period >= "2018":
+            continue
+        seen.add(int(period[:4]))
+        assert findings
+        for rule, f in findings.items():
+            assert f.passed and f.value >= f.threshold * 1.05, (code, period, rule, f.value, f.threshold)
+    assert seen == {2015, 2016, 2017}
+
+
+def _acceptance(year: int) -> dict[str, object]:
+    """code → the acceptance proposal of every town due in ``year``, from the demo's Decembers."""
+    pack = load_pack()
+    dec = {(r["code"], int(r["period"][:4])): ReportSubmission.model_validate(r).figures()
+           for r in demo.report_rows() if r["period"].endswith("-12")}
+    out = {}
+    for row in demo.town_rows():
+        profile = TownProfile.model_validate(row)
+        if not due_for_acceptance(profile, year):
+            continue
+        december = {y: f for (c, y), f in dec.items() if c == profile.code}
+        record = TownRecord(profile=profile, december=december, latest=december[year], annual_grade=None)
+        out[profile.code] = evaluate_acceptance_town(record, year, pack)
+    return out
+
+
+def test_expected_acceptance_is_exactly_right():
+    assert set(demo.EXPECTED_ACCEPTANCE) == {2017, 2018}
+    for year, expected in demo.EXPECTED_ACCEPTANCE.items():
+        proposals = _acceptance(year)
+        assert {c: p.proposed_grade for c, p in proposals.items()} == expected, year
+        for code, p in proposals.items():
+            # every creation year has its December report
+            assert not any(f.rule.startswith("acceptance-december-report") for f in p.findings), (year, code)
+    # the brief's named cases
+    assert demo.EXPECTED_ACCEPTANCE[2017]["SX-ZJ-WY"] == "named"
+    assert demo.EXPECTED_ACCEPTANCE[2017]["SX-YC-HJ"] == "named"
+    grades_2018 = list(demo.EXPECTED_ACCEPTANCE[2018].values())
+    assert grades_2018.count("named") > len(grades_2018) / 2  # most batch-2 / cultivation towns pass
+
+
+def test_failed_acceptances_fail_on_the_scenic_level_alone():
+    """Investment and industry share are met by every due town; only the scenic level fails."""
+    for year in demo.EXPECTED_ACCEPTANCE:
+        for code, p in _acceptance(year).items():
+            failed = {f.rule for f in p.findings if not f.passed} - {"acceptance-consequence"}
+            if p.proposed_grade == "named":
+                assert not failed, (year, code)
+            else:
+                assert failed == {"acceptance-scenic"}, (year, code, failed)
 
 
 def test_write_csv_round_trips(tmp_path):

@@ -8,19 +8,21 @@ clock), so that tests and demos see the same numbers every time.
 Each town reports every month from January of its listed year (or of ``FIRST_YEAR``, 2015,
 whichever is later) to December 2018 — never a period before its listed year, which the
 importer refuses. A batch-1 town (listed 2015) therefore has 48 reports, a town listed in
-2016 has 36 and one listed in 2017 has 24: 420 in all. The whole creation history is there,
+2016 has 36 and one listed in 2017 has 24: 432 in all. The whole creation history is there,
 so that annual and acceptance rounds over the demo have every December they need.
 
 Reports are year-to-date (1–M月累计) as Shaoxing reports them: every money figure grows
 month to month within a year and restarts in January. Money is in 亿元, kept in whole
 hundredths (0.01 亿元) so that every figure has at most two decimals.
 
-2017 and 2018 carry the original demo figures. The years before 2017 are smaller and grow
-into 2017: investment a little lower each year (``_Town.early_fai``), tax lower by
-``EARLY_TAX_GROWTH`` a year (so growth to 2017 is positive), fewer enterprises, talents and
-tourists. In 2015–2017 every town passes every monthly check of the sx2018 pack at least
-5 % clear of the threshold; in 2018 a few fail on purpose, listed in ``EXPECTED_FAILURES``
-(rule ids that fail in at least one month of 2018).
+Each town's figures are set for 2017 and 2018 (``_TOWNS``); the years before 2017 are
+derived from 2017, smaller and growing into it: investment a little lower each year
+(``_Town.early_fai``), tax lower by ``EARLY_TAX_GROWTH`` a year (so growth to 2017 is
+positive), fewer enterprises, talents and tourists (``EARLY_SCALE``).
+
+In 2015–2017 every town passes every monthly check of the sx2018 pack at least 5 % clear of
+the threshold; in 2018 a few fail on purpose, listed in ``EXPECTED_FAILURES`` (rule ids that
+fail in at least one month of 2018).
 
 ``EXPECTED_ACCEPTANCE`` says what an acceptance round (验收命名) proposes for the towns whose
 three-year creation period ends in 2017 (listed 2015) and in 2018 (listed 2016), built from
@@ -94,6 +96,9 @@ class _Town:
     # (2015 and 2016 for a town listed in 2015, 2016 alone for one listed in 2016)
     early_fai: tuple[float, ...] = ()
 
+    def __post_init__(self) -> None:
+        assert len(self.early_fai) == 2017 - self.first_year, (self.code, "one early_fai per year before 2017")
+
     @property
     def first_year(self) -> int:
         return max(self.listed_year, FIRST_YEAR)
@@ -105,7 +110,12 @@ class _Town:
 
 # Provincial annual targets (sx2018 pack): 15 亿元, or 10 for information economy, tourism,
 # finance and historical-classic towns; pace threshold = target × M/12 × 0.8. Passing towns
-# invest 1.35–1.9 × their target a year and keep shares well clear of 80 % / 70 %.
+# invest 1.35–1.9 × their target a year and keep shares well clear of 80 % / 70 %; the
+# city-level umbrella town's target is its planned investment ÷ 3 = 12. Before 2017 every
+# town invests 1.35–1.55 × its target (early_fai), a little less each year back.
+# Scenic levels: the tourism town 花田 and the e-game town e游 become 4A / 3A scenic areas
+# in July 2018 (in time for their acceptance); the equipment, environmental and umbrella
+# towns never become scenic areas in the demo.
 _TOWNS: tuple[_Town, ...] = (
     _Town("SX-YC-HJ", "越城黄酒小镇", "yuecheng", "provincial_creation", "historical_classic", "1", 2015,
           42.0, 3.1, 1.0, (15.6, 17.2), (0.88, 0.89), (0.84, 0.85), 2.10, 1.18,
@@ -156,12 +166,36 @@ _TOWNS: tuple[_Town, ...] = (
 )
 
 # town code → rule ids failing in at least one month of 2018 (every other town passes
-# every rule in every month of 2017 and 2018)
+# every rule in every month; in 2015–2017 every town passes every rule)
 EXPECTED_FAILURES: dict[str, set[str]] = {
     "SX-SZ-YJ": {"pace-provincial"},  # Yue-opera town: its theatre project slipped, 6.8 亿元 in 2018 against 8
     "SX-ZJ-HB": {"nongov-share"},     # environmental town: government-funded plants from June 2018
     "SX-KQ-LY": {"industry-share"},   # blue-print town: supporting housing and roads, 62 % industry in 2018
     "SX-SY-SY": {"pace-city"},        # umbrella town: 8.2 亿元 in 2018 against 36 ÷ 3 = 12 (pace 9.6)
+}
+
+
+# acceptance year → town code → the proposal of an acceptance round (验收命名) for the towns
+# due that year (listed_year + 3 − 1), built from their December reports with no annual
+# grade decided yet (towns/rules/acceptance.py). Cumulative FAI of every due town meets
+# the 50 (30 relaxed) 亿元 and its cumulative industry share the 70 %: every "not_named"
+# below fails on the scenic level of its December report alone.
+EXPECTED_ACCEPTANCE: dict[int, dict[str, str]] = {
+    2017: {  # listed 2015
+        "SX-YC-HJ": "named",      # 44.0 亿元 ≥ 30 (historical classic), 3A
+        "SX-ZJ-WY": "named",      # 67.8 亿元 ≥ 50, 3A
+        # umbrella town: 50.8 亿元 ≥ 50 and 84 % industry, but no scenic area (0 < 3A) —
+        # its 2017 figures allow no city acceptance in 2017; creation is extended a year
+        "SX-SY-SY": "not_named",
+    },
+    2018: {  # listed 2016
+        "SX-KQ-KW": "named",      # tourism: 51.9 亿元 ≥ 30, 4A
+        "SX-SY-EY": "named",      # information economy: 49.1 亿元 ≥ 30, 3A since July 2018
+        "SX-SY-HT": "named",      # tourism: 45.7 亿元 ≥ 30, 4A since July 2018
+        "SX-KQ-SF": "named",      # historical classic: 43.9 亿元 ≥ 30, 4A
+        "SX-XC-ZN": "not_named",  # equipment: 76.8 亿元 ≥ 50, but no scenic area (0 < 3A)
+        "SX-ZJ-HB": "not_named",  # environmental: 67.8 亿元 ≥ 50, but no scenic area (0 < 3A)
+    },
 }
 
 
@@ -204,37 +238,75 @@ def _cumulate(increments: list[int]) -> list[int]:
     return out
 
 
-def _stock(levels: tuple[int, int], i: int, elapsed: float) -> int:
-    start = int(levels[0] * 0.85) if i == 0 else levels[0]
-    return start + int((levels[i] - start) * elapsed)
+@dataclass(frozen=True)
+class _Year:
+    """One town's figures for one year: what ``_year_rows`` spreads over the months."""
+
+    fai: float
+    nongov_share: float
+    industry_share: float
+    tax: float
+    new_enterprises: int
+    high_tech: tuple[int, int]  # (start of year, end of year): stocks grow through the year
+    talents: tuple[int, int]
+    tourists_10k: float
+    scenic: tuple[int, int]  # (January–June, July–December): an upgrade takes effect in July
+    nongov_drop: Optional[tuple[int, float]] = None
+
+
+def _early(level: float, year: int) -> float:
+    """A figure of a year before 2017, scaled down from its 2017 level."""
+    return level * EARLY_SCALE ** (2017 - year)
+
+
+def _year(t: _Town, year: int) -> _Year:
+    if year in FIGURE_YEARS:
+        i = FIGURE_YEARS.index(year)
+
+        def stock(levels: tuple[int, int]) -> tuple[int, int]:
+            return (int(levels[0] * EARLY_SCALE) if i == 0 else levels[0]), levels[i]
+
+        return _Year(
+            fai=t.fai[i], nongov_share=t.nongov_share[i], industry_share=t.industry_share[i],
+            tax=t.tax_2017 if year == 2017 else t.tax_2017 * t.tax_growth,
+            new_enterprises=t.new_enterprises[i], high_tech=stock(t.high_tech), talents=stock(t.talents),
+            tourists_10k=t.tourists_10k[i], scenic=(t.scenic_level[0], t.scenic_level[i]),
+            nongov_drop=t.nongov_drop if year == 2018 else None,
+        )
+    # before 2017: smaller figures growing into 2017 (shares and scenic level as in 2017);
+    # a stock ends the year where the next year starts
+    k = year - t.first_year
+    return _Year(
+        fai=t.early_fai[k], nongov_share=t.nongov_share[0], industry_share=t.industry_share[0],
+        tax=t.tax_2017 / EARLY_TAX_GROWTH ** (2017 - year),
+        new_enterprises=int(_early(t.new_enterprises[0], year)),
+        high_tech=(int(_early(t.high_tech[0], year - 1)), int(_early(t.high_tech[0], year))),
+        talents=(int(_early(t.talents[0], year - 1)), int(_early(t.talents[0], year))),
+        tourists_10k=round(_early(t.tourists_10k[0], year), 2),
+        scenic=(t.scenic_level[0], t.scenic_level[0]),
+    )
 
 
 def _year_rows(t: _Town, year: int) -> list[dict]:
-    i = YEARS.index(year)
+    y = _year(t, year)
     rng = random.Random(f"towns-demo:{t.code}:{year}")
-    fai_inc = _split(round(t.fai[i] * 100), FAI_SEASON, rng, 0.06)
+    fai_inc = _split(round(y.fai * 100), FAI_SEASON, rng, 0.06)
     nongov_inc, industry_inc = [], []
     for month, inc in enumerate(fai_inc, start=1):
-        ng = t.nongov_share[i] + rng.uniform(-0.015, 0.015)
-        if year == 2018 and t.nongov_drop is not None and month >= t.nongov_drop[0]:
-            ng = t.nongov_drop[1] + rng.uniform(-0.015, 0.015)
-        ind = t.industry_share[i] + rng.uniform(-0.015, 0.015)
+        ng = y.nongov_share + rng.uniform(-0.015, 0.015)
+        if y.nongov_drop is not None and month >= y.nongov_drop[0]:
+            ng = y.nongov_drop[1] + rng.uniform(-0.015, 0.015)
+        ind = y.industry_share + rng.uniform(-0.015, 0.015)
         nongov_inc.append(min(inc, int(round(inc * ng))))
         industry_inc.append(min(inc, int(round(inc * ind))))
-    tax_total = t.tax_2017 if year == 2017 else t.tax_2017 * t.tax_growth
-    tax_inc = _split(round(tax_total * 100), TAX_SEASON, rng, 0.05)
-    visit_inc = _split(round(t.tourists_10k[i] * 100), VISIT_SEASON, rng, 0.08)
+    tax_inc = _split(round(y.tax * 100), TAX_SEASON, rng, 0.05)
+    visit_inc = _split(round(y.tourists_10k * 100), VISIT_SEASON, rng, 0.08)
 
     fai, nongov, industry = _cumulate(fai_inc), _cumulate(nongov_inc), _cumulate(industry_inc)
     tax, visits = _cumulate(tax_inc), _cumulate(visit_inc)
     rows = []
     for m in range(12):
         elapsed = (m + 1) / 12
-        # stocks (high-tech enterprises, talents) grow through the year towards its year-end level
-        high_tech = _stock(t.high_tech, i, elapsed)
-        talents = _stock(t.talents, i, elapsed)
-        # a scenic-area upgrade (e.g. 3A → 4A) takes effect in July 2018
-        scenic = t.scenic_level[i] if m >= 6 else t.scenic_level[0]
         rows.append({
             "code": t.code,
             "period": f"{year:04d}-{m + 1:02d}",
@@ -242,11 +314,12 @@ def _year_rows(t: _Town, year: int) -> list[dict]:
             "industry_fai": industry[m] / 100,
             "nongov_fai": nongov[m] / 100,
             "tax": tax[m] / 100,
-            "new_enterprises": int(t.new_enterprises[i] * sum(FAI_SEASON[: m + 1]) / 12),
-            "high_tech_enterprises": high_tech,
-            "high_end_talents": talents,
+            "new_enterprises": int(y.new_enterprises * sum(FAI_SEASON[: m + 1]) / 12),
+            # stocks (high-tech enterprises, talents) grow through the year towards its year-end level
+            "high_tech_enterprises": y.high_tech[0] + int((y.high_tech[1] - y.high_tech[0]) * elapsed),
+            "high_end_talents": y.talents[0] + int((y.talents[1] - y.talents[0]) * elapsed),
             "tourists_10k": visits[m] / 100,
-            "scenic_level": scenic,
+            "scenic_level": y.scenic[1] if m >= 6 else y.scenic[0],
             "correction": False,
             "submitted_by": f"{t.district}-stats",
         })
@@ -254,8 +327,13 @@ def _year_rows(t: _Town, year: int) -> list[dict]:
 
 
 def report_rows() -> list[dict]:
-    """Year-to-date monthly reports, 2017-01 … 2018-12, for every town (grouped by town)."""
-    return [row for t in _TOWNS for year in YEARS for row in _year_rows(t, year)]
+    """Year-to-date monthly reports of every town, grouped by town, in period order.
+
+    A town's reports run from January of its listed year (2015 at the earliest) to
+    December 2018: 48 for a town listed in 2015, 36 for 2016, 24 for 2017. No report is
+    ever for a period before the town's listed year (the importer would refuse it).
+    """
+    return [row for t in _TOWNS for year in t.years for row in _year_rows(t, year)]
 
 
 def _cell(value: object) -> object:

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 
+from ..models import ledger
 from ..models.finding import Evaluation, FindingRow, MeasureRow
+from ..models.ledger import ledger_lock
 from ..models.period import year_month
 from ..models.report import AcceptedReport, MonthlyReport
 from ..models.town import TownProfile
@@ -33,6 +35,7 @@ class EvaluateRequest(BaseModel):
 class RecordRequest(BaseModel):
     report: AcceptedReport
     evaluation: Evaluation
+    town: Optional[TownProfile] = None  # the profile evaluated against (kept in the ledger)
 
 
 def now_utc() -> datetime:
@@ -64,7 +67,7 @@ class ReportActivities:
     def record_report(self, req: RecordRequest) -> int:
         """Store the report revision, its findings and measures in one transaction; returns the report row id."""
         sub, ev = req.report.submission, req.evaluation
-        with Session(self.engine) as session:
+        with ledger_lock(self.engine), Session(self.engine) as session:
             existing = session.exec(select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)).first()
             if existing:
                 return existing.id
@@ -90,6 +93,24 @@ class ReportActivities:
                     revision=req.report.revision, name=m.name, clause=m.clause, value=m.value,
                     inputs=m.inputs, note=m.note, recorded_at=recorded,
                 ))
+            failed = [f.rule for f in ev.findings if not f.passed]
+            info = activity.info() if activity.in_activity() else None
+            tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"),
+                          None)
+            ledger.append(
+                session, kind="findings", key=f"findings:{sub.submission_id}", code=sub.code, period=sub.period,
+                actor=sub.submitted_by, actor_role="reporter",
+                outcome=f"{len(ev.findings) - len(failed)} passed, {len(failed)} failed"
+                        + (f" ({', '.join(failed)})" if failed else ""),
+                pack=ev.pack.model_dump(),
+                inputs={"town": req.town.model_dump(mode="json") if req.town else None,
+                        "figures": sub.figures().model_dump(mode="json"), "revision": req.report.revision,
+                        "tax_last_year": tax_ly, "submission_id": sub.submission_id, "source": sub.source,
+                        "correction": sub.correction},
+                findings=[f.model_dump(mode="json") for f in ev.findings],
+                workflow={"id": info.workflow_id, "run_id": info.workflow_run_id} if info else None,
+                event_time=ledger.utc_iso(req.report.received_at),
+                extra={"measures": [m.model_dump(mode="json") for m in ev.measures]})
             try:
                 session.commit()
             except IntegrityError:

@@ -21,7 +21,9 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..models import ledger
 from ..models.finding import Finding, PackRef
+from ..models.ledger import ledger_lock
 from ..models.period import year_month
 from ..models.report import Figures, MonthlyReport
 from ..models.round import (AnnualContext, CityAggregates, DecisionNotice, DecisionRow, Effects, Override, ProposalRow,
@@ -82,6 +84,8 @@ class ApplyRequest(BaseModel):
 class ApprovalRecord(BaseModel):
     round_id: str
     by: str
+    overrides: list[Override] = []
+    note: str = ""
 
 
 class RoundRef(BaseModel):
@@ -138,6 +142,17 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
     return records
 
 
+def _workflow_ref() -> Optional[dict]:
+    if not activity.in_activity():
+        return None
+    info = activity.info()
+    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
+
+
+def _pack_of(row: RoundRow) -> dict:
+    return {"id": row.pack_id, "version": row.pack_version, "hash": row.pack_hash}
+
+
 def evaluate(kind: RoundKind, record: TownRecord, year: int, pack, context: Optional[AnnualContext]) -> TownProposal:
     if kind == RoundKind.annual:
         return annual.evaluate_annual_town(record, year, pack, context)
@@ -171,15 +186,26 @@ class RoundActivities:
     @activity.defn(name="evaluate_round_batch")
     def evaluate_round_batch(self, req: BatchRequest) -> list[ProposalSummary]:
         pack = pinned_pack(req.pack_id, req.pack_hash)
-        with Session(self.engine) as s:
+        with ledger_lock(self.engine), Session(self.engine) as s:
             records = load_records(s, req.codes, req.year)
             proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
             stored = {p.code for p in s.exec(select(ProposalRow).where(
                 ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))).all()}
+            by_code = {r.profile.code: r for r in records}
             for p in proposals:
-                if p.code not in stored:
-                    s.add(ProposalRow(round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"),
-                                      recorded_at=now_utc()))
+                if p.code in stored:
+                    continue
+                s.add(ProposalRow(round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"),
+                                  recorded_at=now_utc()))
+                ledger.append(
+                    s, kind="proposal", key=f"proposal:{req.round_id}:{p.code}", code=p.code,
+                    round_id=req.round_id, period=str(req.year), outcome=p.proposed_grade,
+                    pack=pack.ref.model_dump(),
+                    inputs={"record": by_code[p.code].model_dump(mode="json"),
+                            "context": req.context.model_dump(mode="json") if req.context else None,
+                            "kind": req.kind.value, "year": req.year},
+                    findings=[f.model_dump(mode="json") for f in p.findings], workflow=_workflow_ref(),
+                    extra={"score": p.score, "effects": p.effects.model_dump(mode="json")})
             s.commit()
             rows = s.exec(select(ProposalRow).where(ProposalRow.round_id == req.round_id,
                                                     ProposalRow.code.in_(req.codes))).all()
@@ -257,7 +283,7 @@ class RoundActivities:
     def _apply(self, req: ApplyRequest) -> list[tuple[str, DecisionNotice]]:
         pack = pinned_pack(req.pack_id, req.pack_hash)
         out = []
-        with Session(self.engine) as s:
+        with ledger_lock(self.engine), Session(self.engine) as s:
             row = s.get(RoundRow, req.round_id)
             records = {r.profile.code: r for r in load_records(s, req.codes, req.year)}
             done = {d.code: d for d in s.exec(select(DecisionRow).where(
@@ -294,6 +320,15 @@ class RoundActivities:
                     if req.kind == RoundKind.application:
                         town.applying_for = None
                     s.add(town)
+                    ledger.append(
+                        s, kind="decision", key=f"decision:{req.round_id}:{code}", code=code,
+                        round_id=req.round_id, period=str(req.year), actor=req.by, actor_role="office",
+                        reason=reason, outcome=final, pack=_pack_of(row),
+                        inputs={"record": record.model_dump(mode="json"), "proposed_grade": proposal.proposed_grade,
+                                "final_grade": final, "override": override.model_dump() if override else None,
+                                "kind": req.kind.value, "year": req.year},
+                        findings=[f.model_dump(mode="json") for f in proposal.findings], workflow=_workflow_ref(),
+                        extra={"score": proposal.score, "before": before, "effects": eff.model_dump(mode="json")})
                 out.append((code, DecisionNotice(round_id=req.round_id, kind=req.kind.value, year=req.year,
                                                  grade=final, effects=eff, by=req.by, reason=reason)))
             s.commit()
@@ -310,10 +345,19 @@ class RoundActivities:
 
     @activity.defn(name="record_approval")
     def record_approval(self, req: ApprovalRecord) -> None:
-        with Session(self.engine) as s:
+        with ledger_lock(self.engine), Session(self.engine) as s:
             row = s.get(RoundRow, req.round_id)
             if row.approved_by is None:
                 row.approved_by = req.by
                 row.approved_at = now_utc()
                 s.add(row)
-                s.commit()
+            ledger.append(s, kind="approval", key=f"approval:{req.round_id}", round_id=req.round_id,
+                          period=str(row.year), actor=req.by, actor_role="office", reason=req.note,
+                          outcome=f"approved with {len(req.overrides)} override(s)", pack=_pack_of(row),
+                          inputs={"overrides": [o.model_dump() for o in req.overrides]}, workflow=_workflow_ref())
+            for o in req.overrides:
+                ledger.append(s, kind="override", key=f"override:{req.round_id}:{o.code}", code=o.code,
+                              round_id=req.round_id, period=str(row.year), actor=req.by, actor_role="office",
+                              reason=o.reason, outcome=o.grade, pack=_pack_of(row),
+                              inputs={"override": o.model_dump()}, workflow=_workflow_ref())
+            s.commit()

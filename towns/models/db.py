@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
-from . import finding, rejection, report, round, town  # noqa: F401  (register the tables)
+from . import finding, ledger, rejection, report, round, town  # noqa: F401  (register the tables)
 
 
 def make_engine(url: str) -> Engine:
@@ -26,7 +26,18 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    install_guards(engine)
     return engine
+
+
+def install_guards(engine: Engine) -> None:
+    """On PostgreSQL, the trigger that refuses UPDATE and DELETE on the ledger."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        present = conn.exec_driver_sql("SELECT 1 FROM pg_trigger WHERE tgname = 'ledger_append_only'").first()
+        if not present:
+            conn.exec_driver_sql(ledger.PG_TRIGGER)
 
 
 @lru_cache(maxsize=8)

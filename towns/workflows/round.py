@@ -94,7 +94,8 @@ class RoundWorkflow:
             await workflow.wait_condition(lambda: self._approval is not None)
 
         approval = self._approval
-        await workflow.execute_activity("record_approval", ApprovalRecord(round_id=self._id, by=approval.by),
+        await workflow.execute_activity("record_approval", ApprovalRecord(round_id=self._id, by=approval.by,
+                                                                         overrides=approval.overrides, note=approval.note),
                                         **ACTIVITY)
         overrides = {o.code: o for o in approval.overrides}
         await asyncio.gather(*(workflow.execute_activity(

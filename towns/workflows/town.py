@@ -141,7 +141,7 @@ class TownWorkflow:
                 "evaluate_report", EvaluateRequest(town=self._profile, report=accepted, pack_id=self._pack_id),
                 result_type=Evaluation, **ACTIVITY_OPTIONS)
             await workflow.execute_activity(
-                "record_report", RecordRequest(report=accepted, evaluation=evaluation), result_type=int,
+                "record_report", RecordRequest(report=accepted, evaluation=evaluation, town=self._profile), result_type=int,
                 **ACTIVITY_OPTIONS)
         finally:
             self._pending.discard(sub.period)

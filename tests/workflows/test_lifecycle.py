@@ -1,7 +1,6 @@
 """The whole lifecycle on the time-skipping server: rounds, approvals, warnings, demotion,
 elimination, acceptance and naming, applications, and years passing."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,60 +8,12 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from tests.factories import report, town
-from towns.intake.service import apply_for_tier, register_town, submit_report
-from towns.models.round import Approval, DecisionRow, Override, RoundKind, RoundRow
-from towns.models.town import Town
+from tests.office import Office
+from towns.intake.service import apply_for_tier
+from towns.models.round import Approval, DecisionRow, Override, RoundRow
 from towns.views import history
-from towns.views_rounds import round_detail
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
+from towns.workflows.round import RoundView, RoundWorkflow
 from towns.workflows.town import TownWorkflow, workflow_id
-
-
-class Office:
-    """Drives a test's towns and rounds on its own task queue, with unique ids."""
-
-    def __init__(self, env, engine, queue):
-        self.env, self.engine, self.queue = env, engine, queue
-        self.tag = uuid.uuid4().hex[:6]
-
-    def code(self, name: str) -> str:
-        return f"{name}-{self.tag}"
-
-    async def register(self, name: str, **over) -> str:
-        code = self.code(name)
-        await register_town(self.env.client, self.engine, town(code=code, **over), "office", self.queue)
-        return code
-
-    async def december(self, code: str, year: int, fai: float, industry: float = None, nongov: float = None,
-                       tax: float = 1.0, scenic: int = 3, innovation: int = 10, correction=False):
-        return await submit_report(self.env.client, report(
-            code=code, period=f"{year}-12", fai=fai, industry_fai=fai * 0.8 if industry is None else industry,
-            nongov_fai=fai * 0.9 if nongov is None else nongov, tax=tax, scenic_level=scenic,
-            high_tech_enterprises=innovation, high_end_talents=innovation, new_enterprises=innovation,
-            correction=correction, submission_id=f"{code}-{year}-{uuid.uuid4().hex[:6]}"))
-
-    async def start(self, kind: str, year: int, **kw):
-        rid = f"round-{year}-{kind}-{self.tag}"
-        handle = await self.env.client.start_workflow(
-            RoundWorkflow.run, RoundStart(kind=RoundKind(kind), year=year, started_by="tester", **kw),
-            id=rid, task_queue=self.queue)
-        view = await handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView)
-        assert view.state == "proposed"
-        return handle, rid
-
-    async def round(self, kind: str, year: int, overrides=(), **kw) -> dict:
-        handle, rid = await self.start(kind, year, **kw)
-        await handle.execute_update(RoundWorkflow.approve, Approval(by="王主任", overrides=list(overrides)),
-                                    result_type=RoundView)
-        return round_detail(self.engine, rid)
-
-    def town(self, code: str) -> Town:
-        with Session(self.engine) as s:
-            return s.get(Town, code)
-
-    async def query(self, code: str):
-        return await self.env.client.get_workflow_handle(workflow_id(code)).query(TownWorkflow.state)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from pydantic import BaseModel
-from sqlalchemy import desc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import activity
@@ -21,7 +20,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..models import ledger
+from ..models import ledger, pack_store
 from ..models.finding import Finding, PackRef
 from ..models.ledger import ledger_lock
 from ..models.period import year_month
@@ -170,11 +169,12 @@ class RoundActivities:
     def prepare_round(self, req: PrepareRequest) -> RoundPlan:
         pack = load_pack(req.pack_id)
         with Session(self.engine) as s:
+            pack_store.remember(s, pack)
             if s.get(RoundRow, req.round_id) is None:
                 s.add(RoundRow(id=req.round_id, kind=req.kind.value, year=req.year, pack_id=pack.pack.id,
                                pack_version=pack.pack.version, pack_hash=pack.hash, started_by=req.started_by,
                                started_at=now_utc(), city_tax_growth=req.city_tax_growth))
-                s.commit()
+            s.commit()
             towns = s.exec(select(Town).order_by(Town.code)).all()
             codes = [t.code for t in towns if in_scope(t, req.kind, req.year)]
             context = None

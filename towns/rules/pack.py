@@ -234,6 +234,7 @@ class RulePack(BaseModel):
     acceptance: AcceptanceSection
     application: ApplicationSection
     hash: str = ""
+    source: str = ""  # the TOML text, kept so a pack can be stored and reloaded by hash
 
     @model_validator(mode="after")
     def _cited_and_consistent(self):
@@ -307,6 +308,7 @@ def parse_pack(text: str, origin: str = "<pack>") -> RulePack:
     except ValidationError as exc:
         raise PackError(f"{origin}: {exc}") from None
     pack.hash = _hash(data)
+    pack.source = text
     return pack
 
 

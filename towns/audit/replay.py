@@ -1,0 +1,100 @@
+"""`towns audit replay`: re-evaluate recorded decisions from their recorded inputs under the
+recorded rule pack (loaded by content hash) and say `same` or exactly what differs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ..models.finding import Finding
+from ..models.ledger import LedgerEntry
+from ..models.pack_store import pack_by_hash
+from ..models.report import Figures
+from ..models.round import AnnualContext, RoundKind, TownRecord
+from ..models.town import TownProfile
+from ..rules.effects import effects as decision_effects
+from ..rules.monthly import evaluate_monthly
+
+REPLAYABLE = ("findings", "proposal", "decision")
+
+
+class ReplayResult(BaseModel):
+    seq: int
+    key: str
+    kind: str
+    code: Optional[str]
+    same: bool
+    differences: list[str]
+
+
+def _compare_findings(recorded: list[dict], now: list[Finding]) -> list[str]:
+    diffs = []
+    rec = {f["rule"]: f for f in recorded or []}
+    cur = {f.rule: f.model_dump(mode="json") for f in now}
+    for rule in sorted(set(rec) | set(cur)):
+        a, b = rec.get(rule), cur.get(rule)
+        if a is None:
+            diffs.append(f"finding {rule}: not recorded, but the replay produces it (passed={b['passed']})")
+        elif b is None:
+            diffs.append(f"finding {rule}: recorded (passed={a['passed']}) but the replay does not produce it")
+        else:
+            for field in ("clause", "passed", "value", "threshold"):
+                if a.get(field) != b.get(field):
+                    diffs.append(f"finding {rule}: {field} recorded {a.get(field)!r}, replayed {b.get(field)!r}")
+    return diffs
+
+
+def _evaluate_proposal(inputs: dict, pack):
+    from ..activities.rounds import evaluate
+
+    record = TownRecord.model_validate(inputs["record"])
+    context = AnnualContext.model_validate(inputs["context"]) if inputs.get("context") else None
+    return evaluate(RoundKind(inputs["kind"]), record, inputs["year"], pack, context)
+
+
+def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
+    body: dict[str, Any] = json.loads(e.body)
+    inputs = body.get("inputs") or {}
+    diffs: list[str] = []
+    try:
+        pack = pack_by_hash(engine, body["pack"]["hash"])
+        if e.kind == "findings":
+            if inputs.get("town") is None:
+                raise LookupError("the entry does not record the town profile it was evaluated against")
+            ev = evaluate_monthly(TownProfile.model_validate(inputs["town"]), e.period, inputs["revision"],
+                                  Figures.model_validate(inputs["figures"]), pack, inputs.get("tax_last_year"))
+            diffs += _compare_findings(body.get("findings"), ev.findings)
+        elif e.kind == "proposal":
+            p = _evaluate_proposal(inputs, pack)
+            if p.proposed_grade != body.get("outcome"):
+                diffs.append(f"proposed grade recorded {body.get('outcome')!r}, replayed {p.proposed_grade!r}")
+            if p.score != body.get("score"):
+                diffs.append(f"score recorded {body.get('score')!r}, replayed {p.score!r}")
+            diffs += _compare_findings(body.get("findings"), p.findings)
+        elif e.kind == "decision":
+            record = TownRecord.model_validate(inputs["record"])
+            final = inputs["final_grade"]
+            if inputs.get("override") is None and final != inputs.get("proposed_grade"):
+                diffs.append(f"final grade {final!r} differs from the proposal {inputs.get('proposed_grade')!r} "
+                             "without an override")
+            eff = decision_effects(record, final, inputs["year"], pack).model_dump(mode="json")
+            if eff != body.get("effects"):
+                diffs.append(f"effects recorded {body.get('effects')}, replayed {eff}")
+    except (LookupError, KeyError, ValueError) as exc:
+        diffs.append(f"cannot replay: {exc}")
+    return ReplayResult(seq=e.seq, key=e.key, kind=e.kind, code=e.code, same=not diffs, differences=diffs)
+
+
+def replay(engine: Engine, *, seq: Optional[int] = None, round_id: Optional[str] = None) -> list[ReplayResult]:
+    with Session(engine) as s:
+        q = select(LedgerEntry).where(LedgerEntry.kind.in_(REPLAYABLE)).order_by(LedgerEntry.seq)
+        if seq is not None:
+            q = select(LedgerEntry).where(LedgerEntry.seq == seq)
+        elif round_id is not None:
+            q = q.where(LedgerEntry.round_id == round_id)
+        entries = s.exec(q).all()
+    return [replay_entry(engine, e) for e in entries]

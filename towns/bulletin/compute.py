@@ -1,0 +1,533 @@
+"""The quarterly bulletin (季度通报, SX2018-S3): what it says, computed from our database.
+
+A bulletin for quarter ``YYYYQn`` reads the latest revision of every town's year-to-date
+report for the quarter's last month (``2018-06`` for ``2018Q2``) and says:
+
+- each town's completion of its annual FAI target (``monthly.annual_target``), its rank in
+  the city and within its tier, and whether it is behind schedule (completion below the
+  elapsed share of the year × ``pace_factor``, the monthly pace rule of SX2018-G3 / S3);
+  with its failed findings of the quarter's three months;
+- each district's total against its quota (SX2018-T4);
+- the city's totals against SX2018-G1 / G2, the provincial towns' non-government share
+  (SX2018-G4) and the cumulative investment month by month;
+- early warnings (SX2018-G6): provincial towns that would be graded warning or worse if
+  the year ended on the current pace (the annual assessment of ``rules/annual.py`` run on
+  figures projected to December);
+- missing reports (SX2018-S3): ``report-overdue`` findings of the quarter, open or late.
+
+Towns in scope are those on a list in the quarter's year (state creating or named,
+listed_year ≤ year). A town without a report for the last month is kept, with no
+figures, completion 0 and behind schedule. Comparisons are exact (fractions of the
+decimals as written, as in ``rules/monthly.py``); numbers are rounded (half up) only for
+output. Money in 亿元.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from fractions import Fraction
+from typing import Any, Optional
+
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ..models.finding import FindingRow, PackRef
+from ..models.period import year_month
+from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
+from ..models.round import Grade, TownRecord
+from ..models.town import Town
+from ..models.vocab import District, Tier
+from ..rules import annual
+from ..rules.monthly import annual_target, exact
+from ..rules.pack import RulePack, load_pack
+
+# ---------------------------------------------------------------- labels (for the renderers)
+
+SECTION_LABELS = {
+    "city": "全市 City",
+    "towns": "小镇进度 Town progress",
+    "districts": "区县进度 District progress",
+    "early_warnings": "预警 Early warnings",
+    "missing_reports": "缺报 Missing reports",
+    "monthly_cumulative": "逐月累计投资 Cumulative investment by month",
+}
+
+# sheet names of the workbook (Excel: at most 31 characters)
+SHEET_NAMES = {
+    "city": "城市 City",
+    "towns": "小镇 Towns",
+    "districts": "区县 Districts",
+    "early_warnings": "预警 Early warnings",
+    "missing_reports": "缺报 Missing reports",
+}
+
+FIELD_LABELS = {
+    "rank": "排名 rank",
+    "tier_rank": "类别内排名 tier rank",
+    "code": "代码 code",
+    "name": "名称 name",
+    "district": "区县 district",
+    "tier": "类别 tier",
+    "fai": "累计固定资产投资 YTD FAI (亿元)",
+    "industry_fai": "累计特色产业投资 YTD industry FAI (亿元)",
+    "nongov_fai": "累计非政府投资 YTD non-gov FAI (亿元)",
+    "annual_target": "年度目标 annual target (亿元)",
+    "completion": "完成率 completion",
+    "behind_schedule": "落后进度 behind schedule",
+    "findings": "问题 findings",
+    "total": "累计投资 total FAI (亿元)",
+    "quota": "任务 quota (亿元)",
+    "elapsed_share": "时序进度 elapsed share",
+    "towns": "小镇 towns",
+    "projected_grade": "预计等级 projected grade",
+    "projected_score": "预计得分 projected score",
+    "projected_fai": "预计全年投资 projected FAI (亿元)",
+    "warnings_before": "此前连续警告 warnings before",
+    "reasons": "原因 reasons",
+    "period": "月份 period",
+    "due": "截止日期 due",
+    "status": "状态 status",
+    "received_at": "收到时间 received at",
+    "indicator": "指标 indicator",
+    "value": "数值 value",
+    "target": "目标 target",
+    "clause": "条款 clause",
+    "total_fai": "累计投资 cumulative FAI (亿元)",
+    "towns_reported": "报送小镇数 towns reported",
+}
+
+CITY_LABELS = {
+    "total_fai": "全市固定资产投资 city FAI (亿元)",
+    "total_industry_fai": "全市特色产业投资 city industry FAI (亿元)",
+    "provincial_nongov_share": "省级小镇非政府投资占比 provincial non-gov share",
+}
+
+STATUS_LABELS = {"open": "未报 open", "late": "迟报 late"}
+
+QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+
+# grades of the annual assessment that G6 warns about, worst first
+RISKY_GRADES = (Grade.eliminated.value, Grade.demoted.value, Grade.warning.value)
+# provincial towns still on a creation list (SX2018-G6 "不降档")
+EARLY_WARNING_TIERS = (Tier.provincial_creation.value, Tier.provincial_cultivation.value)
+# provincial towns whose non-government share counts (SX2018-G4)
+NONGOV_TIERS = (Tier.provincial_creation.value, Tier.provincial_cultivation.value, Tier.named.value)
+# findings written by the town workflow about a report's timeliness, not by a report's evaluation
+PROCESS_RULES = ("report-overdue", "report-late")
+
+_QUARTER = re.compile(r"^(\d{4})\s*[-_ ]?\s*[Qq]([1-4])$")
+
+
+def parse_quarter(raw: object) -> tuple[int, int]:
+    """``"2018Q2"`` (also ``2018-Q2``, ``2018q2``) → ``(2018, 2)``."""
+    text = str(raw).strip()
+    m = _QUARTER.match(text)
+    if not m:
+        raise ValueError(f"'{raw}' is not a quarter; write it as YYYYQn with n from 1 to 4, e.g. 2018Q2")
+    return int(m.group(1)), int(m.group(2))
+
+
+def quarter_months(year: int, q: int) -> list[str]:
+    return [f"{year:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+
+
+def out(x: Optional[Fraction], places: int = 4) -> Optional[float]:
+    """Round half up, exactly (0.10625 → 0.1063), for output only."""
+    if x is None:
+        return None
+    scale = 10 ** places
+    return float(Fraction(math.floor(x * scale + Fraction(1, 2)), scale))
+
+
+def _utc(t: datetime) -> datetime:
+    """Times are stored in UTC; SQLite and a timezone-less PostgreSQL column hand them back naive."""
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _iso(t: Optional[datetime]) -> Optional[str]:
+    return None if t is None else _utc(t).isoformat()
+
+
+# ---------------------------------------------------------------- the bulletin
+
+class TownFindingOut(BaseModel):
+    period: str
+    revision: Optional[int] = None
+    rule: str
+    clause: str
+    reason_zh: str
+    reason_en: str
+
+
+class TownProgress(BaseModel):
+    code: str
+    name: str
+    district: str
+    district_zh: str
+    tier: str
+    tier_zh: str
+    reported: bool = Field(description="a report exists for the bulletin's period")
+    revision: Optional[int] = None
+    fai: Optional[float] = None
+    industry_fai: Optional[float] = None
+    nongov_fai: Optional[float] = None
+    annual_target: float
+    annual_target_source: str = ""
+    completion: float = Field(description="YTD FAI ÷ annual target (a fraction: 0.5 = half)")
+    rank: int
+    tier_rank: int
+    behind_schedule: bool
+    findings: list[TownFindingOut] = Field(default_factory=list)
+
+
+class DistrictProgress(BaseModel):
+    district: str
+    district_zh: str
+    towns: list[str] = Field(default_factory=list)
+    total: float
+    quota: float
+    completion: float
+    elapsed_share: float
+
+
+class MonthTotal(BaseModel):
+    period: str
+    total_fai: float
+    towns_reported: int
+
+
+class CityProgress(BaseModel):
+    total_fai: float
+    fai_target: float
+    fai_completion: float
+    total_industry_fai: float
+    industry_fai_target: float
+    industry_fai_completion: float
+    provincial_nongov_share: Optional[float] = None
+    nongov_share_min: float
+    monthly_cumulative: list[MonthTotal] = Field(default_factory=list)
+
+
+class Reason(BaseModel):
+    rule: str
+    clause: str
+    reason_zh: str
+    reason_en: str
+
+
+class EarlyWarning(BaseModel):
+    code: str
+    name: str
+    district: str
+    tier: str
+    tier_zh: str
+    projected_grade: str
+    projected_grade_zh: str
+    projected_score: Optional[float] = None
+    fai: Optional[float] = Field(default=None, description="YTD FAI of the bulletin's period")
+    projected_fai: Optional[float] = None
+    annual_target: float
+    warnings_before: int
+    basis_zh: str
+    basis_en: str
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class MissingReport(BaseModel):
+    code: str
+    name: str
+    period: str
+    due: Optional[str] = None
+    status: str = Field(description="open, or late once a report-late finding or a report for the period exists")
+    status_zh: str
+    received_at: Optional[str] = None
+    clause: str
+
+
+class Bulletin(BaseModel):
+    quarter: str
+    year: int
+    quarter_no: int
+    title_zh: str
+    title_en: str
+    period: str
+    elapsed_share: float
+    pace_factor: float
+    pack: PackRef
+    clauses: dict[str, str] = Field(default_factory=dict, description="what each figure answers to")
+    synthetic_note: Optional[str] = None
+    towns: list[TownProgress]
+    districts: list[DistrictProgress]
+    city: CityProgress
+    early_warnings: list[EarlyWarning]
+    missing_reports: list[MissingReport]
+
+
+def bulletin_title(year: int, q: int) -> tuple[str, str]:
+    return (f"绍兴市特色小镇 {year}年{QUARTER_ZH[q]}通报",
+            f"Shaoxing characteristic towns, bulletin {year}Q{q}")
+
+
+# ---------------------------------------------------------------- helpers
+
+def in_scope(town: Town, year: int) -> bool:
+    return town.state in ("creating", "named") and town.listed_year is not None and town.listed_year <= year
+
+
+def _figures(r: MonthlyReport) -> Figures:
+    return Figures.model_validate(r.model_dump(include=set(Figures.model_fields)))
+
+
+def _ranks(values: dict[str, Fraction]) -> dict[str, int]:
+    """Descending; ties share the better rank (1, 2, 2, 4)."""
+    return {code: 1 + sum(1 for w in values.values() if w > v) for code, v in values.items()}
+
+
+def project(fig: Figures, month: int) -> Figures:
+    """December figures if the year goes on at the pace of months 1..month: money × 12 ÷ month;
+    counts (enterprises, talents, visits) and the scenic level as they are."""
+    data = fig.model_dump()
+    for f in MONEY_FIELDS:
+        if data.get(f) is not None:
+            data[f] = float(exact(data[f]) * 12 / month)
+    return Figures.model_validate(data)
+
+
+# ---------------------------------------------------------------- compute
+
+def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None = None, *,
+                     city_tax_growth: Optional[float] = None,
+                     synthetic_note: Optional[str] = None) -> Bulletin:
+    """The bulletin of ``quarter`` (``"2018Q2"``) under ``pack`` (a RulePack or a pack id).
+
+    ``city_tax_growth``: the office's city average tax growth for the early-warning
+    projection (SX2018-G5); without it the average is pooled over the towns, as a round does.
+    """
+    if pack is None or isinstance(pack, str):
+        pack = load_pack(pack or "sx2018")
+    year, q = parse_quarter(quarter)
+    months = quarter_months(year, q)
+    period = months[-1]
+    month = 3 * q
+    elapsed = Fraction(month, 12)
+    factor = exact(pack.value("pace_factor"))
+    pace = elapsed * factor
+    last_december = f"{year - 1:04d}-12"
+
+    with Session(engine) as s:
+        all_towns = {t.code: t for t in s.exec(select(Town)).all()}
+        reports = s.exec(select(MonthlyReport).where(MonthlyReport.period >= last_december,
+                                                     MonthlyReport.period <= period)).all()
+        finding_rows = s.exec(select(FindingRow).where(FindingRow.period.in_(months))).all()
+
+    towns = sorted((t for t in all_towns.values() if in_scope(t, year)), key=lambda t: t.code)
+    codes = {t.code for t in towns}
+
+    # latest revision of each (town, period); first receipt of each (town, period)
+    latest: dict[tuple[str, str], MonthlyReport] = {}
+    first_received: dict[tuple[str, str], datetime] = {}
+    for r in reports:
+        key = (r.code, r.period)
+        if key not in latest or r.revision > latest[key].revision:
+            latest[key] = r
+        got = _utc(r.received_at)
+        if key not in first_received or got < first_received[key]:
+            first_received[key] = got
+
+    # ---- towns
+    profiles = {t.code: t.profile() for t in towns}
+    targets = {c: annual_target(p, pack) for c, p in profiles.items()}
+    completion: dict[str, Fraction] = {}
+    for t in towns:
+        r = latest.get((t.code, period))
+        target = targets[t.code].value
+        completion[t.code] = exact(r.fai) / target if r is not None and target > 0 else Fraction(0)
+    city_rank = _ranks(completion)
+    tier_rank: dict[str, int] = {}
+    for tier in {t.tier for t in towns}:
+        tier_rank.update(_ranks({t.code: completion[t.code] for t in towns if t.tier == tier}))
+
+    findings_by_town = _town_findings(finding_rows)
+
+    town_out = []
+    for t in towns:
+        r = latest.get((t.code, period))
+        town_out.append(TownProgress(
+            code=t.code, name=t.name, district=t.district, district_zh=District(t.district).zh,
+            tier=t.tier, tier_zh=Tier(t.tier).zh, reported=r is not None,
+            revision=r.revision if r is not None else None,
+            fai=r.fai if r is not None else None,
+            industry_fai=r.industry_fai if r is not None else None,
+            nongov_fai=r.nongov_fai if r is not None else None,
+            annual_target=out(targets[t.code].value), annual_target_source=targets[t.code].source_en,
+            completion=out(completion[t.code]), rank=city_rank[t.code], tier_rank=tier_rank[t.code],
+            behind_schedule=r is None or completion[t.code] < pace,
+            findings=findings_by_town.get(t.code, []),
+        ))
+    town_out.sort(key=lambda x: (x.rank, x.code))
+
+    # ---- districts (SX2018-T4)
+    district_out = []
+    for d_code, quota in pack.value("district_quotas").items():
+        district = District.parse(d_code)
+        mine = [t.code for t in towns if t.district == district.value]
+        total = sum((exact(latest[(c, period)].fai) for c in mine if (c, period) in latest), Fraction(0))
+        q_ = exact(quota)
+        district_out.append(DistrictProgress(
+            district=district.value, district_zh=district.zh, towns=mine, total=out(total), quota=out(q_),
+            completion=out(total / q_) if q_ > 0 else 0.0, elapsed_share=out(elapsed)))
+
+    # ---- city (SX2018-G1, G2, G4)
+    now = [latest[(t.code, period)] for t in towns if (t.code, period) in latest]
+    total_fai = sum((exact(r.fai) for r in now), Fraction(0))
+    total_ind = sum((exact(r.industry_fai) for r in now), Fraction(0))
+    prov = [r for r in now if all_towns[r.code].tier in NONGOV_TIERS]
+    prov_fai = sum((exact(r.fai) for r in prov), Fraction(0))
+    prov_nongov = sum((exact(r.nongov_fai) for r in prov), Fraction(0))
+    fai_target = exact(pack.value("city_fai_target"))
+    ind_target = exact(pack.value("city_industry_fai_target"))
+    cumulative = []
+    for m in range(1, month + 1):
+        p = f"{year:04d}-{m:02d}"
+        rows = [latest[(c, p)] for c in sorted(codes) if (c, p) in latest]
+        cumulative.append(MonthTotal(period=p, total_fai=out(sum((exact(r.fai) for r in rows), Fraction(0))),
+                                     towns_reported=len(rows)))
+    city = CityProgress(
+        total_fai=out(total_fai), fai_target=out(fai_target),
+        fai_completion=out(total_fai / fai_target) if fai_target else 0.0,
+        total_industry_fai=out(total_ind), industry_fai_target=out(ind_target),
+        industry_fai_completion=out(total_ind / ind_target) if ind_target else 0.0,
+        provincial_nongov_share=out(prov_nongov / prov_fai) if prov_fai else None,
+        nongov_share_min=out(exact(pack.value("nongov_share_min"))),
+        monthly_cumulative=cumulative)
+
+    # ---- early warnings (SX2018-G6)
+    warnings_out = _early_warnings(towns, profiles, targets, latest, period, year, month, pack, city_tax_growth,
+                                   city_rank)
+
+    # ---- missing reports (SX2018-S3)
+    missing = _missing_reports(finding_rows, all_towns, first_received)
+
+    title_zh, title_en = bulletin_title(year, q)
+    clauses = {
+        "pace_factor": pack.param("pace_factor").clause,
+        "fai_target": pack.param("city_fai_target").clause,
+        "industry_fai_target": pack.param("city_industry_fai_target").clause,
+        "nongov_share_min": pack.param("nongov_share_min").clause,
+        "district_quotas": pack.param("district_quotas").clause,
+        "early_warnings": "SX2018-G6",
+        "bulletin": "SX2018-S3",
+        "missing_reports": "SX2018-S3",
+    }
+    return Bulletin(
+        quarter=f"{year}Q{q}", year=year, quarter_no=q, title_zh=title_zh, title_en=title_en, period=period,
+        elapsed_share=out(elapsed), pace_factor=out(factor), pack=pack.ref, clauses=clauses,
+        synthetic_note=synthetic_note, towns=town_out, districts=district_out, city=city,
+        early_warnings=warnings_out, missing_reports=missing)
+
+
+def _town_findings(rows: list[FindingRow]) -> dict[str, list[TownFindingOut]]:
+    """Failed findings per town: a report's findings only from the latest revision of its period;
+    the workflow's own findings (overdue, late) whatever their revision."""
+    newest: dict[tuple[str, str], int] = {}
+    for f in rows:
+        if f.rule in PROCESS_RULES:
+            continue
+        key = (f.code, f.period)
+        newest[key] = max(newest.get(key, f.revision), f.revision)
+    by_town: dict[str, list[TownFindingOut]] = {}
+    seen: set[tuple] = set()
+    for f in sorted(rows, key=lambda f: (f.code, f.period, f.rule, f.id or 0)):
+        if f.passed:
+            continue
+        if f.rule not in PROCESS_RULES and f.revision != newest[(f.code, f.period)]:
+            continue
+        dedupe = (f.code, f.period, f.rule, f.revision if f.rule not in PROCESS_RULES else None)
+        if dedupe in seen:
+            continue
+        seen.add(dedupe)
+        by_town.setdefault(f.code, []).append(TownFindingOut(
+            period=f.period, revision=f.revision, rule=f.rule, clause=f.clause,
+            reason_zh=f.reason_zh, reason_en=f.reason_en))
+    return by_town
+
+
+def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, year: int, month: int,
+                    pack: RulePack, city_tax_growth: Optional[float], city_rank: dict[str, int]) -> list[EarlyWarning]:
+    """Every town of the bulletin as an annual round would see it if December's figures were
+    this month's × 12 ÷ month; the city context (pooled tax growth, innovation ranks) is
+    computed over them all, as a round does; provincial towns on a creation list graded
+    warning or worse are listed."""
+    dec_last = f"{year - 1:04d}-12"
+    records = []
+    for t in towns:
+        december: dict[int, Figures] = {}
+        r = latest.get((t.code, period))
+        if r is not None:
+            december[year] = project(_figures(r), month)
+        last = latest.get((t.code, dec_last))
+        if last is not None:
+            december[year - 1] = _figures(last)
+        records.append(TownRecord(profile=profiles[t.code], warnings=t.warnings, last_grade=t.last_grade,
+                                  acceptance_failures=t.acceptance_failures, december=december,
+                                  latest=december.get(year)))
+    ctx = annual.annual_context(records, year, pack, city_tax_growth)
+    basis_zh = f"按1–{month}月累计数推算全年（金额 × 12/{month}，个数和景区等级按现值）"
+    basis_en = (f"December projected from the January–{month:02d} year-to-date figures "
+                f"(money × 12/{month}; counts and scenic level as they are)")
+    found = []
+    for rec in records:
+        if rec.profile.tier.value not in EARLY_WARNING_TIERS:
+            continue
+        proposal = annual.evaluate_annual_town(rec, year, pack, ctx)
+        if proposal.proposed_grade not in RISKY_GRADES:
+            continue
+        code = rec.profile.code
+        r = latest.get((code, period))
+        dec = rec.december.get(year)
+        b_zh, b_en = basis_zh, basis_en
+        if r is None:
+            b_zh = f"{period} 无报表，无法推算：按全年无数据评定"
+            b_en = f"no report for {period}: nothing to project, assessed as a year without figures"
+        found.append(EarlyWarning(
+            code=code, name=rec.profile.name, district=rec.profile.district.value, tier=rec.profile.tier.value,
+            tier_zh=rec.profile.tier.zh, projected_grade=proposal.proposed_grade,
+            projected_grade_zh=Grade(proposal.proposed_grade).zh, projected_score=proposal.score,
+            fai=r.fai if r is not None else None,
+            projected_fai=out(exact(dec.fai)) if dec is not None else None,
+            annual_target=out(targets[code].value), warnings_before=rec.warnings, basis_zh=b_zh, basis_en=b_en,
+            reasons=[Reason(rule=f.rule, clause=f.clause, reason_zh=f.reason_zh, reason_en=f.reason_en)
+                     for f in proposal.findings if not f.passed]))
+    found.sort(key=lambda w: (RISKY_GRADES.index(w.projected_grade), city_rank[w.code], w.code))
+    return found
+
+
+def _missing_reports(rows: list[FindingRow], towns: dict[str, Town],
+                     first_received: dict[tuple[str, str], datetime]) -> list[MissingReport]:
+    late: dict[tuple[str, str], FindingRow] = {}
+    for f in rows:
+        if f.rule == "report-late":
+            late.setdefault((f.code, f.period), f)
+    overdue: dict[tuple[str, str], FindingRow] = {}
+    for f in sorted(rows, key=lambda f: f.id or 0):
+        if f.rule == "report-overdue":
+            overdue.setdefault((f.code, f.period), f)
+    result = []
+    for (code, p), f in sorted(overdue.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        inputs: dict[str, Any] = f.inputs or {}
+        lf = late.get((code, p))
+        received = None
+        if lf is not None and (lf.inputs or {}).get("received_at"):
+            received = str(lf.inputs["received_at"])
+        elif (code, p) in first_received:
+            received = _iso(first_received[(code, p)])
+        status = "late" if lf is not None or (code, p) in first_received else "open"
+        due = inputs.get("due")
+        result.append(MissingReport(
+            code=code, name=towns[code].name if code in towns else code, period=p,
+            due=str(due) if due is not None else None, status=status, status_zh=STATUS_LABELS[status].split()[0],
+            received_at=received, clause=f.clause))
+    return result

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from .models.finding import FindingRow
+from .models.ledger import LedgerEntry
 from .models.rejection import Rejection
 from .models.report import FIGURE_FIELDS, MonthlyReport
 from .models.town import Town
@@ -23,24 +24,71 @@ def _iso(t: datetime) -> str:
     return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).isoformat()
 
 
-def _latest_reports(s: Session, code: str) -> dict[str, MonthlyReport]:
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _before(t: datetime, as_of: Optional[datetime]) -> bool:
+    return as_of is None or _utc(t) <= as_of
+
+
+def parse_as_of(raw: str) -> datetime:
+    """A date (the end of that day) or a date and time; Beijing time (UTC+8) unless an offset is given."""
+    from datetime import time, timedelta
+
+    cst = timezone(timedelta(hours=8))
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            d = datetime.fromisoformat(text).date()
+            return datetime.combine(d, time.max, tzinfo=cst)
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{raw}' is not a date: write 2018-06-30 or 2018-06-30T17:00") from None
+    return t if t.tzinfo else t.replace(tzinfo=cst)
+
+
+def _latest_reports(s: Session, code: str, as_of: Optional[datetime] = None) -> dict[str, MonthlyReport]:
     latest: dict[str, MonthlyReport] = {}
     for r in s.exec(select(MonthlyReport).where(MonthlyReport.code == code)).all():
+        if not _before(r.recorded_at, as_of):
+            continue
         if r.period not in latest or r.revision > latest[r.period].revision:
             latest[r.period] = r
     return latest
 
 
-def town_status(engine: Engine, town: Town) -> dict[str, Any]:
+def _as_it_stood(s: Session, town: Town, as_of: Optional[datetime]) -> Town:
+    """The town's registry row as it stood at ``as_of``: undo the decisions recorded after it."""
+    if as_of is None:
+        return town
+    from .models.round import DecisionRow
+
+    later = [d for d in s.exec(select(DecisionRow).where(DecisionRow.code == town.code)
+                               .order_by(DecisionRow.recorded_at, DecisionRow.id)).all()
+             if not _before(d.recorded_at, as_of)]
+    if not later:
+        return town
+    before = later[0].before
+    row = Town.model_validate(town.model_dump())
+    for k in ("state", "tier", "warnings", "last_grade", "listed_year", "creation_years", "acceptance_failures"):
+        if k in before:
+            setattr(row, k, before[k])
+    return row
+
+
+def town_status(engine: Engine, town: Town, as_of: Optional[datetime] = None) -> dict[str, Any]:
     with Session(engine) as s:
-        reports = _latest_reports(s, town.code)
+        town = _as_it_stood(s, town, as_of)
+        reports = _latest_reports(s, town.code, as_of)
         last = max(reports, default=None)
         findings = []
         if last:
             rep = reports[last]
             findings = s.exec(select(FindingRow).where(FindingRow.submission_id == rep.submission_id)
                               .order_by(FindingRow.id)).all()
-        rejections = len(s.exec(select(Rejection.id).where(Rejection.code == town.code)).all())
+        rejections = len([j for j in s.exec(select(Rejection).where(Rejection.code == town.code)).all()
+                          if _before(j.received_at, as_of)])
     profile = town.profile()
     target = annual_target(profile, load_pack())
     return {
@@ -59,13 +107,14 @@ def town_status(engine: Engine, town: Town) -> dict[str, Any]:
         "rejections": rejections,
         "warnings": town.warnings, "last_grade": town.last_grade,
         "acceptance_failures": town.acceptance_failures, "applying_for": town.applying_for,
+        "as_of": as_of.isoformat() if as_of else None,
     }
 
 
-def all_status(engine: Engine) -> list[dict[str, Any]]:
+def all_status(engine: Engine, as_of: Optional[datetime] = None) -> list[dict[str, Any]]:
     with Session(engine) as s:
         towns = s.exec(select(Town).order_by(Town.district, Town.code)).all()
-    return [town_status(engine, t) for t in towns]
+    return [town_status(engine, t, as_of) for t in towns if _before(t.registered_at, as_of)]
 
 
 def get_town(engine: Engine, code: str) -> Optional[Town]:
@@ -83,7 +132,7 @@ def _finding(f: FindingRow) -> dict[str, Any]:
     }
 
 
-def history(engine: Engine, code: str) -> dict[str, Any]:
+def history(engine: Engine, code: str, as_of: Optional[datetime] = None) -> dict[str, Any]:
     """Every report, finding, rejection and decision of a town, ordered by when it was recorded."""
     events: list[tuple[tuple, dict[str, Any]]] = []
     with Session(engine) as s:
@@ -91,11 +140,13 @@ def history(engine: Engine, code: str) -> dict[str, Any]:
             events.append(((r.recorded_at, 0, r.id), {
                 "kind": "report", "time": _iso(r.recorded_at), "period": r.period, "revision": r.revision,
                 "correction": r.correction, "submitted_by": r.submitted_by, "source": r.source,
+                "submission_id": r.submission_id,
                 "figures": {k: getattr(r, k) for k in FIGURE_FIELDS},
             }))
         for f in s.exec(select(FindingRow).where(FindingRow.code == code)).all():
             events.append(((f.recorded_at, 1, f.id), {
                 "kind": "finding", "time": _iso(f.recorded_at), "period": f.period, "revision": f.revision,
+                "submission_id": f.submission_id,
                 **_finding(f),
             }))
         from .views_rounds import decision_events
@@ -106,5 +157,21 @@ def history(engine: Engine, code: str) -> dict[str, Any]:
                 "kind": "rejection", "time": _iso(j.received_at), "period": j.period, "source": j.source,
                 "submitted_by": j.submitted_by, "problems": j.problems, "raw": j.raw,
             }))
-    events.sort(key=lambda e: (e[0][0].replace(tzinfo=None), e[0][1], e[0][2]))
-    return {"code": code, "events": [e for _, e in events]}
+    with Session(engine) as s:
+        seqs = {k: q for k, q in s.exec(select(LedgerEntry.key, LedgerEntry.seq).where(LedgerEntry.code == code)).all()}
+    for _, e in events:
+        key = {"report": lambda: f"findings:{e.get('submission_id')}",
+               "finding": lambda: f"findings:{e.get('submission_id')}",
+               "decision": lambda: f"decision:{e.get('round')}:{code}"}.get(e["kind"])
+        if key:
+            e["ledger_seq"] = seqs.get(key())
+    events = [e for e in events if _before(e[0][0], as_of)]
+    events.sort(key=lambda e: (_utc(e[0][0]), e[0][1], e[0][2]))
+    out = {"code": code, "events": [e for _, e in events]}
+    if as_of is not None:
+        town = get_town(engine, code)
+        st = town_status(engine, town, as_of)
+        out["as_of"] = as_of.isoformat()
+        out["state"] = {k: st[k] for k in ("state", "tier", "warnings", "last_grade", "listed_year",
+                                           "creation_years")}
+    return out

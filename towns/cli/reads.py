@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -12,6 +13,19 @@ from ..views import all_status, get_town, history as town_history, town_status
 from .common import console, engine, err, mark, print_json, settings
 
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
+AS_OF = typer.Option(None, "--as-of", help="as things stood on that date (end of day, Beijing time), "
+                     "e.g. 2018-06-30 or 2018-06-30T17:00")
+
+
+def _as_of(raw):
+    if raw is None:
+        return None
+    from ..views import parse_as_of
+
+    try:
+        return parse_as_of(raw)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _need(code: str):
@@ -24,15 +38,16 @@ def _need(code: str):
 
 
 def status(code: Optional[str] = typer.Argument(None, help="a town code; all towns when left out"),
-           as_json: bool = JSON) -> None:
+           as_json: bool = JSON, as_of: Optional[str] = AS_OF) -> None:
     """The state of one town or of every town. 小镇状态。"""
+    when = _as_of(as_of)
     if code is None:
         s = settings()
-        rows = all_status(engine(s))
+        rows = all_status(engine(s), when)
         if as_json:
             print_json(rows)
             return
-        t = Table(title="Towns 特色小镇", box=box.SIMPLE_HEAD, pad_edge=False)
+        t = Table(title="Towns 特色小镇" + (f" as of {as_of}" if as_of else ""), box=box.SIMPLE_HEAD, pad_edge=False)
         for col in ("code\n代码", "name\n名称", "district\n区县", "tier\n层级", "state\n状态", "grade\n等级",
                     "last\n最近月份", "FAI\n累计投资", "target\n年度目标", "failed\n未达标"):
             t.add_column(col, overflow="fold", no_wrap=col.startswith(("code", "last")),
@@ -48,7 +63,7 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
             console.print("No towns yet: `towns import towns FILE` or `towns demo load`. 暂无小镇。")
         return
     s, town = _need(code)
-    r = town_status(engine(s), town)
+    r = town_status(engine(s), town, when)
     if as_json:
         print_json(r)
         return
@@ -68,14 +83,26 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
         console.print(t)
 
 
-def history(code: str = typer.Argument(..., help="a town code"), as_json: bool = JSON) -> None:
-    """A town's history: every report, finding and rejection, in the order recorded. 小镇历史。"""
+def history(code: str = typer.Argument(..., help="a town code"), as_json: bool = JSON,
+            as_of: Optional[str] = AS_OF,
+            xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="also write the history to this Excel file")) -> None:
+    """A town's history: every report, finding (with its clause), rejection and decision, in the order recorded.
+    小镇历史（审计视图）。"""
     s, _ = _need(code)
-    h = town_history(engine(s), code)
+    h = town_history(engine(s), code, _as_of(as_of))
+    if xlsx is not None:
+        from ..audit.export import history_xlsx
+
+        history_xlsx(h, xlsx)
+        err.print(f"wrote {xlsx}")
     if as_json:
         print_json(h)
         return
-    t = Table(title=f"History of {code} 历史记录")
+    if as_of:
+        st = h["state"]
+        console.print(f"as of {as_of}: {st['state']}, {st['tier']}, last grade {st['last_grade'] or '—'}, "
+                      f"warnings {st['warnings']}")
+    t = Table(title=f"History of {code} 历史记录" + (f" as of {as_of}" if as_of else ""))
     for col in ("time 时间", "period 月份", "kind 类型", "what 内容"):
         t.add_column(col)
     for e in h["events"]:
@@ -83,7 +110,8 @@ def history(code: str = typer.Argument(..., help="a town code"), as_json: bool =
             what = f"revision {e['revision']} by {e['submitted_by']}: fai {e['figures']['fai']}, " \
                    f"industry {e['figures']['industry_fai']}, non-gov {e['figures']['nongov_fai']} 亿元"
         elif e["kind"] == "finding":
-            what = f"{mark(e['passed'])} {e['rule']} [{e['clause']}] {e['reason_zh']}"
+            what = (f"{mark(e['passed'])} {e['rule']} [{e['clause']}] {e['reason_zh']}\n"
+                    f"[dim]{e['clause']}: {e['clause_zh']}[/]")
         elif e["kind"] == "decision":
             eff = e["effects"]
             what = (f"[bold]{e['grade']} {e['grade_zh']}[/] in {e['round']} (proposed {e['proposed_grade']}"

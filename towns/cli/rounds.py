@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -165,6 +166,52 @@ def show(round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g.
         for f in findings:
             c.add_row(f["rule"], f["clause"], mark(f["passed"]), f"{f['reason_zh']}\n{f['reason_en']}")
         console.print(c)
+
+
+@app.command("simulate")
+def simulate_cmd(
+    kind: RoundKind = typer.Option(..., "--kind", help="application | annual | acceptance"),
+    year: int = typer.Option(..., "--year", help="the year assessed"),
+    pack: Path = typer.Option(..., "--pack", help="the what-if rule pack (a TOML file like rules/packs/sx2018.toml)"),
+    city_tax_growth: Optional[str] = typer.Option(None, "--city-tax-growth", help="0.12 or 12%"),
+    as_json: bool = JSON,
+) -> None:
+    """What if the rules were different? Evaluate a round under another pack; nothing is recorded. 政策模拟。
+
+    Uses the round's recorded inputs when it was run, else the towns as they are now.
+    """
+    from ..audit.simulate import simulate
+    from ..rules.pack import PackError, load_pack_file
+
+    try:
+        what_if = load_pack_file(pack)
+    except (PackError, OSError) as exc:
+        err.print(f"[red]cannot use {pack}[/]: {exc}")
+        raise typer.Exit(2)
+    result = simulate(engine(settings()), kind, year, what_if, parse_growth(city_tax_growth))
+    if as_json:
+        print_json(result.model_dump())
+        return
+    console.print(f"{kind.value} {year}: {result.towns} towns; baseline {result.baseline} "
+                  f"({result.pack_from['version']}), what-if pack {result.pack_to['id']} {result.pack_to['version']}")
+    if not result.changes:
+        console.print("[green]no grade would change 无等级变化[/]")
+        return
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("code\n代码", "name\n名称", "grade\n等级", "score\n得分", "why\n原因"):
+        t.add_column(col, overflow="fold")
+    for c in result.changes:
+        why = "; ".join(
+            f"{f['rule']} [{f['clause']}]: "
+            + (f"{'pass' if f['before']['passed'] else 'fail'}" if f["before"] else "—") + " → "
+            + (f"{'pass' if f['after']['passed'] else 'fail'}" if f["after"] else "—")
+            + (f" (threshold {f['before']['threshold']} → {f['after']['threshold']})"
+               if f["before"] and f["after"] and f["before"]["threshold"] != f["after"]["threshold"] else "")
+            for f in c.findings) or "score bands"
+        t.add_row(c.code, c.name, f"{c.grade_from} → {c.grade_to}",
+                  f"{c.score_from} → {c.score_to}" if c.score_from is not None else "", why)
+    console.print(t)
+    console.print(f"{len(result.changes)} town(s) would change grade. 共 {len(result.changes)} 个小镇等级变化。")
 
 
 @app.command("list")

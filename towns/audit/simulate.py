@@ -1,0 +1,114 @@
+"""What-if: evaluate a round under another rule pack without recording anything.
+
+If the round was run, the towns' recorded inputs are used (the figures and counters as
+they stood then) and the recorded proposals are the baseline; otherwise the towns as they
+are now, evaluated under the current pack. The office sees which towns' grades would
+change, from what to what, and the findings that differ.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ..activities.rounds import evaluate, in_scope, load_records
+from ..models.ledger import LedgerEntry
+from ..models.round import RoundKind, TownProposal, TownRecord
+from ..models.town import Town
+from ..rules import annual
+from ..rules.pack import RulePack, load_pack
+
+
+class Change(BaseModel):
+    code: str
+    name: str
+    tier: str
+    grade_from: str
+    grade_to: str
+    score_from: Optional[float]
+    score_to: Optional[float]
+    findings: list[dict[str, Any]]  # the findings that differ: rule, clause, passed/value/threshold before → after
+
+
+class Simulation(BaseModel):
+    kind: str
+    year: int
+    baseline: str  # "recorded round <id>" or "current pack <version>"
+    pack_from: dict[str, str]
+    pack_to: dict[str, str]
+    towns: int
+    changes: list[Change]
+
+
+def _recorded(engine: Engine, round_id: str) -> list[tuple[TownRecord, TownProposal, Any]]:
+    with Session(engine) as s:
+        entries = s.exec(select(LedgerEntry).where(LedgerEntry.round_id == round_id, LedgerEntry.kind == "proposal")
+                         .order_by(LedgerEntry.code)).all()
+    out = []
+    for e in entries:
+        body = json.loads(e.body)
+        record = TownRecord.model_validate(body["inputs"]["record"])
+        proposal = TownProposal(code=e.code, name=record.profile.name, tier=record.profile.tier.value,
+                                proposed_grade=body["outcome"], score=body.get("score"),
+                                findings=body.get("findings") or [], inputs=body["inputs"],
+                                effects=body["effects"])
+        out.append((record, proposal, body["inputs"].get("context")))
+    return out
+
+
+def _diff_findings(a: TownProposal, b: TownProposal) -> list[dict[str, Any]]:
+    before = {f.rule: f for f in a.findings}
+    after = {f.rule: f for f in b.findings}
+    out = []
+    for rule in sorted(set(before) | set(after)):
+        x, y = before.get(rule), after.get(rule)
+        if x is None or y is None or (x.passed, x.value, x.threshold) != (y.passed, y.value, y.threshold):
+            out.append({"rule": rule, "clause": (y or x).clause,
+                        "before": None if x is None else {"passed": x.passed, "value": x.value, "threshold": x.threshold},
+                        "after": None if y is None else {"passed": y.passed, "value": y.value, "threshold": y.threshold},
+                        "reason_en": y.reason_en if y else "", "reason_zh": y.reason_zh if y else ""})
+    return out
+
+
+def simulate(engine: Engine, kind: RoundKind, year: int, what_if: RulePack,
+             city_tax_growth: Optional[float] = None, round_id: Optional[str] = None) -> Simulation:
+    round_id = round_id or f"round-{year}-{kind.value}"
+    recorded = _recorded(engine, round_id)
+    if recorded:
+        records = [r for r, _, _ in recorded]
+        baseline = {p.code: p for _, p, _ in recorded}
+        label = f"recorded round {round_id}"
+        ctx_rec = next((c for _, _, c in recorded if c), None)
+        if city_tax_growth is None and ctx_rec and ctx_rec.get("city_tax_growth_source") == "office":
+            city_tax_growth = ctx_rec["city_tax_growth"]
+        with Session(engine) as s:
+            from ..models.round import RoundRow
+
+            row = s.get(RoundRow, round_id)
+            pack_from = {"id": row.pack_id, "version": row.pack_version, "hash": row.pack_hash}
+    else:
+        current = load_pack(what_if.pack.id) if what_if.pack.id else load_pack()
+        with Session(engine) as s:
+            codes = [t.code for t in s.exec(select(Town).order_by(Town.code)).all() if in_scope(t, kind, year)]
+            records = load_records(s, codes, year)
+        ctx = annual.annual_context(records, year, current, city_tax_growth) if kind == RoundKind.annual else None
+        baseline = {r.profile.code: evaluate(kind, r, year, current, ctx) for r in records}
+        label = f"current pack {current.pack.version}"
+        pack_from = {"id": current.pack.id, "version": current.pack.version, "hash": current.hash}
+    ctx = annual.annual_context(records, year, what_if, city_tax_growth) if kind == RoundKind.annual else None
+    changes = []
+    for r in records:
+        before = baseline[r.profile.code]
+        after = evaluate(kind, r, year, what_if, ctx)
+        if after.proposed_grade != before.proposed_grade:
+            changes.append(Change(code=r.profile.code, name=r.profile.name, tier=r.profile.tier.value,
+                                  grade_from=before.proposed_grade, grade_to=after.proposed_grade,
+                                  score_from=before.score, score_to=after.score,
+                                  findings=_diff_findings(before, after)))
+    return Simulation(kind=kind.value, year=year, baseline=label, pack_from=pack_from,
+                      pack_to={"id": what_if.pack.id, "version": what_if.pack.version, "hash": what_if.hash},
+                      towns=len(records), changes=changes)

@@ -16,8 +16,8 @@ from ..config import Settings, load_settings
 from ..models.db import engine_for
 from ..temporal import connect
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # long lines stay whole (grep-able, copy-able)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def settings() -> Settings:

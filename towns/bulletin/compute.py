@@ -35,7 +35,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..models.finding import FindingRow, PackRef
-from ..models.period import year_month
 from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
 from ..models.round import Grade, TownRecord
 from ..models.town import Town
@@ -283,7 +282,14 @@ def _figures(r: MonthlyReport) -> Figures:
 
 def _ranks(values: dict[str, Fraction]) -> dict[str, int]:
     """Descending; ties share the better rank (1, 2, 2, 4)."""
-    return {code: 1 + sum(1 for w in values.values() if w > v) for code, v in values.items()}
+    ranks: dict[str, int] = {}
+    previous: Optional[Fraction] = None
+    rank = 0
+    for i, (code, v) in enumerate(sorted(values.items(), key=lambda kv: kv[1], reverse=True), 1):
+        if previous is None or v != previous:
+            rank, previous = i, v
+        ranks[code] = rank
+    return ranks
 
 
 def project(fig: Figures, month: int) -> Figures:

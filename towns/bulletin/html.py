@@ -39,6 +39,7 @@ tr.behind td{background:#fff5f5}
 .clause{font-family:monospace;font-size:.85em;color:#2c5282;white-space:nowrap}
 .en{color:#4a5568;font-size:.9em}
 ul.f{margin:0;padding-left:1.1em}
+figure{margin:1em 0}figcaption{font-weight:bold;font-size:.95em}
 svg{display:block;margin:.5em 0;max-width:100%;height:auto}
 svg text{font-family:inherit}
 .empty{color:#4a5568;font-style:italic}
@@ -63,6 +64,18 @@ def yes_no(flag: bool) -> str:
 
 # ---------------------------------------------------------------- charts
 
+CHART_TITLES = {
+    "districts": "图1 各区、县(市)投资完成与任务 — Chart 1: district FAI against quota (亿元)",
+    "towns": "图2 小镇年度投资目标完成率排名 — Chart 2: towns by completion of the annual FAI target",
+    "monthly": "图3 全市特色小镇逐月累计固定资产投资 — Chart 3: the city's cumulative FAI by month (亿元)",
+}
+
+
+def figure(svg: str, caption: str, clause: str = "") -> str:
+    tag = f' <span class="clause">{_e(clause)}</span>' if clause else ""
+    return f"<figure>{svg}<figcaption>{_e(caption)}{tag}</figcaption></figure>"
+
+
 def _svg(width: int, height: int, title: str, body: Iterable[str]) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">'
@@ -77,20 +90,18 @@ def _text(x: float, y: float, s: str, *, size: int = 12, anchor: str = "start", 
 
 def district_chart(b: Bulletin) -> str:
     """Chart 1: each district's total against its quota, with the elapsed-share mark on the quota."""
-    label_w, bar_w, value_w, row_h, top = 150, 440, 190, 30, 40
+    label_w, bar_w, value_w, row_h, top = 150, 440, 190, 30, 22
     width = label_w + bar_w + value_w
     height = top + row_h * max(1, len(b.districts)) + 20
     scale_max = max([d.quota for d in b.districts] + [d.total for d in b.districts] + [1e-9])
     sx = bar_w / scale_max
     body = [
-        _text(0, 16, "图1 各区、县(市)投资完成与任务 Chart 1: district FAI against quota (SX2018-T4, 亿元)",
-              size=13, weight="bold"),
-        f'<rect x="{label_w}" y="24" width="12" height="8" fill="{COLOURS["quota"]}" stroke="{COLOURS["quota_edge"]}"/>',
-        _text(label_w + 16, 32, "任务 quota", size=11, colour=COLOURS["muted"]),
-        f'<rect x="{label_w + 90}" y="24" width="12" height="8" fill="{COLOURS["bar"]}"/>',
-        _text(label_w + 106, 32, "累计完成 total", size=11, colour=COLOURS["muted"]),
-        f'<line x1="{label_w + 200}" y1="22" x2="{label_w + 200}" y2="34" stroke="{COLOURS["mark"]}" stroke-width="2"/>',
-        _text(label_w + 206, 32, f"时序进度 elapsed {pct(b.elapsed_share, 0)}", size=11, colour=COLOURS["muted"]),
+        f'<rect x="{label_w}" y="4" width="12" height="8" fill="{COLOURS["quota"]}" stroke="{COLOURS["quota_edge"]}"/>',
+        _text(label_w + 16, 12, "任务 quota", size=11, colour=COLOURS["muted"]),
+        f'<rect x="{label_w + 90}" y="4" width="12" height="8" fill="{COLOURS["bar"]}"/>',
+        _text(label_w + 106, 12, "累计完成 total", size=11, colour=COLOURS["muted"]),
+        f'<line x1="{label_w + 200}" y1="2" x2="{label_w + 200}" y2="14" stroke="{COLOURS["mark"]}" stroke-width="2"/>',
+        _text(label_w + 206, 12, f"时序进度 elapsed {pct(b.elapsed_share, 0)}", size=11, colour=COLOURS["muted"]),
     ]
     for i, d in enumerate(b.districts):
         y = top + i * row_h
@@ -104,24 +115,22 @@ def district_chart(b: Bulletin) -> str:
                     f'stroke="{COLOURS["mark"]}" stroke-width="2"/>')
         body.append(_text(label_w + bar_w + 8, y + 18, f"{money(d.total)} / {money(d.quota)} ({pct(d.completion)})",
                           size=11))
-    return _svg(width, height, "district progress", body)
+    return _svg(width, height, CHART_TITLES["districts"], body)
 
 
 def town_chart(b: Bulletin) -> str:
     """Chart 2: towns by completion, behind-schedule towns in another colour, a line at elapsed × pace."""
-    label_w, bar_w, value_w, row_h, top = 230, 440, 90, 24, 48
+    label_w, bar_w, value_w, row_h, top = 230, 440, 90, 24, 34
     width = label_w + bar_w + value_w
     height = top + row_h * max(1, len(b.towns)) + 28
     scale_max = max([1.0] + [t.completion for t in b.towns])
     sx = bar_w / scale_max
     pace = b.elapsed_share * b.pace_factor
     body = [
-        _text(0, 16, "图2 小镇年度投资目标完成率排名 Chart 2: towns by completion of the annual FAI target",
-              size=13, weight="bold"),
-        f'<rect x="{label_w}" y="26" width="12" height="8" fill="{COLOURS["bar"]}"/>',
-        _text(label_w + 16, 34, "正常 on schedule", size=11, colour=COLOURS["muted"]),
-        f'<rect x="{label_w + 120}" y="26" width="12" height="8" fill="{COLOURS["behind"]}"/>',
-        _text(label_w + 136, 34, "落后进度 behind schedule", size=11, colour=COLOURS["muted"]),
+        f'<rect x="{label_w}" y="4" width="12" height="8" fill="{COLOURS["bar"]}"/>',
+        _text(label_w + 16, 12, "正常 on schedule", size=11, colour=COLOURS["muted"]),
+        f'<rect x="{label_w + 120}" y="4" width="12" height="8" fill="{COLOURS["behind"]}"/>',
+        _text(label_w + 136, 12, "落后进度 behind schedule", size=11, colour=COLOURS["muted"]),
     ]
     bottom = top + row_h * max(1, len(b.towns))
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
@@ -143,12 +152,12 @@ def town_chart(b: Bulletin) -> str:
                 f'stroke-width="2" stroke-dasharray="5,3"/>')
     body.append(_text(x + 4, top - 2, f"进度线 pace {pct(b.elapsed_share, 0)} × {b.pace_factor:g} = {pct(pace)}",
                       size=11, colour=COLOURS["target"]))
-    return _svg(width, height, "town completion ranking", body)
+    return _svg(width, height, CHART_TITLES["towns"], body)
 
 
 def monthly_chart(b: Bulletin) -> str:
     """Chart 3: the city's cumulative FAI month by month against the G1 line."""
-    left, right, top, plot_h, bottom_pad = 60, 190, 36, 240, 40
+    left, right, top, plot_h, bottom_pad = 60, 190, 16, 240, 30
     months = b.city.monthly_cumulative
     col_w = 56
     plot_w = col_w * 12
@@ -162,8 +171,7 @@ def monthly_chart(b: Bulletin) -> str:
     def y(v: float) -> float:
         return base - v * sy
 
-    body = [_text(0, 16, f"图3 全市特色小镇累计固定资产投资 Chart 3: city cumulative FAI by month "
-                         f"(亿元, {b.clauses.get('fai_target', 'SX2018-G1')})", size=13, weight="bold")]
+    body = []
     for frac in (0, 0.25, 0.5, 0.75, 1.0):
         v = target * frac
         body.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + plot_w}" y2="{y(v):.1f}" stroke="#edf2f7"/>')
@@ -186,7 +194,7 @@ def monthly_chart(b: Bulletin) -> str:
                 f'stroke="{COLOURS["target"]}" stroke-width="2" stroke-dasharray="6,3"/>')
     body.append(_text(left + plot_w + 6, y(target) + 4, f"目标 target {target:g} 亿元", size=11,
                       colour=COLOURS["target"]))
-    return _svg(width, height, "city cumulative investment", body)
+    return _svg(width, height, CHART_TITLES["monthly"], body)
 
 
 # ---------------------------------------------------------------- tables
@@ -238,7 +246,8 @@ def _warnings_table(b: Bulletin) -> str:
     L = FIELD_LABELS
     headers = [L["code"], L["name"], L["tier"], L["projected_grade"], L["projected_score"], L["fai"],
                L["projected_fai"], L["annual_target"], L["warnings_before"], L["reasons"]]
-    rows = [f'<tr><td>{_e(w.code)}</td><td>{_e(w.name)}</td><td>{_e(w.tier_zh)}<br><span class="en">{_e(w.tier)}</span></td>'
+    rows = [f'<tr><td>{_e(w.code)}</td><td>{_e(w.name)}</td>'
+            f'<td>{_e(w.tier_zh)}<br><span class="en">{_e(w.tier)}</span></td>'
             f'<td><strong>{_e(w.projected_grade_zh)}</strong> <span class="en">{_e(w.projected_grade)}</span></td>'
             f'<td class="n">{"—" if w.projected_score is None else f"{w.projected_score:g}"}</td>'
             f'<td class="n">{money(w.fai)}</td><td class="n">{money(w.projected_fai)}</td>'
@@ -278,7 +287,8 @@ def _summary(b: Bulletin) -> str:
               f'{_e(cl.get("industry_fai_target", ""))}</span>；完成 {pct(c.industry_fai_completion)}',
               c.industry_fai_completion >= pace),
         _card(CITY_LABELS["provincial_nongov_share"], pct(c.provincial_nongov_share),
-              f'下限 minimum {pct(c.nongov_share_min, 0)} <span class="clause">{_e(cl.get("nongov_share_min", ""))}</span>',
+              f'下限 minimum {pct(c.nongov_share_min, 0)} '
+              f'<span class="clause">{_e(cl.get("nongov_share_min", ""))}</span>',
               None if c.provincial_nongov_share is None else c.provincial_nongov_share >= c.nongov_share_min),
     ]
     behind = [t for t in b.towns if t.behind_schedule]
@@ -312,10 +322,12 @@ def render_html(bulletin: Bulletin) -> str:
         note, meta,
         f'<h2>{_e(S["city"])}</h2>', _summary(b),
         f'<h2>{_e(S["districts"])} <span class="clause">{_e(b.clauses.get("district_quotas", ""))}</span></h2>',
-        district_chart(b), _districts_table(b),
-        f'<h2>{_e(S["towns"])}</h2>', town_chart(b), _towns_table(b),
+        figure(district_chart(b), CHART_TITLES["districts"], b.clauses.get("district_quotas", "")),
+        _districts_table(b),
+        f'<h2>{_e(S["towns"])}</h2>', figure(town_chart(b), CHART_TITLES["towns"], b.clauses.get("pace_factor", "")),
+        _towns_table(b),
         f'<h2>{_e(S["monthly_cumulative"])} <span class="clause">{_e(b.clauses.get("fai_target", ""))}</span></h2>',
-        monthly_chart(b),
+        figure(monthly_chart(b), CHART_TITLES["monthly"], b.clauses.get("fai_target", "")),
         f'<h2>{_e(S["early_warnings"])} <span class="clause">{_e(b.clauses.get("early_warnings", ""))}</span></h2>',
         _warnings_table(b),
         f'<h2>{_e(S["missing_reports"])} <span class="clause">{_e(b.clauses.get("missing_reports", ""))}</span></h2>',

@@ -97,3 +97,19 @@ async def own_worker(own_env, engine, executor):
     async with build_worker(own_env.client, engine, queue, executor):
         yield queue
 
+
+
+@pytest.fixture
+def office(env, engine, worker):
+    """An office driving towns and rounds on the shared time-skipping server."""
+    from tests.office import Office
+
+    return Office(env, engine, worker)
+
+
+@pytest.fixture
+def office_alone(own_env, engine, own_worker):
+    """An office on a time-skipping server of its own (for tests that move time)."""
+    from tests.office import Office
+
+    return Office(own_env, engine, own_worker)

@@ -70,6 +70,11 @@ async def serve(settings: Settings, port: int, ui_port: Optional[int], console: 
         executor = stack.enter_context(ThreadPoolExecutor(max_workers=16))
         worker = build_worker(client, engine_for(settings.database_url), settings.task_queue, executor)
         await stack.enter_async_context(worker)
+        from .rules.pack import load_pack
+        from .schedule import SCHEDULE_ID, ensure_schedule
+
+        made = await ensure_schedule(client, settings.task_queue, int(load_pack().value("bulletin_day")))
+        console.print(f"schedule {SCHEDULE_ID}: {made} (quarterly bulletin 季度通报)")
         console.print(f"[green]towns server ready[/] — Temporal {settings.temporal_address}"
                       + (f", UI [link={ui}]{ui}[/link]" if ui else "")
                       + f", database {settings.database_url}")

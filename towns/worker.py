@@ -14,23 +14,26 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from .activities.bulletins import BulletinActivities
 from .activities.reports import ReportActivities
 from .activities.rounds import RoundActivities
 from .config import Settings, load_settings
 from .models.db import engine_for
 from .temporal import connect
+from .workflows.bulletin import BulletinWorkflow
 from .workflows.round import RoundWorkflow
 from .workflows.town import TownWorkflow
 
-WORKFLOWS = [TownWorkflow, RoundWorkflow]
+WORKFLOWS = [TownWorkflow, RoundWorkflow, BulletinWorkflow]
 
 
 def activities_for(engine: Engine, client: Client | None = None) -> list:
     reports = ReportActivities(engine)
     rounds = RoundActivities(engine, client)
+    bulletins = BulletinActivities(engine)
     return [reports.evaluate_report, reports.record_report, rounds.prepare_round, rounds.evaluate_round_batch,
             rounds.sum_up_round, rounds.mark_round_overdue, rounds.record_approval, rounds.apply_round_batch,
-            rounds.close_round]
+            rounds.close_round, bulletins.publish_bulletin, bulletins.record_overdue, bulletins.record_late]
 
 
 def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor) -> Worker:

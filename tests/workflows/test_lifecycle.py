@@ -8,23 +8,11 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from tests.office import Office
 from towns.intake.service import apply_for_tier
 from towns.models.round import Approval, DecisionRow, Override, RoundRow
 from towns.views import history
 from towns.workflows.round import RoundView, RoundWorkflow
 from towns.workflows.town import TownWorkflow, workflow_id
-
-
-@pytest.fixture
-def office(env, engine, worker):
-    return Office(env, engine, worker)
-
-
-@pytest.fixture
-def office_alone(own_env, engine, own_worker):
-    """An office on a time-skipping server of its own (for tests that move time)."""
-    return Office(own_env, engine, own_worker)
 
 
 def grade(detail: dict, code: str) -> tuple:

@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from . import audit, demo, imports, reads, rounds, server
+from . import audit, bulletins, demo, imports, reads, rounds, server
 
 app = typer.Typer(
     name="towns",
@@ -25,6 +25,7 @@ app.command("status")(reads.status)
 app.command("history")(reads.history)
 app.add_typer(rounds.app, name="round")
 app.command("apply")(rounds.apply_for_tier)
+app.add_typer(bulletins.app, name="bulletin")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
 

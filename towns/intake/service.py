@@ -115,7 +115,8 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
             status = "registered"
     await client.start_workflow(
         TownWorkflow.run,
-        TownStart(profile=profile, pack_id=pack_id, limits=load_pack(pack_id).sanity),
+        TownStart(profile=profile, pack_id=pack_id, limits=load_pack(pack_id).sanity,
+                  report_due_day=int(load_pack(pack_id).value("report_due_day"))),
         id=workflow_id(profile.code),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

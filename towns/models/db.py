@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
-from . import finding, ledger, pack_store, rejection, report, round, town  # noqa: F401  (register the tables)
+from . import bulletin, finding, ledger, pack_store, rejection, report, round, town  # noqa: F401  (register the tables)
 
 
 def make_engine(url: str) -> Engine:

@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from ..activities.bulletins import SupervisionRequest
     from ..activities.reports import EvaluateRequest, RecordRequest
     from ..intake.checks import ReportedPeriod, check_report
     from ..models.finding import Evaluation
@@ -36,6 +37,8 @@ ACTIVITY_OPTIONS = dict(
 )
 REJECTED = "ReportRejected"
 YEAR_END_PATCH = "year-end-continue-as-new"
+OVERDUE_PATCH = "overdue-report-timers"
+WATCHED_STATES = ("creating", "named")
 CLOSED_STATES = ("eliminated", "rejected")
 
 
@@ -52,6 +55,9 @@ class TownStart(BaseModel):
     warnings: int = 0
     last_grade: Optional[str] = None
     decisions: list[str] = Field(default_factory=list, description="rounds whose decision was applied")
+    report_due_day: int = Field(default=10, description="a month's report is due on this day of the next month")
+    watch_next: Optional[str] = Field(default=None, description="the next month whose report the timer watches")
+    overdue: dict[str, str] = Field(default_factory=dict, description="open overdue months → due date")
 
 
 class ReportOutcome(BaseModel):
@@ -70,6 +76,19 @@ class TownView(BaseModel):
     warnings: int = 0
     last_grade: Optional[str] = None
     decisions: list[str] = Field(default_factory=list)
+    watch_next: Optional[str] = None
+    overdue: dict[str, str] = Field(default_factory=dict)
+
+
+def next_month(period: str) -> str:
+    y, m = (int(x) for x in period.split("-"))
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def report_deadline(period: str, due_day: int) -> datetime:
+    """The end of the due day (Beijing time): the report for month M is due on day D of month M+1."""
+    y, m = (int(x) for x in next_month(period).split("-"))
+    return datetime(y, m, due_day, tzinfo=timezone(timedelta(hours=8))) + timedelta(days=1)
 
 
 def next_year_end(now: datetime) -> datetime:
@@ -91,11 +110,16 @@ class TownWorkflow:
         self._warnings = start.warnings
         self._last_grade = start.last_grade
         self._decisions = list(start.decisions)
+        self._due_day = start.report_due_day
+        self._watch_next = start.watch_next
+        self._overdue: dict[str, str] = dict(start.overdue)
 
     @workflow.run
     async def run(self, start: TownStart) -> None:
         suggested = lambda: workflow.info().is_continue_as_new_suggested()  # noqa: E731
-        if workflow.patched(YEAR_END_PATCH):
+        if workflow.patched(OVERDUE_PATCH):
+            await self._watch_reports(suggested)
+        elif workflow.patched(YEAR_END_PATCH):
             # a fresh run each year keeps histories short and carries the year's state forward
             until = next_year_end(workflow.now()) - workflow.now()
             try:
@@ -107,13 +131,47 @@ class TownWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._carry())
 
+    async def _watch_reports(self, suggested) -> None:
+        """Until the year ends: a durable timer for each month's report; a missed due date is an
+        overdue finding (SX2018-S3). Months before the town was registered are not watched."""
+        year_end = next_year_end(workflow.now())
+        if self._watch_next is None:
+            self._watch_next = period_of(workflow.now().astimezone(timezone(timedelta(hours=8))))
+        watched = lambda: self._profile.state.value in WATCHED_STATES  # noqa: E731
+        while not suggested() and workflow.now() < year_end:
+            month = self._watch_next
+            if month in self._reported:
+                self._watch_next = next_month(month)
+                continue
+            was_watched = watched()
+            # a town not on a list owes no report: wait for a decision that puts it on one
+            deadline = min(report_deadline(month, self._due_day), year_end) if was_watched else year_end
+            wait = deadline - workflow.now()
+            if wait > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda: month in self._reported or suggested() or watched() != was_watched, timeout=wait)
+                    continue
+                except asyncio.TimeoutError:
+                    pass
+            if workflow.now() >= year_end and deadline == year_end:
+                break
+            if month not in self._reported and self._profile.state.value in WATCHED_STATES:
+                due = (report_deadline(month, self._due_day) - timedelta(days=1)).date().isoformat()
+                await workflow.execute_activity(
+                    "record_overdue", SupervisionRequest(code=self._profile.code, period=month, due=due,
+                                                         pack_id=self._pack_id), **ACTIVITY_OPTIONS)
+                self._overdue[month] = due
+            self._watch_next = next_month(month)
+
     def _carry(self) -> TownStart:
         # keep this year's and last year's periods: enough for the year-to-date checks
         years = sorted({p[:4] for p in self._reported})[-2:]
         kept = {p: r for p, r in self._reported.items() if p[:4] in years}
         return TownStart(profile=self._profile, pack_id=self._pack_id, limits=self._limits, reported=kept,
                          latest=self._latest, warnings=self._warnings, last_grade=self._last_grade,
-                         decisions=self._decisions[-20:])
+                         decisions=self._decisions[-20:], report_due_day=self._due_day,
+                         watch_next=self._watch_next, overdue=self._overdue)
 
     def _problems(self, sub: ReportSubmission) -> list:
         problems = check_report(sub, self._profile, self._reported, period_of(workflow.now()),
@@ -150,6 +208,12 @@ class TownWorkflow:
             nongov_fai=sub.nongov_fai, tax=sub.tax, submission_id=sub.submission_id)
         if self._latest is None or (sub.period, revision) >= (self._latest.period, self._latest.revision):
             self._latest = evaluation
+        if sub.period in self._overdue:  # a late report closes its overdue item
+            await workflow.execute_activity(
+                "record_late", SupervisionRequest(code=sub.code, period=sub.period, due=self._overdue[sub.period],
+                                                  pack_id=self._pack_id, received_at=accepted.received_at),
+                **ACTIVITY_OPTIONS)
+            self._overdue.pop(sub.period, None)
         return ReportOutcome(code=sub.code, period=sub.period, revision=revision, evaluation=evaluation)
 
     @submit_report.validator
@@ -180,4 +244,5 @@ class TownWorkflow:
     def state(self) -> TownView:
         return TownView(profile=self._profile, pack_id=self._pack_id, periods_reported=len(self._reported),
                         last_period=max(self._reported, default=None), latest=self._latest,
-                        warnings=self._warnings, last_grade=self._last_grade, decisions=self._decisions)
+                        warnings=self._warnings, last_grade=self._last_grade, decisions=self._decisions,
+                        watch_next=self._watch_next, overdue=self._overdue)

@@ -1,0 +1,81 @@
+"""Overdue reports (SX2018-S3) and the quarterly bulletin workflow on the time-skipping server."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session, select
+
+from tests.factories import report
+from towns.intake.service import submit_report
+from towns.models.bulletin import BulletinRow
+from towns.models.finding import FindingRow
+from towns.views import history
+from towns.workflows.bulletin import BulletinRequest, BulletinWorkflow, quarter_just_ended
+from towns.workflows.town import TownWorkflow, next_month, report_deadline, workflow_id
+
+CST = timezone(timedelta(hours=8))
+
+
+def test_deadline_is_the_end_of_the_tenth_of_the_next_month():
+    assert report_deadline("2018-03", 10) == datetime(2018, 4, 11, tzinfo=CST)
+    assert report_deadline("2018-12", 10) == datetime(2019, 1, 11, tzinfo=CST)
+    assert next_month("2018-12") == "2019-01"
+
+
+def test_quarter_just_ended():
+    assert quarter_just_ended(datetime(2018, 7, 15, 1, 0, tzinfo=timezone.utc)) == "2018Q2"
+    assert quarter_just_ended(datetime(2019, 1, 15, 1, 0, tzinfo=timezone.utc)) == "2018Q4"
+    # 1 April 00:30 in Beijing is still 31 March in UTC: Beijing time decides
+    assert quarter_just_ended(datetime(2018, 3, 31, 16, 30, tzinfo=timezone.utc)) == "2018Q1"
+
+
+async def test_skipped_month_is_overdue_and_a_late_report_closes_it(office_alone):
+    office, env = office_alone, office_alone.env
+    code = await office.register("OVD", listed_year=2016)
+    handle = env.client.get_workflow_handle(workflow_id(code))
+    first = (await handle.query(TownWorkflow.state)).watch_next
+    # the first month is skipped; once its due date has passed, the next one is reported on time
+    await env.sleep(report_deadline(first, 10) - datetime.now(timezone.utc) + timedelta(hours=1))
+    await submit_report(env.client, report(code=code, period=next_month(first), fai=1.0, industry_fai=0.8,
+                                           nongov_fai=0.9, submission_id="on-time"))
+    view = await handle.query(TownWorkflow.state)
+    assert list(view.overdue) == [first]
+    with Session(office.engine) as s:
+        (overdue,) = s.exec(select(FindingRow).where(FindingRow.code == code, FindingRow.rule == "report-overdue")).all()
+    assert overdue.period == first and overdue.clause == "SX2018-S3" and not overdue.passed
+    assert overdue.inputs["due"] == (report_deadline(first, 10) - timedelta(days=1)).date().isoformat()
+    # the late report is still accepted and closes the item
+    out = await submit_report(env.client, report(code=code, period=first, fai=0.5, industry_fai=0.4, nongov_fai=0.45,
+                                                 submission_id="late"))
+    assert out.revision == 1
+    assert (await handle.query(TownWorkflow.state)).overdue == {}
+    rules = [e["rule"] for e in history(office.engine, code)["events"] if e["kind"] == "finding"
+             and e["period"] == first]
+    assert "report-overdue" in rules and "report-late" in rules
+    # the month reported on time never became overdue
+    with Session(office.engine) as s:
+        assert not s.exec(select(FindingRow).where(FindingRow.code == code, FindingRow.rule == "report-overdue",
+                                                   FindingRow.period == next_month(first))).all()
+
+
+async def test_bulletin_workflow_stores_a_quarter_once(office_alone):
+    office, env = office_alone, office_alone.env
+    code = await office.register("BUL", listed_year=2016)
+    await submit_report(env.client, report(code=code, period="2018-06", fai=6.0, industry_fai=5.0, nongov_fai=5.5))
+    results = []
+    for n in range(2):
+        results.append(await env.client.execute_workflow(
+            BulletinWorkflow.run, BulletinRequest(quarter="2018Q2", by="tester"), id=f"bulletin-2018Q2-{office.tag}-{n}",
+            task_queue=office.queue))
+    assert [r.new for r in results] == [True, False]
+    assert results[0].published_at == results[1].published_at
+    with Session(office.engine) as s:
+        rows = s.exec(select(BulletinRow)).all()
+    assert [r.quarter for r in rows] == ["2018Q2"]
+    town = next(t for t in rows[0].content["towns"] if t["code"] == code)
+    assert town["completion"] == 0.4 and town["behind_schedule"] is False  # 6 of 15 = 0.4 ≥ 0.5 × 0.8
+    # started as the schedule starts it: no quarter given, the quarter just ended by workflow time
+    handle = await env.client.start_workflow(BulletinWorkflow.run, BulletinRequest(), id=f"bulletin-sched-{office.tag}",
+                                             task_queue=office.queue)
+    result = await handle.result()
+    started = (await handle.describe()).start_time  # the test server may have skipped time ahead of the clock
+    assert result.quarter == quarter_just_ended(started)

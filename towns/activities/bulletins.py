@@ -1,0 +1,112 @@
+"""Activities of the quarterly evaluation and of report supervision (SX2018-S3):
+publish a quarter's bulletin (once), record an overdue report, record a late one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+
+from ..bulletin.compute import compute_bulletin
+from ..models import ledger
+from ..models.bulletin import BulletinRow
+from ..models.finding import FindingRow
+from ..models.ledger import ledger_lock
+from ..rules.pack import DEFAULT_PACK, load_pack
+
+
+class PublishRequest(BaseModel):
+    quarter: str
+    by: str = "schedule"
+    pack_id: str = DEFAULT_PACK
+
+
+class PublishResult(BaseModel):
+    quarter: str
+    published_at: datetime
+    published_by: str
+    new: bool
+    towns: int
+    behind_schedule: int
+    early_warnings: int
+    missing_reports: int
+
+
+class SupervisionRequest(BaseModel):
+    code: str
+    period: str
+    due: str  # ISO date the report was due
+    pack_id: str = DEFAULT_PACK
+    received_at: Optional[datetime] = None
+
+
+def _result(row: BulletinRow, new: bool) -> PublishResult:
+    c = row.content
+    return PublishResult(quarter=row.quarter, published_at=row.published_at, published_by=row.published_by, new=new,
+                         towns=len(c["towns"]), behind_schedule=sum(t["behind_schedule"] for t in c["towns"]),
+                         early_warnings=len(c["early_warnings"]), missing_reports=len(c["missing_reports"]))
+
+
+class BulletinActivities:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn(name="publish_bulletin")
+    def publish_bulletin(self, req: PublishRequest) -> PublishResult:
+        """Compute and store the quarter's bulletin, unless it was published already (then: that one)."""
+        with Session(self.engine) as s:
+            existing = s.get(BulletinRow, req.quarter)
+            if existing is not None:
+                return _result(existing, new=False)
+        pack = load_pack(req.pack_id)
+        bulletin = compute_bulletin(self.engine, req.quarter, pack)
+        info = activity.info() if activity.in_activity() else None
+        row = BulletinRow(quarter=req.quarter, content=bulletin.model_dump(mode="json"), pack_hash=pack.hash,
+                          published_at=datetime.now(timezone.utc), published_by=req.by,
+                          workflow_id=info.workflow_id if info else "")
+        with Session(self.engine) as s:
+            if s.get(BulletinRow, req.quarter) is None:  # first writer wins
+                s.add(row)
+                s.commit()
+            stored = s.get(BulletinRow, req.quarter)
+            return _result(stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at)
+
+    def _supervision_finding(self, req: SupervisionRequest, rule: str, passed: bool, en: str, zh: str,
+                             inputs: dict) -> None:
+        pack = load_pack(req.pack_id)
+        sid = f"{'overdue' if rule == 'report-overdue' else 'late'}:{req.code}:{req.period}"
+        info = activity.info() if activity.in_activity() else None
+        with ledger_lock(self.engine), Session(self.engine) as s:
+            if s.exec(select(FindingRow).where(FindingRow.key == sid)).first() is not None:
+                return
+            finding = FindingRow(key=sid, submission_id=sid, code=req.code, period=req.period, revision=0, rule=rule,
+                                 clause="SX2018-S3", passed=passed, inputs=inputs, reason_en=en, reason_zh=zh,
+                                 pack_id=pack.pack.id, pack_version=pack.pack.version, pack_hash=pack.hash,
+                                 recorded_at=datetime.now(timezone.utc))
+            s.add(finding)
+            ledger.append(s, kind="supervision", key=f"findings:{sid}", code=req.code, period=req.period,
+                          outcome=rule, pack=pack.ref.model_dump(), inputs=inputs,
+                          findings=[{"rule": rule, "clause": "SX2018-S3", "passed": passed, "value": None,
+                                     "threshold": None, "reason_en": en, "reason_zh": zh, "inputs": inputs}],
+                          workflow={"id": info.workflow_id, "run_id": info.workflow_run_id} if info else None)
+            s.commit()
+
+    @activity.defn(name="record_overdue")
+    def record_overdue(self, req: SupervisionRequest) -> None:
+        self._supervision_finding(
+            req, "report-overdue", False,
+            f"the report for {req.period} was due on {req.due} and has not arrived",
+            f"{req.period} 月报应于 {req.due} 前报送，至今未报", {"due": req.due})
+
+    @activity.defn(name="record_late")
+    def record_late(self, req: SupervisionRequest) -> None:
+        received = ledger.utc_iso(req.received_at)
+        self._supervision_finding(
+            req, "report-late", True,
+            f"the report for {req.period}, due on {req.due}, arrived late on {received[:10]}; the overdue item is closed",
+            f"{req.period} 月报（应于 {req.due} 前报送）已于 {received[:10]} 补报，逾期事项关闭",
+            {"due": req.due, "received_at": received})

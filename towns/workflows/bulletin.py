@@ -1,0 +1,40 @@
+"""BulletinWorkflow: the quarterly evaluation. Started by the Temporal Schedule (for the
+quarter just ended) or on demand (``towns bulletin run --quarter 2018Q2``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from ..activities.bulletins import PublishRequest, PublishResult
+    from ..rules.pack import DEFAULT_PACK
+
+CST = timezone(timedelta(hours=8))
+
+
+class BulletinRequest(BaseModel):
+    quarter: Optional[str] = None  # None: the quarter just ended (what the schedule asks for)
+    by: str = "schedule"
+    pack_id: str = DEFAULT_PACK
+
+
+def quarter_just_ended(now: datetime) -> str:
+    local = now.astimezone(CST)
+    q = (local.month - 1) // 3  # the current quarter is q + 1
+    return f"{local.year - 1}Q4" if q == 0 else f"{local.year}Q{q}"
+
+
+@workflow.defn(name="BulletinWorkflow")
+class BulletinWorkflow:
+    @workflow.run
+    async def run(self, req: BulletinRequest) -> PublishResult:
+        quarter = req.quarter or quarter_just_ended(workflow.now())
+        return await workflow.execute_activity(
+            "publish_bulletin", PublishRequest(quarter=quarter, by=req.by, pack_id=req.pack_id),
+            result_type=PublishResult, start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RetryPolicy(maximum_attempts=5))

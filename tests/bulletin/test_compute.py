@@ -130,9 +130,14 @@ def test_early_warnings(bulletin):
 
 def test_missing_reports(bulletin):
     m = bulletin.model_dump(mode="json")["missing_reports"]
+    never = {"status": "open", "status_zh": "未报", "received_at": None, "clause": "SX2018-S3"}
     assert m == [
+        # April: A, D and E never reported it (data loaded after the fact: no timer watched them)
+        {"code": "SX-A", "name": "柯桥甲小镇", "period": "2018-04", "due": "2018-05-10", **never},
         {"code": "SX-B", "name": "柯桥乙小镇", "period": "2018-04", "due": "2018-05-10", "status": "late",
          "status_zh": "迟报", "received_at": "2018-05-15T09:30:00+00:00", "clause": "SX2018-S3"},
+        {"code": "SX-D", "name": "诸暨丁小镇", "period": "2018-04", "due": "2018-05-10", **never},
+        {"code": "SX-E", "name": "上虞戊小镇", "period": "2018-04", "due": "2018-05-10", **never},
         {"code": "SX-E", "name": "上虞戊小镇", "period": "2018-05", "due": "2018-06-10", "status": "late",
          "status_zh": "迟报", "received_at": "2018-06-14T08:00:00+00:00", "clause": "SX2018-S3"},
         {"code": "SX-D", "name": "诸暨丁小镇", "period": "2018-06", "due": "2018-07-10", "status": "open",
@@ -146,7 +151,9 @@ def test_first_quarter(city):
     # nobody reported March: every town kept, completion 0, all share rank 1, all behind
     assert [(t.code, t.rank, t.completion, t.behind_schedule, t.fai) for t in b.towns] == [
         (c, 1, 0.0, True, None) for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")]
-    assert [(m.code, m.period, m.status) for m in b.missing_reports] == [("SX-B", "2018-03", "open")]
+    # nobody reported January–March: every town, every month is missing (B's March also by its timer)
+    assert [(m.code, m.period, m.status) for m in b.missing_reports] == [
+        (c, p, "open") for p in ("2018-01", "2018-02", "2018-03") for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")]
     assert [x.period for x in b.city.monthly_cumulative] == ["2018-01", "2018-02", "2018-03"]
     assert b.city.total_fai == 0.0 and b.city.provincial_nongov_share is None
 

@@ -416,6 +416,9 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
 
     # ---- missing reports (SX2018-S3)
     missing = _missing_reports(finding_rows, all_towns, first_received)
+    missing += _never_received(sorted(codes), all_towns, first_received, quarter_months(year, q), pack,
+                               {(m.code, m.period) for m in missing})
+    missing.sort(key=lambda m: (m.period, m.code))
 
     title_zh, title_en = bulletin_title(year, q)
     clauses = {
@@ -509,6 +512,35 @@ def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, y
                      for f in proposal.findings if not f.passed]))
     found.sort(key=lambda w: (RISKY_GRADES.index(w.projected_grade), city_rank[w.code], w.code))
     return found
+
+
+def _due_date(period: str, day: int):
+    from datetime import date
+
+    y, m = (int(x) for x in period.split("-"))
+    return date(y + m // 12, m % 12 + 1, day)
+
+
+def _never_received(codes: list[str], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime],
+                    months: list[str], pack: RulePack, already: set[tuple[str, str]]) -> list[MissingReport]:
+    """Months of the quarter whose due date has passed with no report at all, for towns on a list.
+
+    The town workflows' timers catch a missed due date as it happens (``report-overdue``);
+    this also catches gaps in data loaded after the fact (history imported later), where no
+    timer ever watched those months.
+    """
+    day = int(pack.value("report_due_day")) if "report_due_day" in pack.params else 10
+    today = datetime.now(timezone.utc).date()
+    out_: list[MissingReport] = []
+    for code in codes:
+        for p in months:
+            due = _due_date(p, day)
+            if (code, p) in first_received or (code, p) in already or due >= today:
+                continue
+            out_.append(MissingReport(code=code, name=towns[code].name if code in towns else code, period=p,
+                                      due=due.isoformat(), status="open", status_zh=STATUS_LABELS["open"].split()[0],
+                                      received_at=None, clause="SX2018-S3"))
+    return out_
 
 
 def _missing_reports(rows: list[FindingRow], towns: dict[str, Town],

@@ -3,6 +3,7 @@ input may use either (a district office writes 柯桥区, a script writes keqiao
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 
@@ -26,10 +27,19 @@ class Vocab(str, Enum):
         if isinstance(raw, cls):
             return raw
         text = str(raw).strip()
+        bare = re.sub(r"[（(][^）)]*[）)]", "", text).strip()  # 历史经典（黄酒） → 历史经典
+        for candidate in (text, bare) if bare and bare != text else (text,):
+            found = cls._match(candidate)
+            if found is not None:
+                return found
+        raise ValueError(f"'{text}' is not one of: {cls.choices()}")
+
+    @classmethod
+    def _match(cls, text: str):
         for member in cls:
             if text.lower() == member.value or text == member.zh or text in cls._aliases().get(member.value, ()):
                 return member
-        raise ValueError(f"'{text}' is not one of: {cls.choices()}")
+        return None
 
     @classmethod
     def choices(cls) -> str:
@@ -94,7 +104,18 @@ class Industry(Vocab):
 
     @classmethod
     def _aliases(cls):
-        return {"environmental": ("环境保护",), "historical_classic": ("历史经典产业",)}
+        return {
+            "information_economy": ("数字经济", "信息经济产业"),
+            "environmental": ("环境保护", "节能环保"),
+            "health": ("健康产业", "大健康"),
+            "tourism": ("旅游产业", "文旅", "文化旅游"),
+            "fashion": ("时尚产业",),
+            "finance": ("金融产业",),
+            "high_end_equipment": ("高端装备制造", "智能装备", "装备制造"),
+            # the historical-classic industries of 浙特镇办〔2015〕9号
+            "historical_classic": ("历史经典产业", "茶叶", "丝绸", "黄酒", "中药", "青瓷", "木雕", "根雕", "石雕",
+                                   "文房", "书法"),
+        }
 
 
 class TownState(Vocab):

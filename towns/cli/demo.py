@@ -1,4 +1,4 @@
-"""`towns demo load|write`: the Shaoxing demo towns with synthetic 2017–2018 figures."""
+"""`towns demo load|write`: the Shaoxing demo towns with synthetic 2015–2018 figures."""
 
 from __future__ import annotations
 

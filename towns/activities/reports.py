@@ -19,7 +19,6 @@ from temporalio import activity
 from ..models import ledger
 from ..models.finding import Evaluation, FindingRow, MeasureRow
 from ..models import pack_store
-from ..models.finding import PackRef
 from ..models.ledger import ledger_lock
 from ..models.period import year_month
 from ..models.report import AcceptedReport, MonthlyReport
@@ -52,11 +51,6 @@ def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
         .order_by(desc(MonthlyReport.revision))
     ).first()
     return row.tax if row else None
-
-
-def load_pack_matching(ref: PackRef):
-    pack = load_pack(ref.id)
-    return pack if pack.hash == ref.hash else type("NoSource", (), {"source": ""})()
 
 
 class ReportActivities:
@@ -100,7 +94,9 @@ class ReportActivities:
                     revision=req.report.revision, name=m.name, clause=m.clause, value=m.value,
                     inputs=m.inputs, note=m.note, recorded_at=recorded,
                 ))
-            pack_store.remember(session, load_pack_matching(ev.pack))
+            current = load_pack(ev.pack.id)
+            if current.hash == ev.pack.hash:  # keep the text of the pack this finding set used
+                pack_store.remember(session, current)
             failed = [f.rule for f in ev.findings if not f.passed]
             info = activity.info() if activity.in_activity() else None
             tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"),

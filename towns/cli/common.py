@@ -44,9 +44,13 @@ async def ensure_worker(client, s: Settings) -> None:
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-    resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace=s.namespace, task_queue=TaskQueue(name=s.task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+    for attempt in range(10):  # a worker that has just started may not have polled yet
+        resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=s.namespace, task_queue=TaskQueue(name=s.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+        if resp.pollers:
+            return
+        await asyncio.sleep(0.3)
     if not resp.pollers:
         err.print(f"[red]no towns worker is running on task queue '{s.task_queue}' at {s.temporal_address}[/]; "
                   "start `towns server` (or `python worker.py`) first. 请先启动 towns server。")

@@ -220,6 +220,7 @@ class PackHeader(BaseModel):
 
 
 class Sanity(BaseModel):
+    clause: str = "SX2018-S3"
     max_fai_ytd: float = Field(gt=0)
     max_tax_ytd: float = Field(gt=0)
 
@@ -239,7 +240,7 @@ class RulePack(BaseModel):
     @model_validator(mode="after")
     def _cited_and_consistent(self):
         known = catalogue()
-        cited = [(f"params.{k}", p.clause) for k, p in self.params.items()] + [
+        cited = [(f"params.{k}", p.clause) for k, p in self.params.items()] + [("sanity", self.sanity.clause)] + [
             (f"monthly.{r.id}", r.clause) for r in self.monthly
         ]
         cited += [(f"annual.{k}", p.clause) for k, p in self.annual.params().items()]

@@ -34,23 +34,53 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+DB_URLS: dict[Path, str] = {}  # home → DATABASE_URL of the server started for it
+
+
 def towns(*args, home: Path, check_rc=None):
     env = {**os.environ, "TOWNS_HOME": str(home), "COLUMNS": "200"}
     env.pop("TEMPORAL_ADDRESS", None)
     env.pop("DATABASE_URL", None)
+    if home in DB_URLS:
+        env["DATABASE_URL"] = DB_URLS[home]
     out = subprocess.run([*TOWNS, *args], env=env, capture_output=True, text=True, timeout=180)
     if check_rc is not None:
         assert out.returncode == check_rc, out.stdout + out.stderr
     return out
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request):
+    """The embedded default (SQLite in TOWNS_HOME), or a fresh PostgreSQL database via DATABASE_URL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"towns_e2e_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, database):
     home = tmp_path / "home"
     port, ui = free_port(), free_port()
     env = {**os.environ, "TOWNS_HOME": str(home)}
     env.pop("TEMPORAL_ADDRESS", None)
     env.pop("DATABASE_URL", None)
+    if database:
+        env["DATABASE_URL"] = database
+        DB_URLS[home] = database
     proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
@@ -66,6 +96,7 @@ def server(tmp_path):
     proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert not (home / "server.json").exists()
+    DB_URLS.pop(home, None)
 
 
 def test_import_status_history(server, tmp_path):

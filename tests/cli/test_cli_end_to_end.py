@@ -144,7 +144,8 @@ def test_import_without_server_says_how_to_fix(tmp_path):
     (tmp_path / "r.csv").write_text("code,period,fai,industry_fai,nongov_fai\nX,2018-01,1,1,1\n")
     env_home = tmp_path / "nohome"
     out = subprocess.run([*TOWNS, "import", "reports", str(tmp_path / "r.csv")], capture_output=True, text=True,
-                         env={**os.environ, "TOWNS_HOME": str(env_home), "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"},
+                         env={**os.environ, "TOWNS_HOME": str(env_home), "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+                              "TOWNS_CONNECT_WAIT": "1"},
                          timeout=120)
     assert out.returncode == 2
     assert "towns server" in out.stderr

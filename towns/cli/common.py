@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 import sys
 from typing import Any
 
@@ -29,13 +30,23 @@ def engine(s: Settings):
 
 
 async def client_for(s: Settings):
-    try:
-        return await connect(s)
-    except (RPCError, RuntimeError, OSError) as exc:
-        err.print(f"[red]cannot reach Temporal at {s.temporal_address}[/]: {exc}\n"
-                  "Start it with `towns server` (same TOWNS_HOME) or set TEMPORAL_ADDRESS. "
-                  "无法连接 Temporal：请先运行 towns server。")
-        raise typer.Exit(2)
+    """Connect, waiting a little for a server that is still starting (`towns server &` then a command).
+
+    TOWNS_CONNECT_WAIT (seconds, default 15) bounds the wait.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + float(os.environ.get("TOWNS_CONNECT_WAIT", "15"))
+    while True:
+        try:
+            return await connect(s)
+        except (RPCError, RuntimeError, OSError) as exc:
+            if loop.time() >= deadline:
+                err.print(f"[red]cannot reach Temporal at {s.temporal_address}[/]: {exc}\n"
+                          "Start it with `towns server` (same TOWNS_HOME) or set TEMPORAL_ADDRESS. "
+                          "无法连接 Temporal：请先运行 towns server。")
+                raise typer.Exit(2)
+            await asyncio.sleep(0.5)
+            s = load_settings()  # the server may have written server.json meanwhile
 
 
 async def ensure_worker(client, s: Settings) -> None:
@@ -44,7 +55,7 @@ async def ensure_worker(client, s: Settings) -> None:
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-    for attempt in range(10):  # a worker that has just started may not have polled yet
+    for attempt in range(30):  # a worker that has just started may not have polled yet
         resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
             namespace=s.namespace, task_queue=TaskQueue(name=s.task_queue),
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))

@@ -114,6 +114,13 @@ async def test_a_city_town_moves_up_a_tier_by_application(office):
     code = await office.register("UP", tier="city", planned_investment=60, listed_year=2015,
                                  planned_area_km2=3.0, core_area_km2=1.0)
     apply_for_tier(office.engine, code, "provincial_cultivation", "office")
+    from towns.audit.verify import verify
+    from towns.models.ledger import LedgerEntry
+
+    with Session(office.engine) as s:
+        (filed,) = s.exec(select(LedgerEntry).where(LedgerEntry.kind == "application", LedgerEntry.code == code)).all()
+    assert filed.actor == "office" and filed.outcome == "applies for provincial_cultivation"
+    assert verify(office.engine).ok
     d = await office.round("application", 2019)
     assert grade(d, code)[1] == "admitted"
     t = office.town(code)

@@ -128,8 +128,10 @@ def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
     """Record that a town applies for a tier; the next application round decides."""
     from ..models.vocab import Tier
 
+    from ..models import ledger
+
     wanted = Tier.parse(tier)
-    with Session(engine) as s:
+    with ledger.ledger_lock(engine), Session(engine) as s:
         town = s.get(Town, code)
         if town is None:
             raise ValueError(f"unknown town '{code}'")
@@ -139,6 +141,9 @@ def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
             raise ValueError(f"{code} is already {wanted.value}")
         town.applying_for = wanted.value
         s.add(town)
+        ledger.append(s, kind="application", key=f"application:{code}:{wanted.value}:{now_utc().isoformat()}",
+                      code=code, actor=by, actor_role="office", outcome=f"applies for {wanted.value}",
+                      inputs={"from_tier": town.tier, "tier": wanted.value, "state": town.state})
         s.commit()
 
 

@@ -79,3 +79,21 @@ async def test_bulletin_workflow_stores_a_quarter_once(office_alone):
     result = await handle.result()
     started = (await handle.describe()).start_time  # the test server may have skipped time ahead of the clock
     assert result.quarter == quarter_just_ended(started)
+
+
+async def test_an_applicant_owes_no_reports_until_admitted(office_alone):
+    office, env = office_alone, office_alone.env
+    code = await office.register("APPL", state="applied", listed_year=None, tier="provincial_cultivation",
+                                 planned_area_km2=3.0, core_area_km2=1.0, planned_investment=55)
+    handle = env.client.get_workflow_handle(workflow_id(code))
+    registered_in = (await handle.query(TownWorkflow.state)).watch_next
+    await env.sleep(timedelta(days=70))  # two due dates pass while it is only an applicant
+    assert (await handle.query(TownWorkflow.state)).overdue == {}
+    with Session(office.engine) as s:
+        assert not s.exec(select(FindingRow).where(FindingRow.code == code)).all()
+    # once admitted, it owes reports from then on, not for the months it waited
+    await office.round("application", int(registered_in[:4]))
+    view = await handle.query(TownWorkflow.state)
+    assert view.profile.state == "creating"
+    assert view.watch_next >= next_month(next_month(registered_in))
+    assert view.overdue == {}

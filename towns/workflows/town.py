@@ -144,7 +144,10 @@ class TownWorkflow:
                 self._watch_next = next_month(month)
                 continue
             was_watched = watched()
-            # a town not on a list owes no report: wait for a decision that puts it on one
+            if not was_watched:
+                # a town not on a list owes no report: when a decision puts it on one, watching
+                # starts from that month, not from the months it was waiting
+                self._watch_next = month = period_of(workflow.now().astimezone(timezone(timedelta(hours=8))))
             deadline = min(report_deadline(month, self._due_day), year_end) if was_watched else year_end
             wait = deadline - workflow.now()
             if wait > timedelta(0):

@@ -81,47 +81,50 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _compare(where: str, e: LedgerEntry, row: Any, recorded: dict[str, Any]) -> list[Problem]:
+    """One problem per field whose stored value differs from what the ledger entry recorded."""
+    return [Problem(where=where, key=e.key, what=f"{field} is {getattr(row, field)!r} but ledger seq {e.seq} "
+                                                 f"recorded {value!r}")
+            for field, value in recorded.items() if not _same(getattr(row, field), value)]
+
+
 def _read_model(s: Session, entries: list[LedgerEntry]) -> list[Problem]:
-    problems: list[Problem] = []
+    """Each decision, report and finding row against the ledger entry that records it."""
     by_key = {e.key: e for e in entries}
-    for d in s.exec(select(DecisionRow).order_by(DecisionRow.id)).all():
-        e = by_key.get(f"decision:{d.round_id}:{d.code}")
-        where = f"decisions row {d.id} ({d.round_id} {d.code})"
-        if e is None:
-            problems.append(Problem(where=where, what="no ledger entry records this decision"))
-            continue
-        body = json.loads(e.body)
-        for field, recorded in (("final_grade", body.get("outcome")), ("by", body.get("actor")),
-                                ("reason", body.get("reason")), ("effects", body.get("effects")),
-                                ("proposed_grade", (body.get("inputs") or {}).get("proposed_grade"))):
-            if not _same(getattr(d, field), recorded):
-                problems.append(Problem(where=where, key=e.key, what=(
-                    f"{field} is {getattr(d, field)!r} but ledger seq {e.seq} recorded {recorded!r}")))
-    for r in s.exec(select(MonthlyReport).order_by(MonthlyReport.id)).all():
-        e = by_key.get(f"findings:{r.submission_id}")
-        where = f"monthly_reports row {r.id} ({r.code} {r.period} revision {r.revision})"
-        if e is None:
-            problems.append(Problem(where=where, what="no ledger entry records this report"))
-            continue
-        figures = (json.loads(e.body).get("inputs") or {}).get("figures") or {}
-        for field in FIGURE_FIELDS:
-            if not _same(getattr(r, field), figures.get(field)):
-                problems.append(Problem(where=where, key=e.key, what=(
-                    f"{field} is {getattr(r, field)!r} but ledger seq {e.seq} recorded {figures.get(field)!r}")))
-    for f in s.exec(select(FindingRow).order_by(FindingRow.id)).all():
-        e = by_key.get(f"findings:{f.submission_id}")
-        where = f"findings row {f.id} ({f.code} {f.period} {f.rule})"
-        if e is None:
-            problems.append(Problem(where=where, what="no ledger entry records this finding"))
-            continue
-        recorded = next((x for x in json.loads(e.body).get("findings") or [] if x.get("rule") == f.rule), None)
-        if recorded is None:
-            problems.append(Problem(where=where, key=e.key, what=f"ledger seq {e.seq} has no finding {f.rule}"))
-            continue
-        for field in ("passed", "clause", "value", "threshold"):
-            if not _same(getattr(f, field), recorded.get(field)):
-                problems.append(Problem(where=where, key=e.key, what=(
-                    f"{field} is {getattr(f, field)!r} but ledger seq {e.seq} recorded {recorded.get(field)!r}")))
+
+    def decision(d: DecisionRow, body: dict) -> dict:
+        return {"final_grade": body.get("outcome"), "by": body.get("actor"), "reason": body.get("reason"),
+                "effects": body.get("effects"),
+                "proposed_grade": (body.get("inputs") or {}).get("proposed_grade")}
+
+    def report(r: MonthlyReport, body: dict) -> dict:
+        figures = (body.get("inputs") or {}).get("figures") or {}
+        return {f: figures.get(f) for f in FIGURE_FIELDS}
+
+    def finding(f: FindingRow, body: dict) -> Optional[dict]:
+        rec = next((x for x in body.get("findings") or [] if x.get("rule") == f.rule), None)
+        return None if rec is None else {k: rec.get(k) for k in ("passed", "clause", "value", "threshold")}
+
+    checks = [
+        (DecisionRow, "decision", lambda d: f"decision:{d.round_id}:{d.code}",
+         lambda d: f"decisions row {d.id} ({d.round_id} {d.code})", decision),
+        (MonthlyReport, "report", lambda r: f"findings:{r.submission_id}",
+         lambda r: f"monthly_reports row {r.id} ({r.code} {r.period} revision {r.revision})", report),
+        (FindingRow, "finding", lambda f: f"findings:{f.submission_id}",
+         lambda f: f"findings row {f.id} ({f.code} {f.period} {f.rule})", finding),
+    ]
+    problems: list[Problem] = []
+    for table, noun, key_of, where_of, recorded_of in checks:
+        for row in s.exec(select(table).order_by(table.id)).all():
+            e, where = by_key.get(key_of(row)), where_of(row)
+            if e is None:
+                problems.append(Problem(where=where, what=f"no ledger entry records this {noun}"))
+                continue
+            recorded = recorded_of(row, json.loads(e.body))
+            if recorded is None:
+                problems.append(Problem(where=where, key=e.key, what=f"ledger seq {e.seq} has no {noun} {row.rule}"))
+                continue
+            problems += _compare(where, e, row, recorded)
     return problems
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy.engine import Engine
@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from .models.finding import FindingRow
 from .models.ledger import LedgerEntry
 from .models.rejection import Rejection
+from .models.times import CST, as_utc
+from .models.times import iso_utc as _iso
 from .models.report import FIGURE_FIELDS, MonthlyReport
 from .models.town import Town
 from .models.vocab import District, Industry, Tier, TownState
@@ -19,33 +21,23 @@ from .rules.monthly import annual_target, num
 from .rules.pack import load_pack
 
 
-def _iso(t: datetime) -> str:
-    """Times are stored in UTC; SQLite hands them back naive."""
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).isoformat()
-
-
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 def _before(t: datetime, as_of: Optional[datetime]) -> bool:
-    return as_of is None or _utc(t) <= as_of
+    return as_of is None or as_utc(t) <= as_of
 
 
 def parse_as_of(raw: str) -> datetime:
     """A date (the end of that day) or a date and time; Beijing time (UTC+8) unless an offset is given."""
-    from datetime import time, timedelta
+    from datetime import time
 
-    cst = timezone(timedelta(hours=8))
     text = raw.strip()
     try:
         if len(text) == 10:
             d = datetime.fromisoformat(text).date()
-            return datetime.combine(d, time.max, tzinfo=cst)
+            return datetime.combine(d, time.max, tzinfo=CST)
         t = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"'{raw}' is not a date: write 2018-06-30 or 2018-06-30T17:00") from None
-    return t if t.tzinfo else t.replace(tzinfo=cst)
+    return t if t.tzinfo else t.replace(tzinfo=CST)
 
 
 def _latest_reports(s: Session, code: str, as_of: Optional[datetime] = None) -> dict[str, MonthlyReport]:
@@ -166,7 +158,7 @@ def history(engine: Engine, code: str, as_of: Optional[datetime] = None) -> dict
         if key:
             e["ledger_seq"] = seqs.get(key())
     events = [e for e in events if _before(e[0][0], as_of)]
-    events.sort(key=lambda e: (_utc(e[0][0]), e[0][1], e[0][2]))
+    events.sort(key=lambda e: (as_utc(e[0][0]), e[0][1], e[0][2]))
     out = {"code": code, "events": [e for _, e in events]}
     if as_of is not None:
         town = get_town(engine, code)

@@ -9,12 +9,7 @@ from sqlmodel import Session, select
 
 from .models.round import DecisionRow, Grade, ProposalRow, RoundKind, RoundRow
 from .models.town import Town
-
-
-def _iso(t) -> Optional[str]:
-    from .views import _iso as iso
-
-    return iso(t) if t else None
+from .models.times import iso_utc as _iso
 
 
 def round_detail(engine: Engine, round_id: str) -> Optional[dict[str, Any]]:

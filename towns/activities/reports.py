@@ -6,7 +6,6 @@ submission id, so a retried activity (or a re-delivered report) leaves one row.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Optional
 
 from pydantic import BaseModel
@@ -23,6 +22,7 @@ from ..models.ledger import ledger_lock
 from ..models.period import year_month
 from ..models.report import AcceptedReport, MonthlyReport
 from ..models.town import TownProfile
+from ..models.times import now_utc
 from ..rules.monthly import evaluate_monthly
 from ..rules.pack import load_pack
 
@@ -37,10 +37,6 @@ class RecordRequest(BaseModel):
     report: AcceptedReport
     evaluation: Evaluation
     town: Optional[TownProfile] = None  # the profile evaluated against (kept in the ledger)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:

@@ -9,7 +9,6 @@ batch at a time (cheaper than a signal per town from the round workflow; DESIGN.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from typing import Optional
 
 from pydantic import BaseModel
@@ -24,17 +23,14 @@ from ..models import ledger, pack_store
 from ..models.finding import Finding, PackRef
 from ..models.ledger import ledger_lock
 from ..models.period import year_month
-from ..models.report import Figures, MonthlyReport
+from ..models.report import MonthlyReport
+from ..models.times import now_utc
 from ..models.round import (AnnualContext, CityAggregates, DecisionNotice, DecisionRow, Effects, Override, ProposalRow,
                             RoundKind, RoundRow, TownProposal, TownRecord)
 from ..models.town import Town
 from ..rules import acceptance, annual, application
 from ..rules.effects import effects as decision_effects
 from ..rules.pack import load_pack
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class PrepareRequest(BaseModel):
@@ -104,15 +100,11 @@ def pinned_pack(pack_id: str, pack_hash: str):
     return pack
 
 
-def _figures(r: MonthlyReport) -> Figures:
-    return Figures.model_validate(r.model_dump(include=set(Figures.model_fields)))
-
-
 def in_scope(town: Town, kind: RoundKind, year: int) -> bool:
     if kind == RoundKind.application:
         return town.applying_for is not None and town.state in ("applied", "creating")
     if kind == RoundKind.annual:
-        return town.state in ("creating", "named") and town.listed_year is not None and town.listed_year <= year
+        return town.on_list_in(year)
     return town.state == "creating" and acceptance.due_for_acceptance(town.profile(), year)
 
 
@@ -132,12 +124,12 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
     for code in codes:
         t = towns[code]
         mine = {p: r for (c, p), r in latest.items() if c == code}
-        december = {year_month(p)[0]: _figures(r) for p, r in mine.items() if p.endswith("-12")}
+        december = {year_month(p)[0]: r.figures() for p, r in mine.items() if p.endswith("-12")}
         last = mine[max(mine)] if mine else None
         records.append(TownRecord(
             profile=t.profile(), warnings=t.warnings, last_grade=t.last_grade,
             acceptance_failures=t.acceptance_failures, applying_for=t.applying_for, december=december,
-            latest=_figures(last) if last else None, annual_grade=annual_grades.get(code)))
+            latest=last.figures() if last else None, annual_grade=annual_grades.get(code)))
     return records
 
 

@@ -38,6 +38,8 @@ from ..models.finding import FindingRow, PackRef
 from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
 from ..models.round import Grade, TownRecord
 from ..models.town import Town
+from ..models.times import as_utc as _utc
+from ..models.times import iso_utc as _iso
 from ..models.vocab import District, Tier
 from ..rules import annual
 from ..rules.monthly import annual_target, exact
@@ -139,15 +141,6 @@ def out(x: Optional[Fraction], places: int = 4) -> Optional[float]:
         return None
     scale = 10 ** places
     return float(Fraction(math.floor(x * scale + Fraction(1, 2)), scale))
-
-
-def _utc(t: datetime) -> datetime:
-    """Times are stored in UTC; SQLite and a timezone-less PostgreSQL column hand them back naive."""
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
-def _iso(t: Optional[datetime]) -> Optional[str]:
-    return None if t is None else _utc(t).isoformat()
 
 
 # ---------------------------------------------------------------- the bulletin
@@ -273,11 +266,7 @@ def bulletin_title(year: int, q: int) -> tuple[str, str]:
 # ---------------------------------------------------------------- helpers
 
 def in_scope(town: Town, year: int) -> bool:
-    return town.state in ("creating", "named") and town.listed_year is not None and town.listed_year <= year
-
-
-def _figures(r: MonthlyReport) -> Figures:
-    return Figures.model_validate(r.model_dump(include=set(Figures.model_fields)))
+    return town.on_list_in(year)
 
 
 def _ranks(values: dict[str, Fraction]) -> dict[str, int]:
@@ -476,10 +465,10 @@ def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, y
         december: dict[int, Figures] = {}
         r = latest.get((t.code, period))
         if r is not None:
-            december[year] = project(_figures(r), month)
+            december[year] = project(r.figures(), month)
         last = latest.get((t.code, dec_last))
         if last is not None:
-            december[year - 1] = _figures(last)
+            december[year - 1] = last.figures()
         records.append(TownRecord(profile=profiles[t.code], warnings=t.warnings, last_grade=t.last_grade,
                                   acceptance_failures=t.acceptance_failures, december=december,
                                   latest=december.get(year)))

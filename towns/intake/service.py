@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Callable, Optional
 
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 
 from ..models.rejection import Problem, Rejection
 from ..models.report import ReportSubmission
+from ..models.times import now_utc
 from ..models.town import Town, TownProfile
 
 FIELD_NAMES = set(ReportSubmission.model_fields) | set(TownProfile.model_fields)
@@ -48,10 +49,6 @@ class RowResult:
             "status": self.status, "revision": self.revision, "failed_rules": self.failed_rules,
             "problems": [p.model_dump() for p in self.problems],
         }
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def jsonable(raw: dict[str, Any]) -> dict[str, Any]:

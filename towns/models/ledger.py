@@ -21,6 +21,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
 from .. import __version__
+from .times import as_utc
 
 GENESIS = "0" * 64
 # columns copied out of the body for queries; verify checks they still match it
@@ -67,10 +68,7 @@ def entry_hash(prev_hash: str, body: str) -> str:
 
 
 def utc_iso(t: Optional[datetime] = None) -> str:
-    t = t or datetime.now(timezone.utc)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).isoformat()
+    return as_utc(t or datetime.now(timezone.utc)).isoformat()
 
 
 _sqlite_lock = threading.Lock()

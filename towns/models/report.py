@@ -138,3 +138,6 @@ class MonthlyReport(SQLModel, table=True):
     received_at: datetime
     recorded_at: datetime
     raw: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    def figures(self) -> Figures:
+        return Figures.model_validate(self.model_dump(include=set(Figures.model_fields)))

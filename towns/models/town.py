@@ -85,6 +85,10 @@ class Town(SQLModel, table=True):
     acceptance_failures: int = 0
     applying_for: Optional[str] = None
 
+    def on_list_in(self, year: int) -> bool:
+        """On a creation list (in creation or named) in that year: graded, bulletined."""
+        return self.state in ("creating", "named") and self.listed_year is not None and self.listed_year <= year
+
     def profile(self) -> TownProfile:
         return TownProfile.model_validate(self.model_dump(exclude={"registered_at", "registered_by", "warnings", "last_grade",
                                                                 "acceptance_failures", "applying_for"}))

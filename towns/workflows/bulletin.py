@@ -3,7 +3,7 @@ quarter just ended) or on demand (``towns bulletin run --quarter 2018Q2``)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 from pydantic import BaseModel
@@ -11,10 +11,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from ..models.times import CST
     from ..activities.bulletins import PublishRequest, PublishResult
     from ..rules.pack import DEFAULT_PACK
 
-CST = timezone(timedelta(hours=8))
 
 
 class BulletinRequest(BaseModel):

@@ -12,7 +12,7 @@ Temporal suggests it), carrying what it remembers.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 from pydantic import BaseModel, Field
@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from ..models.times import CST
     from ..activities.bulletins import SupervisionRequest
     from ..activities.reports import EvaluateRequest, RecordRequest
     from ..intake.checks import ReportedPeriod, check_report
@@ -88,13 +89,12 @@ def next_month(period: str) -> str:
 def report_deadline(period: str, due_day: int) -> datetime:
     """The end of the due day (Beijing time): the report for month M is due on day D of month M+1."""
     y, m = (int(x) for x in next_month(period).split("-"))
-    return datetime(y, m, due_day, tzinfo=timezone(timedelta(hours=8))) + timedelta(days=1)
+    return datetime(y, m, due_day, tzinfo=CST) + timedelta(days=1)
 
 
 def next_year_end(now: datetime) -> datetime:
     """Midnight starting 1 January of next year, Beijing time (UTC+8)."""
-    cst = timezone(timedelta(hours=8))
-    return datetime(now.astimezone(cst).year + 1, 1, 1, tzinfo=cst)
+    return datetime(now.astimezone(CST).year + 1, 1, 1, tzinfo=CST)
 
 
 @workflow.defn(name="TownWorkflow")
@@ -136,7 +136,7 @@ class TownWorkflow:
         overdue finding (SX2018-S3). Months before the town was registered are not watched."""
         year_end = next_year_end(workflow.now())
         if self._watch_next is None:
-            self._watch_next = period_of(workflow.now().astimezone(timezone(timedelta(hours=8))))
+            self._watch_next = period_of(workflow.now().astimezone(CST))
         watched = lambda: self._profile.state.value in WATCHED_STATES  # noqa: E731
         while not suggested() and workflow.now() < year_end:
             month = self._watch_next
@@ -147,7 +147,7 @@ class TownWorkflow:
             if not was_watched:
                 # a town not on a list owes no report: when a decision puts it on one, watching
                 # starts from that month, not from the months it was waiting
-                self._watch_next = month = period_of(workflow.now().astimezone(timezone(timedelta(hours=8))))
+                self._watch_next = month = period_of(workflow.now().astimezone(CST))
             deadline = min(report_deadline(month, self._due_day), year_end) if was_watched else year_end
             wait = deadline - workflow.now()
             if wait > timedelta(0):

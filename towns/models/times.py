@@ -1,0 +1,24 @@
+"""Time conventions: stored in UTC; the office works in Beijing time (UTC+8).
+
+SQLite (and PostgreSQL columns without a time zone) hand stored times back naive: they
+are UTC, and ``as_utc`` says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+CST = timezone(timedelta(hours=8))  # China Standard Time, Beijing
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc) if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def iso_utc(t: Optional[datetime]) -> Optional[str]:
+    return None if t is None else as_utc(t).isoformat()

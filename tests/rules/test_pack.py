@@ -55,3 +55,9 @@ def test_changed_threshold_changes_the_outcome():
     rules = lambda pack: {f.rule: f.passed for f in evaluate_monthly(town(), "2018-06", 1, fig, pack).findings}
     assert rules(load_pack())["industry-share"] is True
     assert rules(strict)["industry-share"] is False
+
+
+def test_supervision_days_are_required_pack_data():
+    assert load_pack().value("report_due_day") == 10 and load_pack().value("bulletin_day") == 15
+    with pytest.raises(PackError, match="params.report_due_day is missing"):
+        parse_pack("\n".join(line for line in TEXT.splitlines() if not line.startswith("report_due_day")))

@@ -518,7 +518,7 @@ def _never_received(codes: list[str], towns: dict[str, Town], first_received: di
     this also catches gaps in data loaded after the fact (history imported later), where no
     timer ever watched those months.
     """
-    day = int(pack.value("report_due_day")) if "report_due_day" in pack.params else 10
+    day = int(pack.value("report_due_day"))
     today = datetime.now(timezone.utc).date()
     out_: list[MissingReport] = []
     for code in codes:

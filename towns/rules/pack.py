@@ -253,7 +253,7 @@ class RulePack(BaseModel):
                 raise ValueError(f"{where} cites unknown clause {cid!r}")
         for name in ("pace_factor", "provincial_fai_floor", "relaxed_fai_floor", "relaxed_industries",
                      "nongov_share_min", "industry_share_min", "city_fai_target", "district_quotas",
-                     "tax_growth_margin", "tax_growth_mode", "city_industry_fai_target", "city_named_min"):
+                     "tax_growth_margin", "tax_growth_mode", "report_due_day", "bulletin_day", "city_industry_fai_target", "city_named_min"):
             if name not in self.params:
                 raise ValueError(f"params.{name} is missing")
         for ind in self.params["relaxed_industries"].value:

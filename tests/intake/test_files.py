@@ -60,3 +60,11 @@ def test_wrong_file_type(tmp_path):
     f.write_text("x")
     with pytest.raises(FileError, match="csv or .xlsx"):
         read_rows(f, REPORT_HEADERS, REQ)
+
+
+def test_values_without_a_header_are_reported_and_kept_raw(tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text("code,period,fai,industry_fai,nongov_fai\nSX-A,2018-01,1,1,1,oops\n")
+    rows, warnings = read_rows(f, REPORT_HEADERS, REQ)
+    assert rows[0].raw["(column 6)"] == "oops"
+    assert any("row(s) 2 have values in columns without a header" in w for w in warnings)

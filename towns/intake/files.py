@@ -133,14 +133,24 @@ def read_rows(path: str | Path, vocabulary: dict[str, list[str]], required: list
         hints = ", ".join(f"{f} ({'/'.join(vocabulary[f][:2])})" for f in missing)
         raise FileError(f"{path.name}: missing column(s) {hints}; the header row has {[h for h in headers if h]}")
     rows = []
+    stray: list[int] = []
     for number, cells in body:
         if all(c is None or str(c).strip() == "" for c in cells):
             continue  # blank line, not a row
         raw = {str(h): c for h, c in zip(headers, cells) if h}
+        # values in columns without a header are kept with the raw row, and reported
+        for i, c in enumerate(cells):
+            if (i >= len(headers) or not headers[i]) and c is not None and str(c).strip() != "":
+                raw[f"(column {i + 1})"] = c
+                stray.append(number)
         values = {}
         for h, c in zip(headers, cells):
             if h in mapping and c is not None and not (isinstance(c, str) and c.strip() == ""):
                 values[mapping[h]] = c.strip() if isinstance(c, str) else c
         rows.append(Row(number=number, raw=raw, values=values))
-    warnings = [f"ignored column(s) {unknown}: not a known field" ] if unknown else []
+    warnings = [f"ignored column(s) {unknown}: not a known field"] if unknown else []
+    if stray:
+        rows_text = ", ".join(str(n) for n in sorted(set(stray))[:10]) + (" …" if len(set(stray)) > 10 else "")
+        warnings.append(f"row(s) {rows_text} have values in columns without a header: not used, "
+                        "kept with the raw row; add a header if they matter")
     return rows, warnings

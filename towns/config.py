@@ -32,7 +32,7 @@ class Settings:
 
     @property
     def server_file(self) -> Path:
-        return self.home / "server.json"
+        return server_file(self.home)
 
 
 def towns_home() -> Path:

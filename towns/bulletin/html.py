@@ -58,10 +58,6 @@ def pct(x: Optional[float], places: int = 1) -> str:
     return "—" if x is None else f"{x * 100:.{places}f}%"
 
 
-def yes_no(flag: bool) -> str:
-    return "是 yes" if flag else "否 no"
-
-
 # ---------------------------------------------------------------- charts
 
 CHART_TITLES = {

@@ -12,6 +12,8 @@ from sqlmodel import SQLModel
 from .vocab import District, Industry, Tier, TownState
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
+# states of a town on a creation list: graded every year, owes monthly reports
+ON_LIST_STATES = (TownState.creating.value, TownState.named.value)
 
 
 class TownProfile(BaseModel):
@@ -87,7 +89,7 @@ class Town(SQLModel, table=True):
 
     def on_list_in(self, year: int) -> bool:
         """On a creation list (in creation or named) in that year: graded, bulletined."""
-        return self.state in ("creating", "named") and self.listed_year is not None and self.listed_year <= year
+        return self.state in ON_LIST_STATES and self.listed_year is not None and self.listed_year <= year
 
     def profile(self) -> TownProfile:
         return TownProfile.model_validate(self.model_dump(exclude={"registered_at", "registered_by", "warnings", "last_grade",

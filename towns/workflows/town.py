@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from ..models.period import period_of
     from ..models.report import AcceptedReport, ReportSubmission
     from ..models.round import DecisionNotice
-    from ..models.town import TownProfile
+    from ..models.town import ON_LIST_STATES, TownProfile
     from ..rules.pack import DEFAULT_PACK, Sanity
 
 ACTIVITY_OPTIONS = dict(
@@ -39,7 +39,7 @@ ACTIVITY_OPTIONS = dict(
 REJECTED = "ReportRejected"
 YEAR_END_PATCH = "year-end-continue-as-new"
 OVERDUE_PATCH = "overdue-report-timers"
-WATCHED_STATES = ("creating", "named")
+WATCHED_STATES = ON_LIST_STATES
 CLOSED_STATES = ("eliminated", "rejected")
 
 

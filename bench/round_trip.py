@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from towns.config import venv_binary
 from towns.intake.service import register_town, submit_report
-from towns.models.db import make_engine
+from towns.models.db import make_engine, prepare_database
 from towns.models.report import ReportSubmission
 from towns.models.round import Approval, RoundKind
 from towns.models.town import TownProfile
@@ -35,6 +35,7 @@ DISTRICTS = ["yuecheng", "keqiao", "shangyu", "zhuji", "shengzhou", "xinchang", 
 async def main(n: int, url: str | None) -> None:
     home = Path(tempfile.mkdtemp(prefix="towns-bench-"))
     engine = make_engine(url or f"sqlite:///{home / 'towns.db'}")
+    prepare_database(engine)
     async with await WorkflowEnvironment.start_local(
             dev_server_existing_path=venv_binary("temporal"), data_converter=pydantic_data_converter,
             dev_server_database_filename=str(home / "temporal.db"), dev_server_log_level="error") as env:

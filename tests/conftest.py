@@ -14,10 +14,25 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from towns.config import venv_binary
-from towns.models.db import install_guards, make_engine
+from towns.models.db import make_engine, prepare_database
 from towns.worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TOWNS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory):
+    """No test touches the user's own towns home (~/.local/share/towns) or a server of theirs."""
+    saved = {k: os.environ.get(k) for k in ("TOWNS_HOME", "DATABASE_URL", "TEMPORAL_ADDRESS")}
+    os.environ["TOWNS_HOME"] = str(tmp_path_factory.mktemp("towns-home"))
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("TEMPORAL_ADDRESS", None)
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +63,7 @@ def db_url(request, tmp_path):
 def engine(db_url):
     eng = make_engine(db_url)
     SQLModel.metadata.drop_all(eng)
-    SQLModel.metadata.create_all(eng)
-    install_guards(eng)
+    prepare_database(eng)
     yield eng
     eng.dispose()
 

@@ -8,6 +8,9 @@ worker beside the embedded dev server.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
@@ -17,8 +20,8 @@ from temporalio.worker import Worker
 from .activities.bulletins import BulletinActivities
 from .activities.reports import ReportActivities
 from .activities.rounds import RoundActivities
-from .config import Settings, load_settings
-from .models.db import engine_for
+from .config import ConfigError, Settings, load_settings
+from .models.db import engine_for, installation_id, prepare_database
 from .temporal import connect
 from .workflows.bulletin import BulletinWorkflow
 from .workflows.round import RoundWorkflow
@@ -36,10 +39,17 @@ def activities_for(engine: Engine, client: Client | None = None) -> list:
             rounds.close_round, bulletins.publish_bulletin, bulletins.record_overdue, bulletins.record_late]
 
 
+def worker_identity(engine: Engine) -> str:
+    """``towns:<installation>:<host>:<pid>`` — commands check that the workers they send work to write to
+    their database (``cli.common.ensure_worker``)."""
+    return f"towns:{(installation_id(engine, create=True) or '?')[:12]}:{socket.gethostname()}:{os.getpid()}"
+
+
 def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
+        identity=worker_identity(engine),
         workflows=WORKFLOWS,
         activities=activities_for(engine, client),
         activity_executor=executor,
@@ -52,13 +62,24 @@ def build_worker(client: Client, engine: Engine, task_queue: str, executor: Thre
 async def run_worker(settings: Settings) -> None:
     client = await connect(settings)
     engine = engine_for(settings.database_url)
+    prepare_database(engine)
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, engine, settings.task_queue, executor)
         await worker.run()
 
 
 def main() -> None:
-    settings = load_settings()
+    from .temporal import quiet_core_logs
+
+    quiet_core_logs("WARN")
+    try:
+        settings = load_settings()
+        if not settings.temporal_address:
+            raise ConfigError("set TEMPORAL_ADDRESS (and DATABASE_URL) for a worker alone, or run `towns server`. "
+                              "请设置 TEMPORAL_ADDRESS 和 DATABASE_URL。")
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"towns worker on {settings.temporal_address}, task queue {settings.task_queue}, database {settings.database_url}")
     try:
         asyncio.run(run_worker(settings))

@@ -2,15 +2,11 @@
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-TOWNS = [sys.executable, "-m", "towns"]
+from tests.cli.conftest import TOWNS, free_port, towns
 
 TOWNS_CSV = """code,name,district,tier,industry,batch,listed_year,creation_years,planned_investment,annual_fai_target,planned_area_km2,core_area_km2,state
 E2E-P,甲小镇,keqiao,provincial_creation,fashion,2,2016,3,50,,3.0,1.0,creating
@@ -26,77 +22,6 @@ E2E-N,2018-03,0.5,0.45,0.45,0.1,
 E2E-P,2018-02,2,2.5,1,,
 E2E-Q,2018-03,1,1,1,,
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-DB_URLS: dict[Path, str] = {}  # home → DATABASE_URL of the server started for it
-
-
-def towns(*args, home: Path, check_rc=None):
-    env = {**os.environ, "TOWNS_HOME": str(home), "COLUMNS": "200"}
-    env.pop("TEMPORAL_ADDRESS", None)
-    env.pop("DATABASE_URL", None)
-    if home in DB_URLS:
-        env["DATABASE_URL"] = DB_URLS[home]
-    out = subprocess.run([*TOWNS, *args], env=env, capture_output=True, text=True, timeout=180)
-    if check_rc is not None:
-        assert out.returncode == check_rc, out.stdout + out.stderr
-    return out
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request):
-    """The embedded default (SQLite in TOWNS_HOME), or a fresh PostgreSQL database via DATABASE_URL."""
-    if request.param == "sqlite":
-        yield None
-        return
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"towns_e2e_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture
-def server(tmp_path, database):
-    home = tmp_path / "home"
-    port, ui = free_port(), free_port()
-    env = {**os.environ, "TOWNS_HOME": str(home)}
-    env.pop("TEMPORAL_ADDRESS", None)
-    env.pop("DATABASE_URL", None)
-    if database:
-        env["DATABASE_URL"] = database
-        DB_URLS[home] = database
-    proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    for line in proc.stdout:  # the server says when it is ready; no sleeping
-        lines.append(line)
-        if "Ctrl-C stops" in line:
-            break
-    else:
-        pytest.fail("towns server exited early:\n" + "".join(lines))
-    assert json.loads((home / "server.json").read_text())["temporal_address"] == f"127.0.0.1:{port}"
-    yield home, "".join(lines)
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 0
-    assert not (home / "server.json").exists()
-    DB_URLS.pop(home, None)
 
 
 def test_import_status_history(server, tmp_path):

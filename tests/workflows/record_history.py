@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.factories import report, town
 from towns.config import venv_binary
 from towns.intake.service import register_town, submit_report
-from towns.models.db import make_engine
+from towns.models.db import make_engine, prepare_database
 from towns.models.round import Approval, Override, RoundKind
 from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
 from towns.worker import build_worker
@@ -33,6 +33,7 @@ HERE = Path(__file__).parent / "histories"
 async def record(name: str) -> Path:
     db = Path(tempfile.mkdtemp()) / "towns.db"
     engine = make_engine(f"sqlite:///{db}")
+    prepare_database(engine)
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"), data_converter=pydantic_data_converter
     ) as env:

@@ -39,17 +39,45 @@ def main() -> None:
     closed what it opened and committed its writes by the time it returns, so we flush
     and exit at once with the command's own exit code.
     """
+    from ..config import ConfigError
+    from ..temporal import quiet_core_logs
+    from .common import err
+
+    quiet_core_logs()
     code: int = 0
     try:
         app()
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/]", highlight=False)
+        code = 2
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
-    except BaseException:  # noqa: BLE001 - report, then leave like Python would
-        traceback.print_exc()
-        code = 1
+    except BaseException as exc:  # noqa: BLE001 - report, then leave like Python would
+        lost = _server_went_away(exc)
+        if lost:
+            err.print(f"[red]{lost}[/]", highlight=False)
+            code = 2
+        else:
+            traceback.print_exc()
+            code = 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)
+
+
+def _server_went_away(exc: BaseException) -> str | None:
+    """A message for losing Temporal in the middle of a command (instead of a traceback), else None."""
+    from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError) or (
+            isinstance(exc, RPCError) and exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                                                         RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN)):
+        return ("the server went away while the command was running (Temporal stopped answering). What was "
+                "recorded before that is kept; start `towns server` again and check with `towns status` or "
+                "`towns round show`, then repeat the command if needed — commands are safe to repeat.\n"
+                "服务在执行过程中中断；已记录的内容不会丢失。请重新启动 towns server，核对后再重试。")
+    return None

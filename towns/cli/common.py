@@ -1,4 +1,11 @@
-"""Shared helpers for the CLI commands."""
+"""Shared helpers for the CLI commands: the home's settings, its database, its Temporal.
+
+Commands that only read use ``settings()`` and ``engine(s)``: the database of the home's
+running server, else the home's own (``DATABASE_URL`` or ``towns.db``), and never one
+that does not exist yet. Commands that send work or write use ``client_for(s)`` /
+``require_server(s)``: they need the home's running server (or an explicit remote set-up),
+and are refused at once, saying why, without one (see ``towns.config``).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,13 @@ import getpass
 import json
 import os
 import sys
+import time
 from typing import Any
 
-import typer
 from rich.console import Console
-from temporalio.service import RPCError
 
-from ..config import Settings, load_settings
-from ..models.db import engine_for
-from ..temporal import connect
+from ..config import ConfigError, Settings, load_settings, no_server_message
+from ..models.db import engine_for, has_schema, installation_id, sqlite_path
 
 console = Console(soft_wrap=True)  # long lines stay whole (grep-able, copy-able)
 err = Console(stderr=True, soft_wrap=True)
@@ -26,46 +31,88 @@ def settings() -> Settings:
 
 
 def engine(s: Settings):
-    return engine_for(s.database_url)
+    """The home's database; ConfigError (not an empty new database) when there is none yet."""
+    path = sqlite_path(s.database_url)
+    if path is not None and not path.exists():
+        raise ConfigError(f"there is no database yet at {path}: start `towns server` once for this home "
+                          f"({s.home}), or set TOWNS_HOME to the home you mean.\n"
+                          f"{path} 尚无数据库：请先为该目录运行一次 towns server，或检查 TOWNS_HOME。")
+    eng = engine_for(s.database_url)
+    if not has_schema(eng):
+        raise ConfigError(f"the database {s.database_url} has no towns tables yet: start `towns server` once "
+                          "with it. 数据库中还没有 towns 的表：请先运行一次 towns server。")
+    return eng
+
+
+def require_server(s: Settings) -> Settings:
+    """The settings of a command that writes: the home's running server (waiting, bounded, for one that
+    is starting) or an explicit remote set-up; ConfigError otherwise."""
+    if s.server is None and not s.remote:
+        raise ConfigError(no_server_message(s))
+    if s.server is not None and s.server.state != "ready":
+        wait = float(os.environ.get("TOWNS_CONNECT_WAIT", "30"))
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            time.sleep(0.25)
+            s = load_settings()
+            if s.server is None:
+                raise ConfigError(no_server_message(s))
+            if s.server.state == "ready":
+                break
+        else:
+            raise ConfigError(f"the towns server of {s.home} is still starting after {wait:.0f} s; "
+                              f"see {s.home / 'temporal.log'}. 服务仍在启动中。")
+    return s
 
 
 async def client_for(s: Settings):
-    """Connect, waiting a little for a server that is still starting (`towns server &` then a command).
+    """A Temporal client for the home's running server (see ``require_server``)."""
+    from temporalio.service import RPCError
 
-    TOWNS_CONNECT_WAIT (seconds, default 15) bounds the wait.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + float(os.environ.get("TOWNS_CONNECT_WAIT", "15"))
-    while True:
-        try:
-            return await connect(s)
-        except (RPCError, RuntimeError, OSError) as exc:
-            if loop.time() >= deadline:
-                err.print(f"[red]cannot reach Temporal at {s.temporal_address}[/]: {exc}\n"
-                          "Start it with `towns server` (same TOWNS_HOME) or set TEMPORAL_ADDRESS. "
-                          "无法连接 Temporal：请先运行 towns server。")
-                raise typer.Exit(2)
-            await asyncio.sleep(0.5)
-            s = load_settings()  # the server may have written server.json meanwhile
+    from ..temporal import connect
+
+    s = require_server(s)
+    try:
+        return await connect(s)
+    except (RPCError, RuntimeError, OSError) as exc:
+        raise ConfigError(f"cannot reach Temporal at {s.temporal_address} ({str(exc).splitlines()[0][:200]}). "
+                          + ("Is the towns server of this home still running? `towns server` starts it."
+                             if s.server else "Check TEMPORAL_ADDRESS.")
+                          + f"\n无法连接 Temporal（{s.temporal_address}）：请确认 towns server 正在运行。") from None
 
 
 async def ensure_worker(client, s: Settings) -> None:
-    """Refuse to send work when no worker polls the task queue: updates would wait forever."""
+    """Refuse to send work when no worker of THIS database polls the task queue.
+
+    Updates to a queue nobody polls wait forever; work taken by a worker of another
+    database would split the system in two. A worker's identity carries the installation
+    id of its database (``towns.worker``)."""
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-    for attempt in range(30):  # a worker that has just started may not have polled yet
+    mine = installation_id(engine(s))
+    if mine is None:
+        raise ConfigError(f"the database {s.database_url} has no installation id: start `towns server` (or "
+                          "`python worker.py`) with it once. 数据库缺少安装标识：请先运行 towns server。")
+    tag = f"towns:{mine[:12]}:"
+    identities: list[str] = []
+    for _ in range(30):  # a worker that has just started may not have polled yet
         resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
             namespace=s.namespace, task_queue=TaskQueue(name=s.task_queue),
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
-        if resp.pollers:
+        identities = [p.identity for p in resp.pollers]
+        if any(i.startswith(tag) for i in identities):
             return
         await asyncio.sleep(0.3)
-    if not resp.pollers:
-        err.print(f"[red]no towns worker is running on task queue '{s.task_queue}' at {s.temporal_address}[/]; "
-                  "start `towns server` (or `python worker.py`) first. 请先启动 towns server。")
-        raise typer.Exit(2)
+    if identities:
+        raise ConfigError(
+            f"the towns workers on task queue '{s.task_queue}' at {s.temporal_address} write to another "
+            f"database ({', '.join(sorted(set(identities)))}), not to {s.database_url} (installation {mine[:12]}): "
+            "sending work there would split your data between two databases. Check TOWNS_HOME, DATABASE_URL "
+            "and TEMPORAL_ADDRESS.\n该任务队列上的 worker 使用的是另一个数据库，已拒绝，以免数据分散到两个库。")
+    raise ConfigError(f"no towns worker is running on task queue '{s.task_queue}' at {s.temporal_address}; "
+                      "start `towns server` (or `python worker.py`) first. 请先启动 towns server。")
 
 
 def run(coro):

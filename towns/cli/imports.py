@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
 from ..intake.service import RowResult, import_reports, import_towns
-from .common import client_for, ensure_worker, console, default_user, engine, err, print_json, run, settings
+from .common import client_for, console, default_user, engine, ensure_worker, err, print_json, require_server, run, settings
 
 app = typer.Typer(help="Import towns or monthly reports from CSV/XLSX. 导入小镇名录或月度统计。", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
         raise typer.Exit(2)
     for w in warnings:
         err.print(f"[yellow]warning:[/] {w}")
-    s = settings()
+    s = require_server(settings())
     by = by or default_user()
 
     async def go():

@@ -16,7 +16,8 @@ from ..models.round import Approval, Override, RoundKind
 from ..rules.pack import DEFAULT_PACK
 from ..views_rounds import round_detail, round_list
 from ..workflows.round import RoundStart, RoundView, RoundWorkflow, round_id
-from .common import client_for, console, default_user, engine, ensure_worker, err, mark, print_json, run, settings
+from .common import (client_for, console, default_user, engine, ensure_worker, err, mark, print_json, require_server, run,
+                     settings)
 
 app = typer.Typer(help="Assessment rounds: application, annual, acceptance. 申报审核、年度考核、验收命名。",
                   no_args_is_help=True)
@@ -103,7 +104,7 @@ def approve(
         overrides.append(Override(code=code.strip(), grade=grade.strip(), reason=reason[i] if i < len(reason) else ""))
     if len(reason) > len(override):
         raise typer.BadParameter("more --reason than --override: give one reason after each override")
-    s = settings()
+    s = require_server(settings())
     d = round_detail(engine(s), round_)
     if d is None:
         err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
@@ -241,7 +242,7 @@ def apply_for_tier(
     """File a registered town's application for a (higher) tier; the next application round decides. 申报升级。"""
     from ..intake.service import apply_for_tier as apply_
 
-    s = settings()
+    s = require_server(settings())  # writes: only to the database of the home's running server
     try:
         apply_(engine(s), code, tier, by or default_user())
     except ValueError as exc:

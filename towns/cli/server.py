@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..server import home_is_empty, serve
-from .common import console, run, settings
+from .common import console, settings
 
 
 def server(
@@ -17,22 +16,27 @@ def server(
 ) -> None:
     """Run the embedded Temporal dev server and a worker in the foreground. 启动服务。
 
-    State is kept in $TOWNS_HOME (default ./.towns): temporal.db for Temporal, towns.db for
-    the database (or DATABASE_URL). With TEMPORAL_ADDRESS set, only the worker runs, against
-    that cluster. Ctrl-C stops everything it started.
+    State is kept in the home: TOWNS_HOME, else the per-user data folder
+    (~/.local/share/towns on Linux) — temporal.db for Temporal, towns.db for the database
+    (or DATABASE_URL), temporal.log for the Temporal server's log. Every other command of
+    the same home uses this server's database and Temporal. One server per home; it
+    refuses to start (exit 2) when the home already has one or a port is taken, and stops
+    (exit 1) if its Temporal server dies. With TEMPORAL_ADDRESS set, only the worker runs,
+    against that cluster. Ctrl-C stops everything it started.
     """
-    s = settings()
-    s.home.mkdir(parents=True, exist_ok=True)
-    load = demo_if_empty and home_is_empty(s)
+    from ..server import home_is_empty, serve_or_explain
 
+    s = settings()
+    if s.server is not None:
+        console.print(f"[red]towns server cannot start[/]: a towns server already runs for {s.home} "
+                      f"(pid {s.server.pid}). 该目录已有正在运行的 towns server。")
+        raise typer.Exit(2)
     async def on_ready(client, live):
-        if load:
+        if demo_if_empty and home_is_empty(live):
             from .demo import load_demo_async
 
             console.print("empty home: loading the demo towns (synthetic figures) … 首次运行，加载演示数据")
             await load_demo_async(client, live)
 
-    try:
-        run(serve(s, temporal_port, ui_port, console, on_ready))
-    except KeyboardInterrupt:
-        pass
+    code = serve_or_explain(s, temporal_port, ui_port, console, on_ready)
+    raise typer.Exit(code)

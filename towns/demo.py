@@ -37,10 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-SYNTHETIC_NOTE = (
-    "合成数据，仅供演示：投资、税收等数字均为虚构，并非官方统计。"
-    " / Synthetic demo data, not official statistics: investment, tax and other figures are invented."
-)
+from .models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE  # noqa: F401  (defined in models.provenance)
 
 TOWN_KEYS = (
     "code", "name", "district", "tier", "industry", "batch", "listed_year", "creation_years",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from fractions import Fraction
 
 import pytest
@@ -18,7 +18,7 @@ from .conftest import add_report, add_town
 
 @pytest.fixture
 def bulletin(city):
-    return compute_bulletin(city, "2018Q2", load_pack("sx2018"))
+    return compute_bulletin(city, "2018Q2", load_pack("sx2018"), issued_on=date(2018, 7, 15))
 
 
 def test_parse_quarter():
@@ -146,7 +146,7 @@ def test_missing_reports(bulletin):
 
 
 def test_first_quarter(city):
-    b = compute_bulletin(city, "2018Q1", "sx2018", synthetic_note="合成数据 synthetic data")
+    b = compute_bulletin(city, "2018Q1", "sx2018", issued_on=date(2018, 4, 15), synthetic_note="合成数据 synthetic data")
     assert b.period == "2018-03" and b.elapsed_share == 0.25 and b.synthetic_note == "合成数据 synthetic data"
     # nobody reported March: every town kept, completion 0, all share rank 1, all behind
     assert [(t.code, t.rank, t.completion, t.behind_schedule, t.fai) for t in b.towns] == [
@@ -168,7 +168,7 @@ def test_provincial_town_without_report_is_warned(engine):
                  industry="fashion", listed_year=2017, planned_investment=50)
         add_report(s, "SX-I", "2018-09", 1, 12.0, 10.0, 11.0, received_at=datetime(2018, 10, 8, tzinfo=timezone.utc))
         s.commit()
-    b = compute_bulletin(engine, "2018Q3", load_pack())
+    b = compute_bulletin(engine, "2018Q3", load_pack(), issued_on=date(2018, 10, 15))
     assert b.elapsed_share == 0.75
     assert [(t.code, t.rank, t.completion, t.behind_schedule) for t in b.towns] == [
         ("SX-I", 1, 0.8, False), ("SX-H", 2, 0.0, True)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -13,7 +14,8 @@ from towns.rules.pack import load_pack
 
 @pytest.fixture
 def bulletin(city):
-    return compute_bulletin(city, "2018Q2", load_pack("sx2018"), synthetic_note="演示数据为合成数据 synthetic demo data")
+    return compute_bulletin(city, "2018Q2", load_pack("sx2018"), issued_on=date(2018, 7, 15),
+                            synthetic_note="演示数据为合成数据 synthetic demo data")
 
 
 def test_html_is_self_contained_with_three_charts(bulletin):

@@ -68,6 +68,7 @@ def test_no_server_for_the_home_is_said_at_once(tmp_path):
     home = tmp_path / "nobody"
     (tmp_path / "r.csv").write_text(REPORT, encoding="utf-8")
     for args in (["import", "reports", str(tmp_path / "r.csv")], ["round", "start", "--kind", "annual", "--year", "2018"],
+                 ["bulletin", "run", "--quarter", "2018Q2"],
                  ["apply", "HOME-A", "--tier", "provincial_creation"]):
         started = time.monotonic()
         out = towns(*args, home=home, check_rc=2)

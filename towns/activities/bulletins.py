@@ -1,5 +1,14 @@
 """Activities of the quarterly evaluation and of report supervision (SX2018-S3):
-publish a quarter's bulletin (once), record an overdue report, record a late one."""
+publish a quarter's bulletin (once), record an overdue report, record a late one.
+
+``publish_bulletin`` refuses a quarter that has not ended, or in which no town was on a
+creation list, with a non-retryable ``ApplicationError`` of type ``BulletinRefused`` (a
+retry would not change the answer) and stores nothing. "Now" is the Temporal server's time
+when the attempt was scheduled (``activity.info().current_attempt_scheduled_time``, in
+Beijing time), the same clock as the workflow's ``workflow.now()`` that picks the quarter
+just ended for the schedule; on a real server it is the wall clock, on the time-skipping
+test server the skipped time. Its date is the bulletin's issue date.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +19,9 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from ..bulletin.compute import compute_bulletin
+from ..bulletin.compute import BulletinRefused, QuarterError, beijing_today, compute_bulletin, parse_quarter
 from ..models import ledger
 from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
@@ -26,6 +36,8 @@ class PublishRequest(BaseModel):
 
 
 class PublishResult(BaseModel):
+    """A bulletin stored (now or before): there is none for a refused quarter (the activity raises)."""
+
     quarter: str
     published_at: datetime
     published_by: str
@@ -57,22 +69,32 @@ class BulletinActivities:
 
     @activity.defn(name="publish_bulletin")
     def publish_bulletin(self, req: PublishRequest) -> PublishResult:
-        """Compute and store the quarter's bulletin, unless it was published already (then: that one)."""
+        """Compute and store the quarter's bulletin, unless it was published already (then: that one).
+        A quarter not ended yet, or without a town on a list, is refused: nothing is stored."""
+        try:
+            year, q = parse_quarter(req.quarter)
+        except QuarterError as exc:  # retrying will not mend it
+            raise ApplicationError(str(exc), type="BulletinRefused", non_retryable=True) from None
+        quarter = f"{year}Q{q}"
         with Session(self.engine) as s:
-            existing = s.get(BulletinRow, req.quarter)
+            existing = s.get(BulletinRow, quarter)
             if existing is not None:
                 return _result(existing, new=False)
         pack = load_pack(req.pack_id)
-        bulletin = compute_bulletin(self.engine, req.quarter, pack)
         info = activity.info() if activity.in_activity() else None
-        row = BulletinRow(quarter=req.quarter, content=bulletin.model_dump(mode="json"), pack_hash=pack.hash,
+        issued_on = beijing_today(info.current_attempt_scheduled_time if info else None)
+        try:
+            bulletin = compute_bulletin(self.engine, quarter, pack, issued_on=issued_on)
+        except BulletinRefused as exc:
+            raise ApplicationError(str(exc), type="BulletinRefused", non_retryable=True) from None
+        row = BulletinRow(quarter=quarter, content=bulletin.model_dump(mode="json"), pack_hash=pack.hash,
                           published_at=datetime.now(timezone.utc), published_by=req.by,
                           workflow_id=info.workflow_id if info else "")
         with Session(self.engine) as s:
-            if s.get(BulletinRow, req.quarter) is None:  # first writer wins
+            if s.get(BulletinRow, quarter) is None:  # first writer wins
                 s.add(row)
                 s.commit()
-            stored = s.get(BulletinRow, req.quarter)
+            stored = s.get(BulletinRow, quarter)
             return _result(stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at)
 
     def _supervision_finding(self, req: SupervisionRequest, rule: str, passed: bool, en: str, zh: str,

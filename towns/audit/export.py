@@ -1,4 +1,8 @@
-"""The history an inspector asks for, as an Excel file: one sheet per kind of event."""
+"""The history an inspector asks for, as an Excel file: one sheet per kind of event.
+
+Every cell is written through ``towns.spreadsheet.write_cell``: a submitter, a reason or a
+source that starts with ``=`` is text in the file, never a formula.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from ..spreadsheet import write_row
 
 SHEETS = {
     "report": ("报表 Reports", [("time", "记录时间 time"), ("period", "月份 period"), ("revision", "版本 revision"),
@@ -44,18 +50,21 @@ def history_xlsx(history: dict[str, Any], path: Path) -> None:
     wb.remove(wb.active)
     for kind, (title, columns) in SHEETS.items():
         ws = wb.create_sheet(title)
-        ws.append([label for _, label in columns])
-        for cell in ws[1]:
+        for cell in write_row(ws, 1, [label for _, label in columns]):
             cell.font = Font(bold=True)
+        row = 2
         for e in history["events"]:
             if e["kind"] == kind:
-                ws.append([_get(e, key) for key, _ in columns])
+                write_row(ws, row, [_get(e, key) for key, _ in columns])
+                row += 1
         ws.freeze_panes = "A2"
     info = wb.create_sheet("说明 About", 0)
-    info.append(["小镇 town", history["code"]])
+    about: list[list[Any]] = [["小镇 town", history["code"]]]
     if history.get("as_of"):
-        info.append(["截至 as of", history["as_of"]])
+        about.append(["截至 as of", history["as_of"]])
         for k, v in history.get("state", {}).items():
-            info.append([k, v])
-    info.append(["事件数 events", len(history["events"])])
+            about.append([k, v])
+    about.append(["事件数 events", len(history["events"])])
+    for row, values in enumerate(about, 1):
+        write_row(info, row, values)
     wb.save(path)

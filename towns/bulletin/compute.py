@@ -16,17 +16,43 @@ report for the quarter's last month (``2018-06`` for ``2018Q2``) and says:
 - missing reports (SX2018-S3): ``report-overdue`` findings of the quarter, open or late.
 
 Towns in scope are those on a list in the quarter's year (state creating or named,
-listed_year ≤ year). A town without a report for the last month is kept, with no
-figures, completion 0 and behind schedule. Comparisons are exact (fractions of the
-decimals as written, as in ``rules/monthly.py``); numbers are rounded (half up) only for
-output. Money in 亿元.
+listed_year ≤ year), as they stood then (below). A town without a report for the last
+month is kept, with no figures, completion 0 and behind schedule. Comparisons are exact
+(fractions of the decimals as written, as in ``rules/monthly.py``); numbers are rounded
+(half up) only for output. Money in 亿元.
+
+**As of the quarter (business time).** A bulletin of a past quarter says what the office
+knew of each town then, not what later decisions made of it. A town's standing (state,
+tier, consecutive warnings, last grade, listed year, creation period, acceptance failures)
+is taken from the decisions table, where every applied decision keeps ``before`` (the
+town's fields just before it was applied), in the order applied (by id):
+
+- a decision of an **annual** or **acceptance** round for year Y judges year Y: it takes
+  effect from 1 January of Y+1;
+- a decision of an **application** round for year Y admits towns listed in Y: it takes
+  effect from 1 January of Y.
+
+So for a quarter of year QY the decisions not yet in effect are the annual and acceptance
+ones with year ≥ QY and the application ones with year > QY. A town with such decisions
+stood as the ``before`` of the earliest applied of them (``standing_as_of``); otherwise its
+row is as it stands today. Scope, tiers (annual targets, tier ranks, the G4 share) and the
+early warnings (warnings before, last grade) all use that standing.
+
+**Publishing (SX2018-S3).** A bulletin is published for a quarter that has ended (Beijing
+time: a quarter ends at 00:00 on the first day of the next one) and in which at least one
+town was on a creation list; otherwise ``BulletinRefused`` says why in Chinese and English
+(``check_publishable``; ``compute_bulletin`` refuses the same quarters unless asked for a
+draft). Every bulletin carries its issue date (``issued_on``, a Beijing date given by the
+caller); the months whose reports were due before that date and never arrived are
+missing reports, so the content is a function of the database and the issue date, not of
+the clock. A bulletin over towns registered by the demo carries the synthetic-data notice.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from fractions import Fraction
 from typing import Any, Optional
 
@@ -35,9 +61,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..models.finding import FindingRow, PackRef
+from ..models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
-from ..models.round import Grade, TownRecord
+from ..models.round import DecisionRow, Grade, RoundKind, TownRecord
 from ..models.town import Town
+from ..models.times import CST
 from ..models.times import as_utc as _utc
 from ..models.times import iso_utc as _iso
 from ..models.vocab import District, Tier
@@ -122,13 +150,21 @@ PROCESS_RULES = ("report-overdue", "report-late")
 _QUARTER = re.compile(r"^(\d{4})\s*[-_ ]?\s*[Qq]([1-4])$")
 
 
+class QuarterError(ValueError):
+    """Text that is not a quarter."""
+
+
 def parse_quarter(raw: object) -> tuple[int, int]:
-    """``"2018Q2"`` (also ``2018-Q2``, ``2018q2``) → ``(2018, 2)``."""
+    """``"2018Q2"`` (also ``2018-Q2``, ``2018q2``) → ``(2018, 2)``; ``QuarterError`` (a ValueError) otherwise."""
     text = str(raw).strip()
     m = _QUARTER.match(text)
     if not m:
-        raise ValueError(f"'{raw}' is not a quarter; write it as YYYYQn with n from 1 to 4, e.g. 2018Q2")
-    return int(m.group(1)), int(m.group(2))
+        raise QuarterError(f"'{raw}' is not a quarter; write it as YYYYQn with n from 1 to 4, e.g. 2018Q2 "
+                           f"/ 季度格式应为 YYYYQn（n 为 1–4），例如 2018Q2")
+    year = int(m.group(1))
+    if not 1 <= year <= 9998:  # a quarter's first and next days must be dates
+        raise QuarterError(f"'{raw}': the year must be from 0001 to 9998 / 年份应在 0001–9998 之间")
+    return year, int(m.group(2))
 
 
 def quarter_months(year: int, q: int) -> list[str]:
@@ -249,6 +285,9 @@ class Bulletin(BaseModel):
     elapsed_share: float
     pace_factor: float
     pack: PackRef
+    issued_on: Optional[date] = Field(default=None, description="the day the bulletin was issued (ISO date, Beijing "
+                                      "time); missing only in bulletins published before it was recorded")
+    draft: bool = Field(default=False, description="computed on demand for a quarter never published (未发布草稿)")
     clauses: dict[str, str] = Field(default_factory=dict, description="what each figure answers to")
     synthetic_note: Optional[str] = None
     towns: list[TownProgress]
@@ -261,6 +300,110 @@ class Bulletin(BaseModel):
 def bulletin_title(year: int, q: int) -> tuple[str, str]:
     return (f"绍兴市特色小镇 {year}年{QUARTER_ZH[q]}通报",
             f"Shaoxing characteristic towns, bulletin {year}Q{q}")
+
+
+# ---------------------------------------------------------------- when a bulletin can be published
+
+class BulletinRefused(ValueError):
+    """A quarter whose bulletin cannot be published (SX2018-S3); the message is bilingual."""
+
+    def __init__(self, quarter: str, zh: str, en: str):
+        self.quarter, self.zh, self.en = quarter, zh, en
+        super().__init__(f"{zh} / {en}")
+
+
+def quarter_start(year: int, q: int) -> date:
+    return date(year, 3 * q - 2, 1)
+
+
+def quarter_end(year: int, q: int) -> date:
+    """The day the quarter is over: it ends at 00:00 Beijing time on this day (the next quarter's first)."""
+    return date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+
+
+def beijing_today(now: Optional[datetime] = None) -> date:
+    """Today in Beijing (UTC+8): the date a bulletin is issued on. ``now`` defaults to the clock."""
+    now = now or datetime.now(timezone.utc)
+    return _utc(now).astimezone(CST).date()
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        raise TypeError("issued_on is a date (Beijing time), not a datetime: use beijing_today(moment)")
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> Optional[BulletinRefused]:
+    """Why the bulletin of ``year``Q``q`` cannot be issued on ``issued_on`` (None when it can)."""
+    quarter, zh_q = f"{year}Q{q}", f"{year}年{QUARTER_ZH[q]}"
+    end = quarter_end(year, q)
+    if issued_on < end:
+        return BulletinRefused(
+            quarter,
+            f"{zh_q}尚未结束（北京时间 {end.isoformat()} 零时结束）：季度通报只能在季度结束后发布（SX2018-S3）",
+            f"{quarter} has not ended (it ends at 00:00 on {end.isoformat()}, Beijing time): a quarter's bulletin "
+            f"can be published only once the quarter is over (SX2018-S3)")
+    if towns_on_list == 0:
+        return BulletinRefused(
+            quarter,
+            f"{zh_q}没有列入创建名单的小镇：无内容可发布（SX2018-S3）",
+            f"no town was on a creation list in {quarter}: nothing to publish (SX2018-S3)")
+    return None
+
+
+def check_publishable(engine: Engine, quarter: str, issued_on: date | str) -> None:
+    """Raise ``BulletinRefused`` unless the bulletin of ``quarter`` can be published on ``issued_on``:
+    the quarter has ended and a town was on a creation list in it (as it stood then)."""
+    year, q = parse_quarter(quarter)
+    issued = _as_date(issued_on)
+    why = refusal(year, q, issued, 0 if issued < quarter_end(year, q) else len(towns_in_scope(engine, year)))
+    if why is not None:
+        raise why
+
+
+# ---------------------------------------------------------------- a town as it stood (business time)
+
+STANDING_FIELDS = ("state", "tier", "warnings", "last_grade", "listed_year", "creation_years", "acceptance_failures")
+
+
+def in_effect(kind: str, decision_year: int, year: int) -> bool:
+    """Whether a decision of a ``kind`` round for ``decision_year`` is in effect during ``year``:
+    annual and acceptance decisions judge their year and count from 1 January of the next;
+    application decisions admit towns listed in their year and count from 1 January of it."""
+    if kind == RoundKind.application.value:
+        return decision_year <= year
+    return decision_year < year
+
+
+def standing_as_of(town: Town, decisions: list[DecisionRow], year: int) -> Town:
+    """``town`` as it stood during ``year``: its row with the ``before`` of the earliest applied
+    (lowest id) of its decisions not yet in effect that year, or the row itself when all are.
+    ``decisions`` may hold other towns' decisions; they are ignored. Returns a detached copy
+    (or the row itself when nothing is undone)."""
+    pending = [d for d in decisions if d.code == town.code and not in_effect(d.kind, d.year, year)]
+    if not pending:
+        return town
+    before = min(pending, key=lambda d: d.id if d.id is not None else 0).before or {}
+    row = Town.model_validate(town.model_dump())
+    for k in STANDING_FIELDS:
+        if k in before:
+            setattr(row, k, before[k])
+    return row
+
+
+def _standings(s: Session, year: int) -> dict[str, Town]:
+    decisions: dict[str, list[DecisionRow]] = {}
+    for d in s.exec(select(DecisionRow).order_by(DecisionRow.id)).all():
+        decisions.setdefault(d.code, []).append(d)
+    return {t.code: standing_as_of(t, decisions.get(t.code, []), year) for t in s.exec(select(Town)).all()}
+
+
+def towns_in_scope(engine: Engine, year: int) -> list[Town]:
+    """The towns on a creation list in ``year``, as they stood then, by code."""
+    with Session(engine) as s:
+        return sorted((t for t in _standings(s, year).values() if in_scope(t, year)), key=lambda t: t.code)
 
 
 # ---------------------------------------------------------------- helpers
@@ -294,16 +437,24 @@ def project(fig: Figures, month: int) -> Figures:
 # ---------------------------------------------------------------- compute
 
 def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None = None, *,
+                     issued_on: date | str,
                      city_tax_growth: Optional[float] = None,
-                     synthetic_note: Optional[str] = None) -> Bulletin:
-    """The bulletin of ``quarter`` (``"2018Q2"``) under ``pack`` (a RulePack or a pack id).
+                     synthetic_note: Optional[str] = None,
+                     draft: bool = False) -> Bulletin:
+    """The bulletin of ``quarter`` (``"2018Q2"``) under ``pack`` (a RulePack or a pack id),
+    issued on ``issued_on`` (a date in Beijing time, or its ISO text).
 
+    Raises ``BulletinRefused`` for a quarter not ended on ``issued_on`` or with no town on a
+    list, unless ``draft`` (a bulletin shown before or instead of being published, marked so).
     ``city_tax_growth``: the office's city average tax growth for the early-warning
     projection (SX2018-G5); without it the average is pooled over the towns, as a round does.
+    ``synthetic_note``: a notice to print; without it, the synthetic-data notice when a town
+    in scope was registered by the demo.
     """
     if pack is None or isinstance(pack, str):
         pack = load_pack(pack or "sx2018")
     year, q = parse_quarter(quarter)
+    issued = _as_date(issued_on)
     months = quarter_months(year, q)
     period = months[-1]
     month = 3 * q
@@ -313,13 +464,19 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
     last_december = f"{year - 1:04d}-12"
 
     with Session(engine) as s:
-        all_towns = {t.code: t for t in s.exec(select(Town)).all()}
+        all_towns = _standings(s, year)  # every town as it stood during the quarter's year
         reports = s.exec(select(MonthlyReport).where(MonthlyReport.period >= last_december,
                                                      MonthlyReport.period <= period)).all()
         finding_rows = s.exec(select(FindingRow).where(FindingRow.period.in_(months))).all()
 
     towns = sorted((t for t in all_towns.values() if in_scope(t, year)), key=lambda t: t.code)
     codes = {t.code for t in towns}
+    if not draft:
+        why = refusal(year, q, issued, len(towns))
+        if why is not None:
+            raise why
+    if synthetic_note is None and any(t.registered_by == DEMO_ACTOR for t in towns):
+        synthetic_note = SYNTHETIC_NOTE
 
     # latest revision of each (town, period); first receipt of each (town, period)
     latest: dict[tuple[str, str], MonthlyReport] = {}
@@ -406,7 +563,7 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
     # ---- missing reports (SX2018-S3)
     missing = _missing_reports(finding_rows, all_towns, first_received)
     missing += _never_received(sorted(codes), all_towns, first_received, quarter_months(year, q), pack,
-                               {(m.code, m.period) for m in missing})
+                               {(m.code, m.period) for m in missing}, issued)
     missing.sort(key=lambda m: (m.period, m.code))
 
     title_zh, title_en = bulletin_title(year, q)
@@ -422,7 +579,8 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
     }
     return Bulletin(
         quarter=f"{year}Q{q}", year=year, quarter_no=q, title_zh=title_zh, title_en=title_en, period=period,
-        elapsed_share=out(elapsed), pace_factor=out(factor), pack=pack.ref, clauses=clauses,
+        elapsed_share=out(elapsed), pace_factor=out(factor), pack=pack.ref, issued_on=issued, draft=draft,
+        clauses=clauses,
         synthetic_note=synthetic_note, towns=town_out, districts=district_out, city=city,
         early_warnings=warnings_out, missing_reports=missing)
 
@@ -503,28 +661,27 @@ def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, y
     return found
 
 
-def _due_date(period: str, day: int):
-    from datetime import date
-
+def _due_date(period: str, day: int) -> date:
     y, m = (int(x) for x in period.split("-"))
     return date(y + m // 12, m % 12 + 1, day)
 
 
 def _never_received(codes: list[str], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime],
-                    months: list[str], pack: RulePack, already: set[tuple[str, str]]) -> list[MissingReport]:
-    """Months of the quarter whose due date has passed with no report at all, for towns on a list.
+                    months: list[str], pack: RulePack, already: set[tuple[str, str]],
+                    issued_on: date) -> list[MissingReport]:
+    """Months of the quarter whose due date had passed on the issue date with no report at all,
+    for towns on a list.
 
     The town workflows' timers catch a missed due date as it happens (``report-overdue``);
     this also catches gaps in data loaded after the fact (history imported later), where no
     timer ever watched those months.
     """
     day = int(pack.value("report_due_day"))
-    today = datetime.now(timezone.utc).date()
     out_: list[MissingReport] = []
     for code in codes:
         for p in months:
             due = _due_date(p, day)
-            if (code, p) in first_received or (code, p) in already or due >= today:
+            if (code, p) in first_received or (code, p) in already or due >= issued_on:
                 continue
             out_.append(MissingReport(code=code, name=towns[code].name if code in towns else code, period=p,
                                       due=due.isoformat(), status="open", status_zh=STATUS_LABELS["open"].split()[0],

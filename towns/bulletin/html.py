@@ -27,6 +27,8 @@ h1{font-size:1.5em;border-bottom:3px solid #2b6cb0;padding-bottom:.3em}
 h2{font-size:1.2em;margin-top:2em;border-left:4px solid #2b6cb0;padding-left:.5em}
 .meta{color:#4a5568;font-size:.9em}
 .note{background:#fffbea;border:1px solid #f6e05e;padding:.5em 1em;margin:1em 0}
+.draft{background:#fff5f5;border:2px dashed #c53030;color:#c53030;font-weight:bold;padding:.5em 1em;margin:1em 0}
+.issued{color:#4a5568;font-size:1em;margin-top:-.5em}
 .cards{display:flex;flex-wrap:wrap;gap:1em;margin:1em 0}
 .card{border:1px solid #cbd5e0;border-radius:6px;padding:.7em 1em;min-width:260px;flex:1}
 .card .big{font-size:1.4em;font-weight:bold}
@@ -299,8 +301,17 @@ def _summary(b: Bulletin) -> str:
 
 def render_html(bulletin: Bulletin) -> str:
     b = bulletin
-    title = f"{b.title_zh} — {b.title_en}"
+    title = f"{b.title_zh} — {b.title_en}" + (" (未发布草稿 draft)" if b.draft else "")
     note = f'<div class="note">{_e(b.synthetic_note)}</div>' if b.synthetic_note else ""
+    issued = b.issued_on.isoformat() if b.issued_on else "—"
+    if b.draft:
+        dated = f'<p class="issued">草稿日期 draft of {_e(issued)}（北京时间 Beijing time）</p>'
+        draft = (f'<div class="draft">未发布草稿：本季度通报尚未发布，以下按 {_e(issued)} 的数据计算，仅供参考。'
+                 f'<br>Draft, not published: this quarter\'s bulletin has not been issued; computed from the data '
+                 f'as of {_e(issued)}, for reference only.</div>')
+    else:
+        dated = f'<p class="issued">发布日期 issued on {_e(issued)}（北京时间 Beijing time）</p>'
+        draft = ""
     meta = (f'<p class="meta">数据期 data period: 1–{int(b.period[-2:])}月累计 year to date to {_e(b.period)}；'
             f'时序进度 elapsed share {pct(b.elapsed_share, 0)}；进度系数 pace factor {b.pace_factor:g} '
             f'<span class="clause">{_e(b.clauses.get("pace_factor", ""))}</span>；'
@@ -315,7 +326,7 @@ def render_html(bulletin: Bulletin) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{_e(b.title_zh)} <br><small>{_e(b.title_en)}</small></h1>",
-        note, meta,
+        dated, draft, note, meta,
         f'<h2>{_e(S["city"])}</h2>', _summary(b),
         f'<h2>{_e(S["districts"])} <span class="clause">{_e(b.clauses.get("district_quotas", ""))}</span></h2>',
         figure(district_chart(b), CHART_TITLES["districts"], b.clauses.get("district_quotas", "")),

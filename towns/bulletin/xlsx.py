@@ -3,6 +3,9 @@ numbers stored as numbers (completion and shares as numbers formatted as percent
 
 ``read_back(path)`` reads a workbook written here into the JSON's shape (the sections'
 fields by name), so that a file can be checked against the bulletin it came from.
+
+Every cell is written through ``towns.spreadsheet.write_cell``: a town or a person named
+``=…`` is text in the file, never a formula.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..spreadsheet import write_cell
 from .compute import CITY_LABELS, FIELD_LABELS, SHEET_NAMES, STATUS_LABELS, Bulletin
 
 MONEY = "#,##0.00"
@@ -102,6 +106,8 @@ TABLES: dict[str, list[Column]] = {
 
 META_LABELS = {
     "quarter": "季度 quarter",
+    "issued_on": "发布日期 issued on",
+    "status": "状态 status",
     "period": "数据期 period (YTD to)",
     "elapsed_share": "时序进度 elapsed share",
     "pace_factor": "进度系数 pace factor",
@@ -111,15 +117,19 @@ META_LABELS = {
 MONTHLY_HEADER = (FIELD_LABELS["period"], FIELD_LABELS["total_fai"], FIELD_LABELS["towns_reported"])
 
 
+DRAFT_STATUS = "未发布草稿 draft, not published"
+ISSUED_STATUS = "正式通报 issued"
+
+
 def _header(ws, row: int, labels) -> None:
     for col, label in enumerate(labels, 1):
-        c = ws.cell(row=row, column=col, value=label)
+        c = write_cell(ws, row, col, label)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _put(ws, row: int, col: int, value, fmt: Optional[str]):
-    c = ws.cell(row=row, column=col, value=value)
+    c = write_cell(ws, row, col, value)
     if fmt and fmt != TEXT and isinstance(value, (int, float)) and not isinstance(value, bool):
         c.number_format = fmt
     if isinstance(value, str) and "\n" in value:
@@ -144,9 +154,12 @@ def _table_sheet(wb: Workbook, key: str, columns: list[Column], items) -> None:
 def _city_sheet(wb: Workbook, b: Bulletin) -> None:
     ws = wb.create_sheet(SHEET_NAMES["city"])
     c = b.city
-    ws.cell(row=1, column=1, value=f"{b.title_zh} — {b.title_en}").font = Font(bold=True, size=13)
+    title = f"{b.title_zh} — {b.title_en}" + (f" ({DRAFT_STATUS})" if b.draft else "")
+    write_cell(ws, 1, 1, title).font = Font(bold=True, size=13)
     meta = [
         ("quarter", b.quarter, None),
+        ("issued_on", b.issued_on.isoformat() if b.issued_on else "", None),
+        ("status", DRAFT_STATUS if b.draft else ISSUED_STATUS, None),
         ("period", b.period, None),
         ("elapsed_share", b.elapsed_share, PERCENT),
         ("pace_factor", b.pace_factor, "0.00"),
@@ -155,7 +168,7 @@ def _city_sheet(wb: Workbook, b: Bulletin) -> None:
     ]
     row = 2
     for key, value, fmt in meta:
-        ws.cell(row=row, column=1, value=META_LABELS[key]).font = HEADER_FONT
+        write_cell(ws, row, 1, META_LABELS[key]).font = HEADER_FONT
         _put(ws, row, 2, value, fmt)
         row += 1
     row += 1
@@ -170,17 +183,17 @@ def _city_sheet(wb: Workbook, b: Bulletin) -> None:
          b.clauses.get("nongov_share_min", "")),
     ]
     for key, value, target, completion, fmt, clause in indicators:
-        ws.cell(row=row, column=1, value=CITY_LABELS[key])
+        write_cell(ws, row, 1, CITY_LABELS[key])
         _put(ws, row, 2, value, fmt)
         _put(ws, row, 3, target, fmt)
         _put(ws, row, 4, completion, PERCENT)
-        ws.cell(row=row, column=5, value=clause)
+        write_cell(ws, row, 5, clause)
         row += 1
     row += 1
     _header(ws, row, MONTHLY_HEADER)
     row += 1
     for m in c.monthly_cumulative:
-        ws.cell(row=row, column=1, value=m.period)
+        write_cell(ws, row, 1, m.period)
         _put(ws, row, 2, m.total_fai, MONEY)
         _put(ws, row, 3, m.towns_reported, INTEGER)
         row += 1
@@ -200,6 +213,7 @@ def write_xlsx(bulletin: Bulletin, path: str | Path) -> Path:
     _table_sheet(wb, "districts", DISTRICT_COLUMNS, bulletin.districts)
     _table_sheet(wb, "early_warnings", WARNING_COLUMNS, bulletin.early_warnings)
     _table_sheet(wb, "missing_reports", MISSING_COLUMNS, bulletin.missing_reports)
+    # document metadata, never evaluated by a spreadsheet (see towns.spreadsheet)
     wb.properties.title = f"{bulletin.title_zh} — {bulletin.title_en}"
     wb.save(path)
     return path

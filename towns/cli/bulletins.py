@@ -1,4 +1,11 @@
-"""`towns bulletin run|show`: the quarterly bulletin (季度通报)."""
+"""`towns bulletin run|show`: the quarterly bulletin (季度通报).
+
+`run` publishes a quarter once it has ended and had a town on a creation list (SX2018-S3);
+any other quarter is refused on stderr in Chinese and English, exit code 2, before the
+workflow starts (the workflow's activity refuses the same quarters when started otherwise).
+`show` prints the published bulletin, or a draft (未发布草稿) computed today for a quarter
+never published.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,18 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from sqlmodel import Session
+from temporalio.client import WorkflowFailureError
 
-from ..bulletin.compute import Bulletin, compute_bulletin, parse_quarter
+from ..bulletin.compute import (QUARTER_ZH, Bulletin, BulletinRefused, beijing_today, check_publishable,
+                                compute_bulletin, parse_quarter, quarter_start)
 from ..bulletin.html import render_html
+from ..config import ConfigError
 from ..bulletin.xlsx import write_xlsx
 from ..models.bulletin import BulletinRow
 from ..workflows.bulletin import BulletinRequest, BulletinWorkflow
-from .common import client_for, console, default_user, engine, ensure_worker, err, run, settings
+from .common import client_for, console, default_user, engine, ensure_worker, err, require_server, run, settings
 
 app = typer.Typer(help="Quarterly bulletins: run one, show one as HTML, XLSX or JSON. 季度通报。", no_args_is_help=True)
 
@@ -27,13 +38,41 @@ def _quarter(raw: str) -> str:
     return f"{y}Q{q}"
 
 
+def _refuse(q: str, zh: str, en: str) -> None:
+    err.print(f"[red]bulletin {escape(q)} refused 不予发布[/]: {escape(zh)}\n{escape(en)}")
+    raise typer.Exit(2)
+
+
+def _refusal_of(exc: BaseException) -> Optional[str]:
+    """The message of a BulletinRefused application error somewhere in a workflow failure's causes."""
+    seen: Optional[BaseException] = exc
+    while seen is not None:
+        if getattr(seen, "type", None) == "BulletinRefused":
+            return getattr(seen, "message", str(seen))
+        seen = getattr(seen, "cause", None) or seen.__cause__
+    return None
+
+
 @app.command("run")
 def run_cmd(quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
             by: Optional[str] = typer.Option(None, "--by", help="who runs it (default: your login name)"),
             as_json: bool = typer.Option(False, "--json", help="machine-readable JSON")) -> None:
-    """Run the quarterly evaluation now and publish the bulletin (once per quarter). 生成季度通报。"""
+    """Run the quarterly evaluation now and publish the bulletin (once per quarter, once it has ended). 生成季度通报。"""
     q = _quarter(quarter)
     s = settings()
+    try:
+        eng = engine(s)
+    except ConfigError:  # no database: say first that no server runs for this home, if that is so
+        require_server(s)
+        raise
+    with Session(eng) as ses:
+        published = ses.get(BulletinRow, q) is not None
+    if not published:  # a published quarter is answered by the workflow: "already published"
+        try:
+            check_publishable(eng, q, beijing_today())
+        except BulletinRefused as exc:
+            _refuse(q, exc.zh, exc.en)
+    s = require_server(s)
 
     async def go():
         client = await client_for(s)
@@ -41,7 +80,15 @@ def run_cmd(quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
         return await client.execute_workflow(BulletinWorkflow.run, BulletinRequest(quarter=q, by=by or default_user()),
                                              id=f"bulletin-{q}", task_queue=s.task_queue)
 
-    result = run(go())
+    try:
+        result = run(go())
+    except WorkflowFailureError as exc:
+        message = _refusal_of(exc)
+        if message is None:
+            raise
+        # the worker refused it (its clock says the quarter has not ended, or the data changed meanwhile)
+        err.print(f"[red]bulletin {escape(q)} refused 不予发布[/]: {escape(message)}")
+        raise typer.Exit(2)
     if as_json:
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
@@ -65,9 +112,18 @@ def show(quarter: str = typer.Argument(..., help="e.g. 2018Q2"),
         row = s.get(BulletinRow, q)
     if row is not None:
         bulletin = Bulletin.model_validate(row.content)
+        if bulletin.issued_on is None:  # published before bulletins recorded their issue date
+            bulletin.issued_on = beijing_today(row.published_at)
     else:
-        err.print(f"[yellow]{q} has not been published; computed now from the current data[/] (未发布，按当前数据计算)")
-        bulletin = compute_bulletin(eng, q)
+        today = beijing_today()
+        y, n = parse_quarter(q)
+        if today < quarter_start(y, n):
+            err.print(f"[red]{q} has not begun[/] (it starts on {quarter_start(y, n).isoformat()}, Beijing time): "
+                      f"there is nothing to show. {y}年{QUARTER_ZH[n]}尚未开始，无内容可显示。")
+            raise typer.Exit(2)
+        err.print(f"[yellow]{q} has not been published: a draft computed today ({today.isoformat()}) from the current "
+                  f"data[/] (未发布草稿，按当前数据计算)")
+        bulletin = compute_bulletin(eng, q, issued_on=today, draft=True)
     if fmt == "xlsx":
         path = out or Path(f"bulletin-{q}.xlsx")
         write_xlsx(bulletin, path)

@@ -33,7 +33,7 @@ async def load_demo_async(client, s: Settings) -> tuple[int, int]:
     from .. import demo
 
     eng = engine(s)
-    towns = await import_towns(client, eng, _rows(demo.town_rows()), by="demo", source="demo-towns",
+    towns = await import_towns(client, eng, _rows(demo.town_rows()), by=demo.DEMO_ACTOR, source="demo-towns",
                                task_queue=s.task_queue)
     console.print(f"demo: {sum(r.accepted for r in towns)} towns registered or already there")
     done = _already_reported(eng)
@@ -44,7 +44,7 @@ async def load_demo_async(client, s: Settings) -> tuple[int, int]:
     with Progress(TextColumn("demo reports 演示月报"), BarColumn(), MofNCompleteColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("reports", total=len(todo))
-        reports = await import_reports(client, eng, _rows(todo), by="demo", source="demo-reports",
+        reports = await import_reports(client, eng, _rows(todo), by=demo.DEMO_ACTOR, source="demo-reports",
                                        progress=lambda _r: bar.advance(task))
     ok = sum(r.accepted for r in reports)
     failing = sorted({r.code for r in reports if r.failed_rules})

@@ -1,4 +1,9 @@
-"""Published quarterly bulletins: one per quarter, kept as published."""
+"""Published quarterly bulletins: one per quarter, kept as published.
+
+A row exists only for a quarter that had ended, with a town on a creation list, when it was
+published (``publish_bulletin`` refuses any other and stores nothing). ``content`` is the
+``Bulletin`` as JSON, its issue date (``issued_on``, Beijing time) included; ``published_at``
+is the UTC moment the row was written."""
 
 from __future__ import annotations
 

@@ -67,4 +67,5 @@ def test_row_level_problems(over, field):
     if field:
         assert err["loc"] == (field,)
     else:
-        assert "nongov_fai 11.0 is above fai 10.0" in err["msg"]
+        assert "11.0 is above fai 10.0" in err["msg"] and err["ctx"]["field"] == "nongov_fai"
+        assert "11.0 大于固定资产投资 10.0" in err["ctx"]["zh"]

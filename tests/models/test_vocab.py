@@ -31,6 +31,7 @@ def test_industry(raw, expected):
 
 
 def test_unknown_value_lists_the_choices_in_both_languages():
-    with pytest.raises(ValueError, match=r"'钢铁' is not one of: .*fashion \(时尚\)"):
+    with pytest.raises(ValueError, match=r"'钢铁' is not a known industry: use one of .*fashion \(时尚\)") as exc:
         Industry.parse("钢铁")
+    assert "“钢铁”不是有效的产业，应为：信息经济、" in exc.value.context["zh"]
     assert TownState.parse("创建中") is TownState.creating

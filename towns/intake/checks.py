@@ -12,11 +12,10 @@ from typing import Optional
 from pydantic import BaseModel
 
 from ..models.period import year_month
+from ..models.rejection import FIELD_ZH as ZH_FIELD
 from ..models.rejection import Problem
 from ..models.report import YTD_FIELDS, ReportSubmission
 from ..models.town import TownProfile
-
-ZH_FIELD = {"fai": "固定资产投资", "industry_fai": "特色产业投资", "nongov_fai": "非政府投资", "tax": "税收收入"}
 
 
 class ReportedPeriod(BaseModel):
@@ -29,6 +28,7 @@ class ReportedPeriod(BaseModel):
     nongov_fai: float
     tax: Optional[float] = None
     submission_id: str = ""
+    digest: str = ""  # of all its figures (ReportSubmission.digest); "" when carried from before digests
 
 
 def check_report(

@@ -2,22 +2,69 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from datetime import date
 
+from .rejection import bilingual
+
 _PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+EXAMPLE = "write it as YYYY-MM, e.g. 2018-03"
+EXAMPLE_ZH = "请按 YYYY-MM 填写，例如 2018-03"
+
+
+def _not_a_month(raw: object):
+    return bilingual("period", f"{raw!r} is not a month; {EXAMPLE}", f"“{raw}”不是有效的月份，{EXAMPLE_ZH}")
+
+
+def _from_number(raw: float | int) -> str:
+    """A month typed into a spreadsheet as a number: 201803, 2018.03, 2018.3.
+
+    Excel keeps no trailing zero, so 2019.10 (October) is stored as 2019.1 — the same
+    number as January typed 2019.1. That one reading is refused, never guessed."""
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise _not_a_month(raw)
+        if raw.is_integer():
+            raw = int(raw)
+    if isinstance(raw, int):
+        return parse_period(str(raw))
+    whole, _, frac = repr(raw).partition(".")
+    if frac == "1":
+        raise bilingual(
+            "period_ambiguous",
+            f"{raw} is a number in the spreadsheet, so it cannot tell October (2019.10, which Excel stores as "
+            f"{whole}.1) from January; format the month cells as text, or write {whole}-10 or {whole}-01",
+            f"单元格中的 {raw} 是数值：Excel 会把 {whole}.10（10月）存成 {whole}.1，无法区分 1 月和 10 月；"
+            f"请把月份单元格设为文本，或写成 {whole}-10 / {whole}-01")
+    return parse_period(f"{whole}-{frac}")
 
 
 def parse_period(raw: object) -> str:
-    """Normalise '2018-3', '2018-03', '2018/03', '201803', a date or datetime to '2018-03'."""
+    """Normalise '2018-3', '2018-03', '2018/03', '2018.03', '201803', '2018年3月', '2018-03-31', a date or
+    datetime, or a number typed in a spreadsheet to '2018-03'; a bilingual error otherwise."""
+    if isinstance(raw, bool):
+        raise _not_a_month(raw)
+    if isinstance(raw, (int, float)):
+        return _from_number(raw)
     if hasattr(raw, "year") and hasattr(raw, "month"):
-        return f"{raw.year:04d}-{raw.month:02d}"
-    text = str(raw).strip().replace("/", "-").replace(".", "-").replace("年", "-").rstrip("月")
+        return f"{raw.year:04d}-{raw.month:02d}"  # type: ignore[union-attr]
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    text = text.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", "").rstrip("-")
     if re.fullmatch(r"\d{6}", text):
         text = f"{text[:4]}-{text[4:]}"
+    d = _DATE.match(text)
+    if d:  # a day of the month: its month (an office often writes the month's last day)
+        try:
+            date(int(d.group(1)), int(d.group(2)), int(d.group(3)))
+        except ValueError:
+            raise _not_a_month(raw) from None
+        text = f"{d.group(1)}-{d.group(2)}"
     m = _PERIOD.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"'{raw}' is not a month; write it as YYYY-MM, e.g. 2018-03")
+        raise _not_a_month(raw)
     return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
 
 

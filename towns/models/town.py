@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import Optional
 
@@ -9,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from .rejection import bilingual
+from .report import MONEY_MAX, number, plain_text, whole
 from .vocab import District, Industry, Tier, TownState
+
+AREA_MAX = 10_000.0  # km²: beyond it an area is a slip (not policy; the pack's limits are)
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
 # states of a town on a creation list: graded every year, owes monthly reports
@@ -21,19 +27,55 @@ class TownProfile(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    code: str = Field(pattern=CODE_PATTERN, description="office code, e.g. SX-ZJ-WY; letters, digits, - and _")
+    code: str = Field(description="office code, e.g. SX-ZJ-WY; letters, digits, - and _ (2–32)")
     name: str = Field(min_length=1, max_length=100, description="town name, e.g. 诸暨袜艺小镇")
     district: District = Field(description="区、县(市)")
     tier: Tier = Field(description="creation list the town is on")
     industry: Industry = Field(description="characteristic industry")
-    batch: Optional[str] = Field(default=None, description="creation batch, e.g. 1 (第一批)")
+    batch: Optional[str] = Field(default=None, max_length=20, description="creation batch, e.g. 1 (第一批)")
     listed_year: Optional[int] = Field(default=None, ge=2000, le=2100, description="year the town entered its list")
     creation_years: int = Field(default=3, ge=1, le=10, description="length of the creation period, years")
-    planned_investment: Optional[float] = Field(default=None, ge=0, description="planned FAI over the creation period, 亿元")
-    annual_fai_target: Optional[float] = Field(default=None, gt=0, description="annual FAI target set for the town, 亿元")
-    planned_area_km2: Optional[float] = Field(default=None, ge=0, description="planned area, km²")
-    core_area_km2: Optional[float] = Field(default=None, ge=0, description="core (construction) area, km²")
+    planned_investment: Optional[float] = Field(default=None, ge=0, le=MONEY_MAX,
+                                                description="planned FAI over the creation period, 亿元")
+    annual_fai_target: Optional[float] = Field(default=None, gt=0, le=MONEY_MAX,
+                                               description="annual FAI target set for the town, 亿元")
+    planned_area_km2: Optional[float] = Field(default=None, ge=0, le=AREA_MAX, description="planned area, km²")
+    core_area_km2: Optional[float] = Field(default=None, ge=0, le=AREA_MAX, description="core (construction) area, km²")
     state: TownState = Field(default=TownState.creating)
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, raw):
+        text = unicodedata.normalize("NFKC", str(raw)).strip() if raw is not None else ""
+        if not re.fullmatch(CODE_PATTERN, text):
+            raise bilingual("code", f"{str(raw)[:40]!r} is not a town code: 2–32 letters, digits, - or _, "
+                            "starting with a letter or digit (e.g. SX-ZJ-WY)",
+                            f"“{str(raw)[:40]}”格式不正确：应为 2–32 位字母、数字、- 或 _，以字母或数字开头（如 SX-ZJ-WY）")
+        return text
+
+    @field_validator("name", "batch", mode="before")
+    @classmethod
+    def _text(cls, raw, info):
+        if info.field_name == "batch":
+            if raw is None or raw == "":
+                return None
+            if isinstance(raw, float) and raw.is_integer():
+                raw = int(raw)
+            raw = str(raw)
+        return plain_text(raw, info.field_name)
+
+    @field_validator("planned_investment", "annual_fai_target", "planned_area_km2", "core_area_km2", mode="before")
+    @classmethod
+    def _number(cls, raw, info):
+        return number(raw, info.field_name)
+
+    @field_validator("listed_year", "creation_years", mode="before")
+    @classmethod
+    def _whole(cls, raw, info):
+        value = whole(raw, info.field_name)
+        if value is None and info.field_name == "creation_years":
+            return 3
+        return value
 
     @field_validator("district", "tier", "industry", "state", mode="before")
     @classmethod
@@ -41,23 +83,19 @@ class TownProfile(BaseModel):
         kind = {"district": District, "tier": Tier, "industry": Industry, "state": TownState}[info.field_name]
         return kind.parse(raw)
 
-    @field_validator("batch", mode="before")
-    @classmethod
-    def _batch(cls, raw):
-        if raw is None or raw == "":
-            return None
-        if isinstance(raw, float) and raw.is_integer():
-            raw = int(raw)
-        return str(raw)
-
     @model_validator(mode="after")
     def _consistent(self):
         if self.state in (TownState.creating, TownState.named) and self.listed_year is None:
-            raise ValueError("listed_year is required for a town on a list (state creating or named)")
+            raise bilingual("listed_year", "is required for a town on a list (state creating or named)",
+                            "已列入名单（创建中或已命名）的小镇必须填写列入年份", field="listed_year")
         if self.core_area_km2 is not None and self.planned_area_km2 is not None and self.core_area_km2 > self.planned_area_km2:
-            raise ValueError(f"core_area_km2 {self.core_area_km2} is larger than planned_area_km2 {self.planned_area_km2}")
+            raise bilingual("core_area", f"{self.core_area_km2} km² is larger than planned_area_km2 {self.planned_area_km2} km²",
+                            f"{self.core_area_km2} 平方公里大于规划面积 {self.planned_area_km2} 平方公里", field="core_area_km2")
         if self.tier == Tier.city and self.annual_fai_target is None and not self.planned_investment:
-            raise ValueError("a city-level town needs planned_investment (its annual target is planned_investment ÷ creation_years) or annual_fai_target")
+            raise bilingual("planned_investment", "a city-level town needs planned_investment (its annual target is "
+                            "planned_investment ÷ creation_years) or annual_fai_target",
+                            "市级小镇须填写计划总投资（年度目标 = 计划总投资 ÷ 创建期）或年度投资目标",
+                            field="planned_investment")
         return self
 
 

@@ -32,7 +32,11 @@ class Vocab(str, Enum):
             found = cls._match(candidate)
             if found is not None:
                 return found
-        raise ValueError(f"'{text}' is not one of: {cls.choices()}")
+        from .rejection import bilingual
+
+        kind_en, kind_zh = cls._kind()
+        raise bilingual(f"unknown_{kind_en}", f"{text[:40]!r} is not a known {kind_en}: use one of {cls.choices()}",
+                        f"“{text[:40]}”不是有效的{kind_zh}，应为：{'、'.join(m.zh for m in cls)}")
 
     @classmethod
     def _match(cls, text: str):
@@ -40,6 +44,10 @@ class Vocab(str, Enum):
             if text.lower() == member.value or text == member.zh or text in cls._aliases().get(member.value, ()):
                 return member
         return None
+
+    @classmethod
+    def _kind(cls) -> tuple[str, str]:
+        return KINDS.get(cls.__name__, ("value", "取值"))
 
     @classmethod
     def choices(cls) -> str:
@@ -56,6 +64,11 @@ class Vocab(str, Enum):
             return cls.parse(value)
         except ValueError:
             return None
+
+
+# what one value of each vocabulary is called, in messages
+KINDS = {"District": ("district", "区县"), "Tier": ("tier", "层级"), "Industry": ("industry", "产业"),
+         "TownState": ("state", "状态"), "Grade": ("grade", "等级"), "RoundKind": ("round kind", "考核类型")}
 
 
 class District(Vocab):

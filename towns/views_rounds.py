@@ -64,3 +64,14 @@ def decision_events(engine: Engine, code: str) -> list[tuple[tuple, dict[str, An
         "before": d.before, "effects": d.effects,
         "pack": {"id": d.pack_id, "version": d.pack_version, "hash": d.pack_hash},
     }) for d in rows]
+
+
+def order_refusals(engine: Engine, kind: RoundKind, year: int) -> list[str]:
+    """Why a round for ``year`` would come too late for some of its towns (empty when it would not):
+    a decision for a later year has been applied to them (decisions apply in year order)."""
+    from .models.round import later_decisions, order_problems
+    from .rules.scope import in_scope
+
+    with Session(engine) as s:
+        scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, kind, year)]
+        return order_problems(later_decisions(s, scope, kind.value, year), f"round-{year}-{kind.value}")

@@ -34,9 +34,9 @@ def activities_for(engine: Engine, client: Client | None = None) -> list:
     reports = ReportActivities(engine)
     rounds = RoundActivities(engine, client)
     bulletins = BulletinActivities(engine)
-    return [reports.evaluate_report, reports.record_report, rounds.prepare_round, rounds.evaluate_round_batch,
+    return [reports.take_reports, reports.evaluate_report, reports.record_report, rounds.prepare_round, rounds.evaluate_round_batch,
             rounds.sum_up_round, rounds.mark_round_overdue, rounds.record_approval, rounds.apply_round_batch,
-            rounds.close_round, bulletins.publish_bulletin, bulletins.record_overdue, bulletins.record_late]
+            rounds.close_round, rounds.check_round_order, bulletins.publish_bulletin, bulletins.record_overdue, bulletins.record_late]
 
 
 def worker_identity(engine: Engine) -> str:

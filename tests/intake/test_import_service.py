@@ -32,14 +32,15 @@ async def test_import_towns_then_reports(env, engine, worker, tmp_path):
         f"IM{px}-Z,2018-03,1,1,1,\n"             # 6 unknown town
         f"IM{px}-B,2099-03,1,1,1,\n"             # 7 future
         f"IM{px}-B,2018-06,4,3,3,\n"             # 8 accepted, behind pace (city)
-        f"IM{px}-A,2018-01,2,1.5,1.8,\n"         # 9 duplicate
-        f"IM{px}-A,2018-03,-1,0,0,\n",           # 10 negative
+        f"IM{px}-A,2018-01,2.1,1.5,1.8,\n"       # 9 duplicate with other figures, no correction
+        f"IM{px}-A,2018-03,-1,0,0,\n"            # 10 negative
+        f"IM{px}-A,2018-01,2,1.5,1.8,\n",        # 11 the same figures as row 2: unchanged
         encoding="utf-8")
     rows, _ = read_rows(reports_csv, REPORT_HEADERS, ["code"])
     res = await import_reports(env.client, engine, rows, by="keqiao-stats", source="reports.csv")
-    assert [r.row for r in res] == list(range(2, 11))
+    assert [r.row for r in res] == list(range(2, 12))
     assert [r.status for r in res] == ["accepted", "rejected", "accepted", "corrected", "rejected", "rejected",
-                                       "accepted", "rejected", "rejected"]
+                                       "accepted", "rejected", "rejected", "unchanged"]
     by_row = {r.row: r for r in res}
     assert by_row[3].problems[0].field == "industry_fai"
     assert by_row[4].failed_rules == ["nongov-share"]
@@ -49,6 +50,7 @@ async def test_import_towns_then_reports(env, engine, worker, tmp_path):
     assert by_row[8].failed_rules == ["pace-city"]
     assert "already reported" in by_row[9].problems[0].en
     assert by_row[10].problems[0].field == "fai"
+    assert by_row[11].accepted and by_row[11].revision == 1
     with Session(engine) as s:
         q = s.exec(select(Rejection).where(Rejection.kind == "report")).all()
         assert sorted(r.source for r in q) == [f"reports.csv:{n}" for n in (10, 3, 6, 7, 9)] or len(q) == 5

@@ -3,7 +3,8 @@
 Run it before changing workflow code, with the code as it is, and keep the JSON under
 tests/workflows/histories/: `python -m tests.workflows.record_history v2` writes
 town-v2.json and round-v2.json. (town-v1.json was recorded from the walking skeleton,
-before the year-end patch and the decisions.) The replay
+before the year-end patch and the decisions; v3 added the overdue timers; v4 the reports
+taken one Update at a time, a file's rows in one Update, and the approval's year-order check.) The replay
 test then proves the changed code still replays the old history (patching done right).
 """
 
@@ -21,6 +22,13 @@ from temporalio.testing import WorkflowEnvironment
 from tests.factories import report, town
 from towns.config import venv_binary
 from towns.intake.service import register_town, submit_report
+
+try:  # histories before v4 were recorded without file batches
+    from towns.intake.service import submit_batch
+    from towns.models.report import ReportBatch, ReportRow
+    HAS_BATCHES = True
+except ImportError:  # pragma: no cover
+    HAS_BATCHES = False
 from towns.models.db import make_engine, prepare_database
 from towns.models.round import Approval, Override, RoundKind
 from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
@@ -49,6 +57,15 @@ async def record(name: str) -> Path:
                                                        nongov_fai=2.1, correction=True, submission_id="r3"))
                 await submit_report(env.client, report(code="REC-1", period="2018-12", fai=20.0, industry_fai=16.0,
                                                        nongov_fai=18.0, tax=1.5, submission_id="r4"))
+                if HAS_BATCHES:  # v4: a file's rows in one Update — accepted, unchanged, rejected
+                    await submit_batch(env.client, ReportBatch(code="REC-1", rows=[
+                        ReportRow(row="2", submission=report(code="REC-1", period="2018-03", fai=3.0, industry_fai=2.4,
+                                                             nongov_fai=2.5, submission_id="b2")),
+                        ReportRow(row="3", submission=report(code="REC-1", period="2018-01", fai=1.0, industry_fai=0.8,
+                                                             nongov_fai=0.9, submission_id="b3")),
+                        ReportRow(row="4", raw={"fai": "0.5"}, submission=report(
+                            code="REC-1", period="2018-04", fai=0.5, industry_fai=0.4, nongov_fai=0.4,
+                            submission_id="b4"))]), update_id="batch-1")
                 handle = await env.client.start_workflow(
                     RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2018, city_tax_growth=0.0),
                     id="round-2018-annual", task_queue="record")

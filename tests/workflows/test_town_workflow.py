@@ -45,12 +45,18 @@ async def test_year_to_date_drop_and_duplicate_are_rejected_by_the_validator(env
     (p,) = rejection_problems(exc.value)
     assert p.field == "fai" and "below 10.0 reported for 2018-05" in p.en
     with pytest.raises(WorkflowUpdateFailedError) as exc:
-        await submit_report(env.client, report(code=registered, period="2018-05", submission_id="again"))
+        await submit_report(env.client, report(code=registered, period="2018-05", fai=11.0, submission_id="again"))
     assert "already reported" in rejection_problems(exc.value)[0].en
     # validator rejections never enter the workflow's history
     history = await env.client.get_workflow_handle(workflow_id(registered)).fetch_history()
     accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
     assert len(accepted) == 1
+    assert len(rows(engine, MonthlyReport, registered)) == 1
+    # the same figures sent again are "unchanged": nothing new is recorded, whatever the correction flag
+    for correction in (False, True):
+        same = await submit_report(env.client, report(code=registered, period="2018-05", fai=10.0,
+                                                      correction=correction, submission_id=f"same-{correction}"))
+        assert (same.status, same.revision, same.evaluation) == ("unchanged", 1, None)
     assert len(rows(engine, MonthlyReport, registered)) == 1
 
 

@@ -27,6 +27,7 @@ from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
 from ..models.ledger import ledger_lock
 from ..rules.pack import DEFAULT_PACK, load_pack
+from .support import deterministic
 
 
 class PublishRequest(BaseModel):
@@ -68,6 +69,7 @@ class BulletinActivities:
         self.engine = engine
 
     @activity.defn(name="publish_bulletin")
+    @deterministic
     def publish_bulletin(self, req: PublishRequest) -> PublishResult:
         """Compute and store the quarter's bulletin, unless it was published already (then: that one).
         A quarter not ended yet, or without a town on a list, is refused: nothing is stored."""
@@ -97,38 +99,68 @@ class BulletinActivities:
             stored = s.get(BulletinRow, quarter)
             return _result(stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at)
 
-    def _supervision_finding(self, req: SupervisionRequest, rule: str, passed: bool, en: str, zh: str,
-                             inputs: dict) -> None:
-        pack = load_pack(req.pack_id)
-        sid = f"{'overdue' if rule == 'report-overdue' else 'late'}:{req.code}:{req.period}"
-        info = activity.info() if activity.in_activity() else None
+    def _supervision(self, req: SupervisionRequest, words: "Supervision") -> None:
         with ledger_lock(self.engine), Session(self.engine) as s:
-            if s.exec(select(FindingRow).where(FindingRow.key == sid)).first() is not None:
-                return
-            finding = FindingRow(key=sid, submission_id=sid, code=req.code, period=req.period, revision=0, rule=rule,
-                                 clause="SX2018-S3", passed=passed, inputs=inputs, reason_en=en, reason_zh=zh,
-                                 pack_id=pack.pack.id, pack_version=pack.pack.version, pack_hash=pack.hash,
-                                 recorded_at=datetime.now(timezone.utc))
-            s.add(finding)
-            ledger.append(s, kind="supervision", key=f"findings:{sid}", code=req.code, period=req.period,
-                          outcome=rule, pack=pack.ref.model_dump(), inputs=inputs,
-                          findings=[{"rule": rule, "clause": "SX2018-S3", "passed": passed, "value": None,
-                                     "threshold": None, "reason_en": en, "reason_zh": zh, "inputs": inputs}],
-                          workflow={"id": info.workflow_id, "run_id": info.workflow_run_id} if info else None)
+            add_supervision(s, req, words, _workflow_ref())
             s.commit()
 
     @activity.defn(name="record_overdue")
+    @deterministic
     def record_overdue(self, req: SupervisionRequest) -> None:
-        self._supervision_finding(
-            req, "report-overdue", False,
-            f"the report for {req.period} was due on {req.due} and has not arrived",
-            f"{req.period} 月报应于 {req.due} 前报送，至今未报", {"due": req.due})
+        self._supervision(req, overdue_words(req))
 
     @activity.defn(name="record_late")
+    @deterministic
     def record_late(self, req: SupervisionRequest) -> None:
-        received = ledger.utc_iso(req.received_at)
-        self._supervision_finding(
-            req, "report-late", True,
-            f"the report for {req.period}, due on {req.due}, arrived late on {received[:10]}; the overdue item is closed",
-            f"{req.period} 月报（应于 {req.due} 前报送）已于 {received[:10]} 补报，逾期事项关闭",
-            {"due": req.due, "received_at": received})
+        self._supervision(req, late_words(req))
+
+
+# ---------------------------------------------------------------- report supervision (SX2018-S3)
+
+class Supervision(BaseModel):
+    """A finding about a report's timeliness: what it says, in both languages."""
+
+    rule: str
+    passed: bool
+    en: str
+    zh: str
+    inputs: dict
+
+
+def overdue_words(req: SupervisionRequest) -> Supervision:
+    return Supervision(rule="report-overdue", passed=False,
+                       en=f"the report for {req.period} was due on {req.due} and has not arrived",
+                       zh=f"{req.period} 月报应于 {req.due} 前报送，至今未报", inputs={"due": req.due})
+
+
+def late_words(req: SupervisionRequest) -> Supervision:
+    received = ledger.utc_iso(req.received_at)
+    return Supervision(
+        rule="report-late", passed=True,
+        en=f"the report for {req.period}, due on {req.due}, arrived late on {received[:10]}; the overdue item is closed",
+        zh=f"{req.period} 月报（应于 {req.due} 前报送）已于 {received[:10]} 补报，逾期事项关闭",
+        inputs={"due": req.due, "received_at": received})
+
+
+def _workflow_ref() -> Optional[dict]:
+    if not activity.in_activity():
+        return None
+    info = activity.info()
+    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
+
+
+def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: Optional[dict]) -> None:
+    """Record the finding and its ledger entry in the caller's transaction (idempotent on its key)."""
+    pack = load_pack(req.pack_id)
+    sid = f"{'overdue' if w.rule == 'report-overdue' else 'late'}:{req.code}:{req.period}"
+    if s.exec(select(FindingRow).where(FindingRow.key == sid)).first() is not None:
+        return
+    s.add(FindingRow(key=sid, submission_id=sid, code=req.code, period=req.period, revision=0, rule=w.rule,
+                     clause="SX2018-S3", passed=w.passed, inputs=w.inputs, reason_en=w.en, reason_zh=w.zh,
+                     pack_id=pack.pack.id, pack_version=pack.pack.version, pack_hash=pack.hash,
+                     recorded_at=datetime.now(timezone.utc)))
+    ledger.append(s, kind="supervision", key=f"findings:{sid}", code=req.code, period=req.period,
+                  outcome=w.rule, pack=pack.ref.model_dump(), inputs=w.inputs,
+                  findings=[{"rule": w.rule, "clause": "SX2018-S3", "passed": w.passed, "value": None,
+                             "threshold": None, "reason_en": w.en, "reason_zh": w.zh, "inputs": w.inputs}],
+                  workflow=workflow)

@@ -1,30 +1,41 @@
-"""Activities for monthly reports: evaluate with the rule pack, then record.
+"""Activities for monthly reports.
 
-Both are idempotent: evaluation only reads, and recording keys every row on the
-submission id, so a retried activity (or a re-delivered report) leaves one row.
+``take_reports`` is what a town workflow runs for a file's rows of one town: it evaluates
+the rows the workflow accepted under the rule pack, and records them (revision, findings,
+measures, ledger entry), the rows it refused (the quarantine, raw) and the late reports
+that close an overdue item — all in one transaction, so a row is either wholly recorded
+or not at all. It is idempotent: a retried attempt finds its rows by submission id (or
+quarantine key) and answers from what is stored.
+
+``evaluate_report`` and ``record_report`` are the one-report activities of earlier
+builds, kept registered for workflow runs that started with them.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import desc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from ..models import ledger
-from ..models.finding import Evaluation, FindingRow, MeasureRow
-from ..models import pack_store
-from ..models.ledger import ledger_lock
+from ..models import ledger, pack_store
+from ..models.finding import Evaluation, Finding, FindingRow, Measure, MeasureRow, PackRef
+from ..models.ledger import LedgerEntry, ledger_lock
 from ..models.period import year_month
+from ..models.rejection import Problem, Rejection, rejection_row
 from ..models.report import AcceptedReport, MonthlyReport
-from ..models.town import TownProfile
 from ..models.times import now_utc
+from ..models.town import TownProfile
 from ..rules.monthly import evaluate_monthly
 from ..rules.pack import load_pack
+from .bulletins import SupervisionRequest, add_supervision, late_words
+from .support import deterministic, heartbeating
 
 
 class EvaluateRequest(BaseModel):
@@ -39,6 +50,41 @@ class RecordRequest(BaseModel):
     town: Optional[TownProfile] = None  # the profile evaluated against (kept in the ledger)
 
 
+class RefusedRow(BaseModel):
+    """A row the town workflow refused: kept raw in the quarantine with its problems."""
+
+    key: str = Field(description="quarantine key: the row's submission id")
+    row: str
+    code: Optional[str] = None
+    period: Optional[str] = None
+    source: Optional[str] = None
+    submitted_by: str = "unknown"
+    raw: dict = Field(default_factory=dict)
+    problems: list[Problem]
+
+
+class TakeRequest(BaseModel):
+    town: TownProfile
+    pack_id: str
+    reports: list[AcceptedReport] = Field(default_factory=list, description="accepted, numbered, in file order")
+    refused: list[RefusedRow] = Field(default_factory=list)
+    late: list[SupervisionRequest] = Field(default_factory=list, description="overdue months these reports close")
+    evaluations: bool = Field(default=False, description="answer with every evaluation (one-report callers)")
+
+
+class Recorded(BaseModel):
+    submission_id: str
+    period: str
+    revision: int
+    failed: list[str]
+
+
+class TakeResult(BaseModel):
+    recorded: list[Recorded]
+    latest: Optional[Evaluation] = Field(default=None, description="the evaluation of the latest period recorded")
+    evaluations: list[Evaluation] = Field(default_factory=list)
+
+
 def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
     y, m = year_month(period)
     row = session.exec(
@@ -49,11 +95,165 @@ def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
     return row.tax if row else None
 
 
+def _workflow_ref() -> Optional[dict]:
+    if not activity.in_activity():
+        return None
+    info = activity.info()
+    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
+
+
+def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Optional[TownProfile]) -> MonthlyReport:
+    """The report revision, its findings and measures and its ledger entry, in the caller's transaction."""
+    sub = rep.submission
+    recorded = now_utc()
+    row = MonthlyReport(
+        **sub.figures().model_dump(), code=sub.code, period=sub.period, revision=rep.revision,
+        correction=sub.correction, submitted_by=sub.submitted_by, source=sub.source,
+        submission_id=sub.submission_id, received_at=rep.received_at, recorded_at=recorded,
+        raw=sub.model_dump(mode="json"),
+    )
+    session.add(row)
+    for f in ev.findings:
+        session.add(FindingRow(
+            key=f"{sub.submission_id}/{f.rule}", submission_id=sub.submission_id, code=sub.code,
+            period=sub.period, revision=rep.revision, rule=f.rule, clause=f.clause, passed=f.passed,
+            value=f.value, threshold=f.threshold, inputs=f.inputs, reason_zh=f.reason_zh,
+            reason_en=f.reason_en, pack_id=ev.pack.id, pack_version=ev.pack.version,
+            pack_hash=ev.pack.hash, recorded_at=recorded,
+        ))
+    for m in ev.measures:
+        session.add(MeasureRow(
+            key=f"{sub.submission_id}/{m.name}", code=sub.code, period=sub.period,
+            revision=rep.revision, name=m.name, clause=m.clause, value=m.value,
+            inputs=m.inputs, note=m.note, recorded_at=recorded,
+        ))
+    current = load_pack(ev.pack.id)
+    if current.hash == ev.pack.hash:  # keep the text of the pack this finding set used
+        pack_store.remember(session, current)
+    failed = [f.rule for f in ev.findings if not f.passed]
+    tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"), None)
+    ledger.append(
+        session, kind="findings", key=f"findings:{sub.submission_id}", code=sub.code, period=sub.period,
+        actor=sub.submitted_by, actor_role="reporter",
+        outcome=f"{len(ev.findings) - len(failed)} passed, {len(failed)} failed"
+                + (f" ({', '.join(failed)})" if failed else ""),
+        pack=ev.pack.model_dump(),
+        inputs={"town": town.model_dump(mode="json") if town else None,
+                "figures": sub.figures().model_dump(mode="json"), "revision": rep.revision,
+                "tax_last_year": tax_ly, "submission_id": sub.submission_id, "source": sub.source,
+                "correction": sub.correction},
+        findings=[f.model_dump(mode="json") for f in ev.findings],
+        workflow=_workflow_ref(),
+        event_time=ledger.utc_iso(rep.received_at),
+        extra={"measures": [m.model_dump(mode="json") for m in ev.measures]})
+    return row
+
+
+def stored_evaluation(session: Session, submission_id: str) -> Optional[Evaluation]:
+    """The evaluation of a recorded report, as its ledger entry keeps it."""
+    entry = session.exec(select(LedgerEntry).where(LedgerEntry.key == f"findings:{submission_id}")).first()
+    if entry is None:
+        return None
+    body = json.loads(entry.body)
+    return Evaluation(code=body["code"], period=body["period"], revision=body["inputs"]["revision"],
+                      pack=PackRef.model_validate(body["pack"]),
+                      findings=[Finding.model_validate(f) for f in body.get("findings") or []],
+                      measures=[Measure.model_validate(m) for m in body.get("measures") or []])
+
+
+def _answer(evaluations: list[Evaluation], ids: list[str], want_all: bool) -> TakeResult:
+    recorded = [Recorded(submission_id=sid, period=ev.period, revision=ev.revision,
+                         failed=[f.rule for f in ev.findings if not f.passed]) for sid, ev in zip(ids, evaluations)]
+    latest = max(evaluations, key=lambda e: (e.period, e.revision), default=None)
+    return TakeResult(recorded=recorded, latest=latest, evaluations=evaluations if want_all else [])
+
+
 class ReportActivities:
     def __init__(self, engine: Engine):
         self.engine = engine
 
+    @activity.defn(name="take_reports")
+    @deterministic
+    def take_reports(self, req: TakeRequest) -> TakeResult:
+        """Evaluate and record a town's accepted rows, quarantine its refused rows, close overdue items."""
+        with heartbeating():
+            return self._take(req)
+
+    def _take(self, req: TakeRequest) -> TakeResult:
+        ids = [r.submission.submission_id for r in req.reports]
+        with Session(self.engine) as s:
+            done = self._stored(s, ids, req)
+            if done is not None:  # a retried attempt whose transaction committed
+                return done
+            taxes = self._last_year_taxes(s, req)
+        pack = load_pack(req.pack_id)
+        batch_tax: dict[str, Optional[float]] = {}
+        evaluations = []
+        for rep in req.reports:  # in file order: a January in the batch serves the next January
+            sub = rep.submission
+            y, m = year_month(sub.period)
+            before = f"{y - 1:04d}-{m:02d}"
+            tax_ly = batch_tax[before] if before in batch_tax else taxes.get(before)
+            evaluations.append(evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly))
+            batch_tax[sub.period] = sub.tax
+        with ledger_lock(self.engine), Session(self.engine) as s:
+            for rep, ev in zip(req.reports, evaluations):
+                add_report(s, rep, ev, req.town)
+            for r in req.refused:
+                if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
+                    s.add(rejection_row("report", key=r.key, code=r.code, period=r.period, source=r.source,
+                                        by=r.submitted_by, raw=r.raw, problems=r.problems))
+            workflow = _workflow_ref()
+            for late in req.late:
+                add_supervision(s, late, late_words(late), workflow)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                done = self._stored(s, ids, req)
+                if done is None:
+                    raise ApplicationError(
+                        f"town {req.town.code}: the database already holds other revisions of "
+                        f"{sorted({r.submission.period for r in req.reports})} than the town's workflow knows; "
+                        "its records and the database are out of step (was the database restored or replaced?)",
+                        type="OutOfStep", non_retryable=True) from None
+                return done
+        return _answer(evaluations, ids, req.evaluations)
+
+    def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> Optional[TakeResult]:
+        """The answer from the database when this batch is recorded already, else None."""
+        if ids:
+            found = s.exec(select(MonthlyReport.submission_id).where(MonthlyReport.submission_id.in_(ids))).all()
+            if len(set(found)) < len(ids):
+                return None
+        elif req.refused:
+            keys = [r.key for r in req.refused]
+            if len(s.exec(select(Rejection.key).where(Rejection.key.in_(keys))).all()) < len(keys):
+                return None
+        else:
+            return None
+        evaluations = [stored_evaluation(s, sid) for sid in ids]
+        return _answer([e for e in evaluations if e is not None], ids, req.evaluations)
+
+    @staticmethod
+    def _last_year_taxes(s: Session, req: TakeRequest) -> dict[str, Optional[float]]:
+        """Tax of the same month last year (latest revision), for every month of the batch, in one query."""
+        wanted = set()
+        for rep in req.reports:
+            y, m = year_month(rep.submission.period)
+            wanted.add(f"{y - 1:04d}-{m:02d}")
+        latest: dict[str, MonthlyReport] = {}
+        if wanted:
+            for r in s.exec(select(MonthlyReport).where(MonthlyReport.code == req.town.code,
+                                                        MonthlyReport.period.in_(sorted(wanted)))).all():
+                if r.period not in latest or r.revision > latest[r.period].revision:
+                    latest[r.period] = r
+        return {p: r.tax for p, r in latest.items()}
+
+    # ---------------------------------------------------------------- one report at a time (earlier builds)
+
     @activity.defn(name="evaluate_report")
+    @deterministic
     def evaluate_report(self, req: EvaluateRequest) -> Evaluation:
         sub = req.report.submission
         with Session(self.engine) as session:
@@ -61,56 +261,15 @@ class ReportActivities:
         return evaluate_monthly(req.town, sub.period, req.report.revision, sub.figures(), load_pack(req.pack_id), tax_ly)
 
     @activity.defn(name="record_report")
+    @deterministic
     def record_report(self, req: RecordRequest) -> int:
         """Store the report revision, its findings and measures in one transaction; returns the report row id."""
-        sub, ev = req.report.submission, req.evaluation
+        sub = req.report.submission
         with ledger_lock(self.engine), Session(self.engine) as session:
             existing = session.exec(select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)).first()
             if existing:
                 return existing.id
-            recorded = now_utc()
-            row = MonthlyReport(
-                **sub.figures().model_dump(), code=sub.code, period=sub.period, revision=req.report.revision,
-                correction=sub.correction, submitted_by=sub.submitted_by, source=sub.source,
-                submission_id=sub.submission_id, received_at=req.report.received_at, recorded_at=recorded,
-                raw=sub.model_dump(mode="json"),
-            )
-            session.add(row)
-            for f in ev.findings:
-                session.add(FindingRow(
-                    key=f"{sub.submission_id}/{f.rule}", submission_id=sub.submission_id, code=sub.code,
-                    period=sub.period, revision=req.report.revision, rule=f.rule, clause=f.clause, passed=f.passed,
-                    value=f.value, threshold=f.threshold, inputs=f.inputs, reason_zh=f.reason_zh,
-                    reason_en=f.reason_en, pack_id=ev.pack.id, pack_version=ev.pack.version,
-                    pack_hash=ev.pack.hash, recorded_at=recorded,
-                ))
-            for m in ev.measures:
-                session.add(MeasureRow(
-                    key=f"{sub.submission_id}/{m.name}", code=sub.code, period=sub.period,
-                    revision=req.report.revision, name=m.name, clause=m.clause, value=m.value,
-                    inputs=m.inputs, note=m.note, recorded_at=recorded,
-                ))
-            current = load_pack(ev.pack.id)
-            if current.hash == ev.pack.hash:  # keep the text of the pack this finding set used
-                pack_store.remember(session, current)
-            failed = [f.rule for f in ev.findings if not f.passed]
-            info = activity.info() if activity.in_activity() else None
-            tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"),
-                          None)
-            ledger.append(
-                session, kind="findings", key=f"findings:{sub.submission_id}", code=sub.code, period=sub.period,
-                actor=sub.submitted_by, actor_role="reporter",
-                outcome=f"{len(ev.findings) - len(failed)} passed, {len(failed)} failed"
-                        + (f" ({', '.join(failed)})" if failed else ""),
-                pack=ev.pack.model_dump(),
-                inputs={"town": req.town.model_dump(mode="json") if req.town else None,
-                        "figures": sub.figures().model_dump(mode="json"), "revision": req.report.revision,
-                        "tax_last_year": tax_ly, "submission_id": sub.submission_id, "source": sub.source,
-                        "correction": sub.correction},
-                findings=[f.model_dump(mode="json") for f in ev.findings],
-                workflow={"id": info.workflow_id, "run_id": info.workflow_run_id} if info else None,
-                event_time=ledger.utc_iso(req.report.received_at),
-                extra={"measures": [m.model_dump(mode="json") for m in ev.measures]})
+            row = add_report(session, req.report, req.evaluation, req.town)
             try:
                 session.commit()
             except IntegrityError:

@@ -26,11 +26,14 @@ from ..models.period import year_month
 from ..models.report import MonthlyReport
 from ..models.times import now_utc
 from ..models.round import (AnnualContext, CityAggregates, DecisionNotice, DecisionRow, Effects, Override, ProposalRow,
-                            RoundKind, RoundRow, TownProposal, TownRecord)
+                            RoundKind, RoundRow, TownProposal, TownRecord, later_decisions, order_problems)
 from ..models.town import Town
 from ..rules import acceptance, annual, application
 from ..rules.effects import effects as decision_effects
+from ..rules.effects import unchanged
 from ..rules.pack import load_pack
+from ..rules.scope import in_scope
+from .support import deterministic, heartbeating, heartbeating_async
 
 
 class PrepareRequest(BaseModel):
@@ -83,6 +86,9 @@ class ApprovalRecord(BaseModel):
     note: str = ""
 
 
+OUT_OF_ORDER = "RoundOutOfOrder"
+
+
 class RoundRef(BaseModel):
     round_id: str
     kind: RoundKind
@@ -98,14 +104,6 @@ def pinned_pack(pack_id: str, pack_hash: str):
             f"rule pack {pack_id} changed while the round was running (pinned {pack_hash[:12]}, now "
             f"{pack.hash[:12]}); start a new round", type="PackChanged", non_retryable=True)
     return pack
-
-
-def in_scope(town: Town, kind: RoundKind, year: int) -> bool:
-    if kind == RoundKind.application:
-        return town.applying_for is not None and town.state in ("applied", "creating")
-    if kind == RoundKind.annual:
-        return town.on_list_in(year)
-    return town.state == "creating" and acceptance.due_for_acceptance(town.profile(), year)
 
 
 def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
@@ -158,9 +156,15 @@ class RoundActivities:
         self.client = client
 
     @activity.defn(name="prepare_round")
+    @deterministic
     def prepare_round(self, req: PrepareRequest) -> RoundPlan:
         pack = load_pack(req.pack_id)
-        with Session(self.engine) as s:
+        with heartbeating(), Session(self.engine) as s:
+            if s.get(RoundRow, req.round_id) is None:
+                scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, req.kind, req.year)]
+                problems = order_problems(later_decisions(s, scope, req.kind.value, req.year), req.round_id)
+                if problems:  # refused before anything is written
+                    raise ApplicationError("; ".join(problems), problems, type=OUT_OF_ORDER, non_retryable=True)
             pack_store.remember(s, pack)
             if s.get(RoundRow, req.round_id) is None:
                 s.add(RoundRow(id=req.round_id, kind=req.kind.value, year=req.year, pack_id=pack.pack.id,
@@ -176,9 +180,10 @@ class RoundActivities:
                          approval_overdue_days=float(pack.annual_value("approval_overdue_days")))
 
     @activity.defn(name="evaluate_round_batch")
+    @deterministic
     def evaluate_round_batch(self, req: BatchRequest) -> list[ProposalSummary]:
         pack = pinned_pack(req.pack_id, req.pack_hash)
-        with ledger_lock(self.engine), Session(self.engine) as s:
+        with heartbeating(), ledger_lock(self.engine), Session(self.engine) as s:
             records = load_records(s, req.codes, req.year)
             proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
             stored = {p.code for p in s.exec(select(ProposalRow).where(
@@ -205,10 +210,11 @@ class RoundActivities:
                 for r in sorted(rows, key=lambda r: r.code)]
 
     @activity.defn(name="sum_up_round")
+    @deterministic
     def sum_up_round(self, ref: RoundRef) -> CityAggregates:
         """City aggregates over the round's proposals; the round becomes 'proposed'."""
         pack = load_pack(ref.pack_id)
-        with Session(self.engine) as s:
+        with heartbeating(), Session(self.engine) as s:
             row = s.get(RoundRow, ref.round_id)
             proposals = [TownProposal.model_validate(p.proposal) for p in s.exec(
                 select(ProposalRow).where(ProposalRow.round_id == ref.round_id).order_by(ProposalRow.code)).all()]
@@ -233,6 +239,7 @@ class RoundActivities:
         return city
 
     @activity.defn(name="mark_round_overdue")
+    @deterministic
     def mark_round_overdue(self, ref: RoundRef) -> None:
         pack = load_pack(ref.pack_id)
         days = pack.annual_value("approval_overdue_days")
@@ -254,8 +261,22 @@ class RoundActivities:
             s.add(row)
             s.commit()
 
+    @activity.defn(name="check_round_order")
+    @deterministic
+    def check_round_order(self, ref: RoundRef) -> list[str]:
+        """Before an approval: the towns of the round that a decision for a later year has reached since."""
+        with Session(self.engine) as s:
+            codes = list(s.exec(select(ProposalRow.code).where(ProposalRow.round_id == ref.round_id)).all())
+            return order_problems(later_decisions(s, codes, ref.kind.value, ref.year, excluding_round=ref.round_id),
+                                  ref.round_id)
+
     @activity.defn(name="apply_round_batch")
+    @deterministic
     async def apply_round_batch(self, req: ApplyRequest) -> list[DecisionNotice]:
+        async with heartbeating_async():
+            return await self._apply_and_signal(req)
+
+    async def _apply_and_signal(self, req: ApplyRequest) -> list[DecisionNotice]:
         notices = await asyncio.to_thread(self._apply, req)
         if self.client is not None:
             from ..workflows.town import TownWorkflow, workflow_id
@@ -282,6 +303,9 @@ class RoundActivities:
                 DecisionRow.round_id == req.round_id, DecisionRow.code.in_(req.codes))).all()}
             proposals = {p.code: TownProposal.model_validate(p.proposal) for p in s.exec(
                 select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))).all()}
+            # a later year's decision applied meanwhile (two approvals at once): this one leaves the town as it is
+            later = later_decisions(s, [c for c in req.codes if c not in done], req.kind.value, req.year,
+                                    excluding_round=req.round_id)
             for code in req.codes:
                 override = req.overrides.get(code)
                 if code in done:  # a retried activity: the decision stands, send it again
@@ -292,12 +316,19 @@ class RoundActivities:
                     record, proposal = records[code], proposals[code]
                     final = override.grade if override else proposal.proposed_grade
                     reason = override.reason if override else ""
-                    eff = decision_effects(record, final, req.year, pack)
                     town = s.get(Town, code)
                     before = {"state": town.state, "tier": town.tier, "warnings": town.warnings,
                               "last_grade": town.last_grade, "listed_year": town.listed_year,
                               "creation_years": town.creation_years,
                               "acceptance_failures": town.acceptance_failures}
+                    superseded = [d.round_id for d in later.get(code, [])]
+                    if superseded:
+                        eff = unchanged(record)
+                        note = (f"not applied to the town: {', '.join(superseded)} for a later year was applied first "
+                                "(decisions apply in year order) 未改变小镇状态：更晚年度的结果已先行应用")
+                        reason = f"{reason} — {note}" if reason else note
+                    else:
+                        eff = decision_effects(record, final, req.year, pack)
                     s.add(DecisionRow(round_id=req.round_id, kind=req.kind.value, year=req.year, code=code,
                                       proposed_grade=proposal.proposed_grade, final_grade=final,
                                       score=proposal.score, by=req.by, reason=reason, before=before,
@@ -307,7 +338,7 @@ class RoundActivities:
                     town.listed_year = eff.listed_year if eff.listed_year is not None else town.listed_year
                     town.creation_years = eff.creation_years or town.creation_years
                     town.acceptance_failures = eff.acceptance_failures
-                    if req.kind == RoundKind.annual:
+                    if req.kind == RoundKind.annual and not superseded:
                         town.last_grade = final
                     if req.kind == RoundKind.application:
                         town.applying_for = None
@@ -320,13 +351,15 @@ class RoundActivities:
                                 "final_grade": final, "override": override.model_dump() if override else None,
                                 "kind": req.kind.value, "year": req.year},
                         findings=[f.model_dump(mode="json") for f in proposal.findings], workflow=_workflow_ref(),
-                        extra={"score": proposal.score, "before": before, "effects": eff.model_dump(mode="json")})
+                        extra={"score": proposal.score, "before": before, "effects": eff.model_dump(mode="json"),
+                               **({"superseded_by": superseded} if superseded else {})})
                 out.append((code, DecisionNotice(round_id=req.round_id, kind=req.kind.value, year=req.year,
                                                  grade=final, effects=eff, by=req.by, reason=reason)))
             s.commit()
         return out
 
     @activity.defn(name="close_round")
+    @deterministic
     def close_round(self, req: RoundRef) -> None:
         with Session(self.engine) as s:
             row = s.get(RoundRow, req.round_id)
@@ -336,6 +369,7 @@ class RoundActivities:
                 s.commit()
 
     @activity.defn(name="record_approval")
+    @deterministic
     def record_approval(self, req: ApprovalRecord) -> None:
         with ledger_lock(self.engine), Session(self.engine) as s:
             row = s.get(RoundRow, req.round_id)

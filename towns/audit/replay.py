@@ -17,6 +17,7 @@ from ..models.report import Figures
 from ..models.round import AnnualContext, RoundKind, TownRecord
 from ..models.town import TownProfile
 from ..rules.effects import effects as decision_effects
+from ..rules.effects import unchanged
 from ..rules.monthly import evaluate_monthly
 
 REPLAYABLE = ("findings", "proposal", "decision")
@@ -81,7 +82,8 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
             if inputs.get("override") is None and final != inputs.get("proposed_grade"):
                 diffs.append(f"final grade {final!r} differs from the proposal {inputs.get('proposed_grade')!r} "
                              "without an override")
-            eff = decision_effects(record, final, inputs["year"], pack).model_dump(mode="json")
+            eff = (unchanged(record) if body.get("superseded_by")  # left the town as it was (year order)
+                   else decision_effects(record, final, inputs["year"], pack)).model_dump(mode="json")
             if eff != body.get("effects"):
                 diffs.append(f"effects recorded {body.get('effects')}, replayed {eff}")
     except (LookupError, KeyError, ValueError) as exc:

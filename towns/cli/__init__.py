@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from . import audit, bulletins, demo, imports, reads, rounds, server
+from . import audit, bulletins, demo, imports, quarantine, reads, rounds, server
 
 app = typer.Typer(
     name="towns",
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("server")(server.server)
 app.add_typer(imports.app, name="import")
+app.add_typer(quarantine.app, name="quarantine")
 app.command("status")(reads.status)
 app.command("history")(reads.history)
 app.add_typer(rounds.app, name="round")

@@ -1,11 +1,18 @@
-"""`towns import towns|reports FILE`: CSV or XLSX, English or Chinese headers."""
+"""`towns import towns|reports FILE`: CSV or XLSX, English or Chinese headers.
+
+Each row is answered on its own line as soon as it is decided, above a progress bar; the
+import ends with the numbers accepted, unchanged, rejected (and unanswered, if the server
+went away). Running the same file again is safe: rows already recorded answer "unchanged".
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
@@ -17,15 +24,19 @@ app = typer.Typer(help="Import towns or monthly reports from CSV/XLSX. 导入小
 BY = typer.Option(None, "--by", help="who submits (default: your login name); kept with every row")
 JSON = typer.Option(False, "--json", help="print the results as JSON instead of lines")
 
+LABELS = {"accepted": "accepted 已接收", "registered": "registered 已登记", "unchanged": "unchanged 已存在"}
+
 
 def _line(r: RowResult) -> str:
-    head = f"row {r.row:>4}  {r.code or '?':<12} {r.period or '':<8}"
+    head = f"row {r.where:>4}  {escape(r.code or '?'):<12} {escape(r.period or ''):<8}"
     if r.accepted:
-        label = {"accepted": "accepted 已接收", "corrected": f"corrected 已更正 (revision {r.revision})",
-                 "registered": "registered 已登记", "unchanged": "unchanged 已存在"}.get(r.status, r.status)
+        label = LABELS.get(r.status) or (f"corrected 已更正 (revision {r.revision})" if r.status == "corrected"
+                                         else r.status)
         tail = f"  [yellow]failed 未达标: {', '.join(r.failed_rules)}[/]" if r.failed_rules else ""
         return f"{head} [green]✓ {label}[/]{tail}"
-    problems = "; ".join(p.text() for p in r.problems)
+    problems = escape("; ".join(p.text() for p in r.problems))
+    if r.status == "unanswered":
+        return f"{head} [yellow]? unanswered 未答复[/]  {problems}"
     return f"{head} [red]✗ rejected 已退回[/]  {problems}"
 
 
@@ -35,10 +46,10 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
     try:
         rows, warnings = read_rows(file, vocab, required)
     except FileError as exc:
-        err.print(f"[red]{exc}[/]")
+        err.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(2)
     for w in warnings:
-        err.print(f"[yellow]warning:[/] {w}")
+        err.print(f"[yellow]warning 提示:[/] {escape(w)}")
     s = require_server(settings())
     by = by or default_user()
 
@@ -49,7 +60,9 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
                       console=err, transient=True, disable=as_json) as bar:
             task = bar.add_task(kind, total=len(rows))
 
-            def tick(_r):
+            def tick(r: RowResult) -> None:
+                if not as_json:  # each row as it is decided (the bar's live display keeps stdout above it)
+                    console.print(_line(r), highlight=False, soft_wrap=True)
                 bar.advance(task)
 
             if kind == "towns":
@@ -58,20 +71,28 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
             return await import_reports(client, engine(s), rows, by=by, source=file.name, progress=tick)
 
     results = run(go())
+    counts = Counter(r.status for r in results)
     accepted = sum(r.accepted for r in results)
-    rejected = len(results) - accepted
+    rejected = counts["rejected"]
+    unanswered = counts["unanswered"]
     if as_json:
-        print_json({"file": str(file), "accepted": accepted, "rejected": rejected,
-                    "rows": [r.as_dict() for r in results]})
+        print_json({"file": str(file), "accepted": accepted, "rejected": rejected, "unanswered": unanswered,
+                    "counts": dict(counts), "rows": [r.as_dict() for r in results]})
     else:
-        for r in results:
-            console.print(_line(r), highlight=False, soft_wrap=True)
-        colour = "red" if rejected else "green"
-        console.print(f"[{colour}]{accepted} accepted 接收, {rejected} rejected 退回[/] ({file.name})")
+        colour = "red" if rejected or unanswered else "green"
+        parts = [f"{accepted} accepted 接收"] + ([f"{counts['unchanged']} of them unchanged 已存在"]
+                                                  if counts["unchanged"] else [])
+        parts.append(f"{rejected} rejected 退回")
+        if unanswered:
+            parts.append(f"{unanswered} unanswered 未答复")
+        console.print(f"[{colour}]{', '.join(parts)}[/] ({escape(file.name)})")
         if rejected:
-            console.print("Rejected rows are kept with their reasons; fix them and import those rows again. "
-                          "退回的行已留存，请修改后重新导入。")
-    if rejected:
+            console.print("Rejected rows are kept with their reasons (`towns quarantine list`); fix them and import "
+                          "those rows again. 退回的行已留存（towns quarantine list），请修改后重新导入。")
+        if unanswered:
+            console.print("The server went away before answering some rows: run the same import again — rows already "
+                          "recorded answer 'unchanged'. 服务中断，部分行未答复：请重新导入同一文件。")
+    if rejected or unanswered:
         raise typer.Exit(1)
 
 
@@ -90,5 +111,7 @@ def reports_cmd(file: Path = typer.Argument(..., help="CSV or XLSX with columns 
                                              "tourists_10k, scenic_level, correction (or 代码, 月份, 固定资产投资 …); "
                                              "money in 亿元, year to date"),
                 by: Optional[str] = BY, as_json: bool = JSON) -> None:
-    """Submit monthly statistics; each row is checked, evaluated and recorded. 报送月度统计。 Exit 1 if any row was rejected."""
+    """Submit monthly statistics; each row is checked, evaluated and recorded, and answered as it is decided.
+    报送月度统计。 Running the same file again is safe (recorded rows answer "unchanged"). Exit 1 if any row was
+    rejected or left unanswered."""
     _run_import("reports", file, by, as_json)

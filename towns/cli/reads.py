@@ -13,8 +13,29 @@ from ..views import all_status, get_town, history as town_history, town_status
 from .common import console, engine, err, mark, print_json, settings
 
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
-AS_OF = typer.Option(None, "--as-of", help="as things stood on that date (end of day, Beijing time), "
-                     "e.g. 2018-06-30 or 2018-06-30T17:00")
+AS_OF = typer.Option(None, "--as-of", help="what the system had RECORDED by then (recording time, end of day, Beijing "
+                     "time), e.g. 2026-06-30 or 2026-06-30T17:00 — not the months the figures cover: data loaded "
+                     "today was not recorded in 2018. 按记录时间回看")
+
+
+def _recorded_later_hint(eng, when, what: str) -> None:
+    """Say so when --as-of hides everything because it was all recorded later (the demo, a backfill)."""
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from ..models.ledger import LedgerEntry
+    from ..models.town import Town
+
+    with Session(eng) as s:
+        first = s.exec(select(func.min(Town.registered_at))).one()
+        entries = s.exec(select(func.count()).select_from(LedgerEntry)).one()
+    if first is not None:
+        from ..models.times import CST, as_utc
+
+        day = as_utc(first).astimezone(CST).date().isoformat()
+        err.print(f"[yellow]{what} by {when:%Y-%m-%d %H:%M} (recording time)[/]: the first town was registered on "
+                  f"{day}, and {entries} ledger entries were recorded since. --as-of is about when things were "
+                  "recorded, not about the months the figures cover. 该时点之前尚无记录（--as-of 按记录时间）。")
 
 
 def _as_of(raw):
@@ -59,7 +80,9 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
                       "—" if fai is None else f"{fai:g}", f"{r['annual_fai_target']:g}",
                       "[red]" + ", ".join(r["failed"]) + "[/]" if r["failed"] else ("—" if r["last_period"] else ""))
         console.print(t)
-        if not rows:
+        if not rows and when is not None:
+            _recorded_later_hint(engine(s), when, "No town was registered")
+        elif not rows:
             console.print("No towns yet: `towns import towns FILE` or `towns demo load`. 暂无小镇。")
         return
     s, town = _need(code)
@@ -98,6 +121,8 @@ def history(code: str = typer.Argument(..., help="a town code"), as_json: bool =
     if as_json:
         print_json(h)
         return
+    if as_of and not h["events"]:
+        _recorded_later_hint(engine(s), _as_of(as_of), f"Nothing about {code} was recorded")
     if as_of:
         st = h["state"]
         console.print(f"as of {as_of}: {st['state']}, {st['tier']}, last grade {st['last_grade'] or '—'}, "

@@ -7,14 +7,16 @@ from typing import Optional
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from ..models.round import Approval, Override, RoundKind
 from ..rules.pack import DEFAULT_PACK
-from ..views_rounds import round_detail, round_list
+from ..views_rounds import order_refusals, round_detail, round_list
 from ..workflows.round import RoundStart, RoundView, RoundWorkflow, round_id
 from .common import (client_for, console, default_user, engine, ensure_worker, err, mark, print_json, require_server, run,
                      settings)
@@ -56,8 +58,12 @@ def start(
     as_json: bool = JSON,
 ) -> None:
     """Start an assessment round; it proposes a grade per town and waits for approval. 启动考核。"""
-    s = settings()
+    s = require_server(settings())
     rid = round_id(year, kind.value)
+    refusals = order_refusals(engine(s), kind, year)
+    if refusals:
+        err.print(f"[red]{rid} refused 不予启动[/]:\n" + "\n".join(f"  - {escape(p)}" for p in refusals))
+        raise typer.Exit(2)
 
     async def go():
         client = await client_for(s)
@@ -124,6 +130,8 @@ def approve(
         except WorkflowUpdateFailedError as exc:
             err.print(f"[red]approval refused 审定未通过[/]:\n{_cause(exc)}")
             raise typer.Exit(1)
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            _server_went_away(s, round_)
 
     view = run(go())
     if as_json:
@@ -131,6 +139,21 @@ def approve(
         return
     console.print(f"[green]{round_} approved by {by}[/]; {len(view.proposals)} decisions applied. 已审定。")
     show(round_, as_json=False)
+
+
+def _server_went_away(s, round_: str) -> None:
+    """The server died during an approval: say whether the approval is on record, from our database."""
+    d = round_detail(engine(s), round_)
+    if d and d["approved_by"]:
+        err.print(f"[yellow]the server went away 服务中断[/], but your approval was recorded: {round_} approved by "
+                  f"{d['approved_by']} at {d['approved_at']}. Its decisions are applied when the server is back "
+                  f"(`towns round show {round_}`). 审定已记录，服务恢复后将应用各小镇的决定。")
+        raise typer.Exit(0)
+    err.print(f"[yellow]the server went away 服务中断[/]: your approval of {round_} was not recorded in the database "
+              "yet. Start `towns server` again, then `towns round show " + round_ + "`: if it is still 'proposed', "
+              "approve again (a round is approved once; a second approval is refused if the first went through). "
+              "审定尚未记录：请重启服务后查看轮次状态，必要时重新审定。")
+    raise typer.Exit(2)
 
 
 @app.command("show")

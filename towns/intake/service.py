@@ -1,35 +1,55 @@
 """Importing towns and monthly reports: validate, send to the town workflows, quarantine.
 
 Used by the CLI (and, later, the web form and REST): one path for every submission.
-Rows of one town go in file order (year-to-date checks depend on it); towns go side by
-side. Every row gets a result; every rejected row is kept raw in the quarantine table.
+
+Reports: each row is read against the submission contract; a row that fails it (or names
+an unknown town) is refused here and kept raw in the quarantine. The other rows go to
+their town's workflow, one Update per town with all of the file's rows for it in file
+order (``ReportBatch``): the workflow takes a town's Updates one at a time, so two files
+for the same months never interleave, and answers every row (accepted, corrected,
+unchanged, rejected — the rejected ones it quarantines itself, in the same transaction
+as the accepted ones). Towns go side by side. Every row is answered as soon as its town
+is done (``progress``).
+
+If the server goes away, the same Update (same id) is sent again until it answers or
+``TOWNS_RETRY_WAIT`` seconds (default 120) have passed; the rows still without an answer
+are then said to be unanswered — neither accepted nor quarantined — and running the same
+file again answers them truly (rows already recorded are "unchanged").
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Callable, Optional
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from ..models.rejection import Problem, Rejection
-from ..models.report import ReportSubmission
+from ..models.rejection import Problem, Rejection, jsonable, problems_from, rejection_row
+from ..models.report import MAX_BATCH_ROWS, BatchOutcome, ReportBatch, ReportRow, ReportSubmission, RowAnswer
 from ..models.times import now_utc
 from ..models.town import Town, TownProfile
-
-FIELD_NAMES = set(ReportSubmission.model_fields) | set(TownProfile.model_fields)
 from ..rules.pack import DEFAULT_PACK, load_pack
 from ..workflows.town import REJECTED, ReportOutcome, TownStart, TownWorkflow, workflow_id
 from .files import Row
+
+UNANSWERED = Problem(
+    field="row", en="the server went away before answering this row: run the same import again — rows already "
+    "recorded are answered 'unchanged', the others are taken",
+    zh="服务在答复该行之前中断：请重新导入同一文件——已记录的行将显示“已存在”，其余的行会被接收")
+# RPC failures that mean "the server is (for now) not there", worth sending the same Update again
+_GONE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN,
+         RPCStatusCode.INTERNAL, RPCStatusCode.RESOURCE_EXHAUSTED)
 
 
 @dataclass
@@ -38,52 +58,59 @@ class RowResult:
     code: Optional[str]
     period: Optional[str] = None
     accepted: bool = False
-    status: str = ""  # accepted | corrected | unchanged | rejected
+    status: str = ""  # accepted | corrected | unchanged | registered | rejected | unanswered
     revision: Optional[int] = None
     failed_rules: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    where: str = ""  # the row as the file names it: "5", or "Sheet2!5"
+
+    def __post_init__(self) -> None:
+        self.where = self.where or str(self.row)
+
+    @property
+    def quarantined(self) -> bool:
+        return self.status == "rejected"
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "row": self.row, "code": self.code, "period": self.period, "accepted": self.accepted,
-            "status": self.status, "revision": self.revision, "failed_rules": self.failed_rules,
-            "problems": [p.model_dump() for p in self.problems],
+            "row": self.row, "where": self.where, "code": self.code, "period": self.period,
+            "accepted": self.accepted, "status": self.status, "revision": self.revision,
+            "failed_rules": self.failed_rules, "problems": [p.model_dump() for p in self.problems],
         }
 
 
-def jsonable(raw: dict[str, Any]) -> dict[str, Any]:
-    def one(v):
-        if v is None or isinstance(v, (bool, int, float, str)):
-            return v
-        if isinstance(v, (date, datetime)):
-            return v.isoformat()
-        return str(v)
-
-    return {str(k): one(v) for k, v in raw.items()}
+def _where(row: Row) -> str:
+    return getattr(row, "where", None) or str(row.number)
 
 
-def problems_from(exc: ValidationError) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        msg = err["msg"].removeprefix("Value error, ")
-        where = ".".join(str(x) for x in err["loc"])
-        if not where:  # a check across fields: its message starts with the field it blames
-            first = msg.split(" ", 1)[0]
-            where = first if first in FIELD_NAMES else "row"
-        if err["type"] == "missing":
-            msg = "is required but the cell is empty"
-        elif err.get("input") is not None and err["type"] not in ("value_error",):
-            msg = f"{msg} (got {err['input']!r})"
-        out.append(Problem(field=where, en=msg))
-    return out
+def _retry_db(write: Callable[[], None], wait: float = 60.0) -> None:
+    """A client-side write, retried while the database refuses connections (bounded)."""
+    end = time.monotonic() + wait
+    while True:
+        try:
+            write()
+            return
+        except OperationalError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(1.0)
 
 
 def quarantine(engine: Engine, kind: str, row: Row, problems: list[Problem], source: str, by: str,
-               code: Optional[str] = None, period: Optional[str] = None) -> None:
-    with Session(engine) as s:
-        s.add(Rejection(kind=kind, code=code, period=period, source=f"{source}:{row.number}", submitted_by=by,
-                        received_at=now_utc(), raw=jsonable(row.raw), problems=[p.model_dump() for p in problems]))
-        s.commit()
+               code: Optional[str] = None, period: Optional[str] = None, key: Optional[str] = None) -> None:
+    def write() -> None:
+        with Session(engine) as s:
+            if key is not None and s.exec(select(Rejection.id).where(Rejection.key == key)).first():
+                return  # a retried write
+            s.add(rejection_row(kind, key=key, code=code, period=period, source=f"{source}:{_where(row)}", by=by,
+                                raw=row.raw, problems=problems))
+            s.commit()
+
+    _retry_db(write)
+
+
+def _text(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------- towns
@@ -110,10 +137,10 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
                        applying_for=profile.tier.value if profile.state.value == "applied" else None))
             s.commit()
             status = "registered"
+    pack = load_pack(pack_id)
     await client.start_workflow(
         TownWorkflow.run,
-        TownStart(profile=profile, pack_id=pack_id, limits=load_pack(pack_id).sanity,
-                  report_due_day=int(load_pack(pack_id).value("report_due_day"))),
+        TownStart(profile=profile, pack_id=pack_id, limits=pack.sanity, report_due_day=int(pack.value("report_due_day"))),
         id=workflow_id(profile.code),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -123,9 +150,8 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
 
 def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
     """Record that a town applies for a tier; the next application round decides."""
-    from ..models.vocab import Tier
-
     from ..models import ledger
+    from ..models.vocab import Tier
 
     wanted = Tier.parse(tier)
     with ledger.ledger_lock(engine), Session(engine) as s:
@@ -145,26 +171,49 @@ def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
 
 
 async def import_towns(client: Client, engine: Engine, rows: list[Row], *, by: str, source: str, task_queue: str,
-                       progress: Callable[[RowResult], None] = lambda r: None) -> list[RowResult]:
-    results = []
+                       progress: Callable[[RowResult], None] = lambda r: None, concurrency: int = 8) -> list[RowResult]:
+    """Register every valid row; rows of one code in file order, codes side by side."""
+    batch = uuid.uuid4().hex[:12]
+    results: dict[str, RowResult] = {}
+    groups: dict[str, list[tuple[Row, TownProfile]]] = {}
+
+    def answer(row: Row, result: RowResult) -> None:
+        if result.status == "rejected":
+            quarantine(engine, "town", row, result.problems, source, by, code=result.code, key=f"{batch}:{_where(row)}")
+        results[_where(row)] = result
+        progress(result)
+
     for row in rows:
-        code = row.values.get("code")
+        code = _text(row.values.get("code"))
+        if getattr(row, "problems", None):
+            answer(row, RowResult(row=row.number, where=_where(row), code=code, status="rejected",
+                                  problems=list(row.problems)))
+            continue
         try:
             profile = TownProfile.model_validate(row.values)
         except ValidationError as exc:
-            result = RowResult(row=row.number, code=code, status="rejected", problems=problems_from(exc))
-        else:
-            try:
-                status = await register_town(client, engine, profile, by, task_queue)
-                result = RowResult(row=row.number, code=code, accepted=True, status=status)
-            except ValueError as exc:
-                result = RowResult(row=row.number, code=code, status="rejected",
-                                   problems=[Problem(field="code", en=str(exc), zh="小镇已登记，数据不一致")])
-        if not result.accepted:
-            quarantine(engine, "town", row, result.problems, source, by, code=code)
-        results.append(result)
-        progress(result)
-    return results
+            answer(row, RowResult(row=row.number, where=_where(row), code=code, status="rejected",
+                                  problems=problems_from(exc)))
+            continue
+        groups.setdefault(profile.code, []).append((row, profile))
+
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one_code(items: list[tuple[Row, TownProfile]]) -> None:
+        async with gate:
+            for row, profile in items:
+                try:
+                    status = await register_town(client, engine, profile, by, task_queue)
+                    result = RowResult(row=row.number, where=_where(row), code=profile.code, accepted=True,
+                                       status=status)
+                except ValueError as exc:
+                    result = RowResult(row=row.number, where=_where(row), code=profile.code, status="rejected",
+                                       problems=[Problem(field="code", en=str(exc),
+                                                         zh="该小镇已登记，且数据不一致：层级和状态只能经考核改变")])
+                answer(row, result)
+
+    await asyncio.gather(*(one_code(items) for items in groups.values()))
+    return [results[_where(r)] for r in rows]
 
 
 # ---------------------------------------------------------------- reports
@@ -178,66 +227,119 @@ def rejection_problems(exc: WorkflowUpdateFailedError) -> Optional[list[Problem]
     return None
 
 
+def _failure_text(exc: BaseException) -> str:
+    cause: Optional[BaseException] = exc
+    text = str(exc)
+    while cause is not None:
+        text = getattr(cause, "message", None) or str(cause) or text
+        cause = getattr(cause, "cause", None)
+    return text
+
+
 async def submit_report(client: Client, sub: ReportSubmission) -> ReportOutcome:
     handle = client.get_workflow_handle(workflow_id(sub.code))
-    return await handle.execute_update(TownWorkflow.submit_report, sub, id=sub.submission_id,
+    return await handle.execute_update(TownWorkflow.submit_report, sub, id=sub.submission_id or None,
                                        result_type=ReportOutcome)
+
+
+async def submit_batch(client: Client, batch: ReportBatch, update_id: str,
+                       wait: Optional[float] = None) -> Optional[BatchOutcome]:
+    """Send one town's rows; the same Update again while the server is away; None when it never answered."""
+    wait = float(os.environ.get("TOWNS_RETRY_WAIT", "120")) if wait is None else wait
+    handle = client.get_workflow_handle(workflow_id(batch.code))
+    end = time.monotonic() + wait
+    while True:
+        try:
+            return await handle.execute_update(TownWorkflow.submit_reports, batch, id=update_id,
+                                               result_type=BatchOutcome)
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            pass
+        except RPCError as exc:
+            if exc.status not in _GONE:
+                raise
+        if time.monotonic() > end:
+            return None
+        await asyncio.sleep(1.0)
 
 
 async def import_reports(client: Client, engine: Engine, rows: list[Row], *, by: str, source: str,
                          progress: Callable[[RowResult], None] = lambda r: None,
                          concurrency: int = 8) -> list[RowResult]:
-    batch = uuid.uuid4().hex[:12]
+    batch_id = uuid.uuid4().hex[:12]
     with Session(engine) as s:
         known = set(s.exec(select(Town.code)).all())
-    results: dict[int, RowResult] = {}
+    results: dict[str, RowResult] = {}
     by_town: dict[str, list[tuple[Row, ReportSubmission]]] = {}
 
-    def reject(row: Row, problems: list[Problem], code=None, period=None) -> None:
-        result = RowResult(row=row.number, code=code, period=period, status="rejected", problems=problems)
-        quarantine(engine, "report", row, problems, source, by, code=code, period=period)
-        results[row.number] = result
+    def answer(result: RowResult) -> None:
+        results[result.where] = result
         progress(result)
+
+    def refuse(row: Row, problems: list[Problem], code: Optional[str] = None, period: Optional[str] = None) -> None:
+        quarantine(engine, "report", row, problems, source, by, code=code, period=period,
+                   key=f"{batch_id}:{_where(row)}")
+        answer(RowResult(row=row.number, where=_where(row), code=code, period=period, status="rejected",
+                         problems=problems))
 
     for row in rows:
         values = {"submitted_by": by, **row.values}
-        values["submission_id"] = f"{batch}:{row.number}"
-        values["source"] = f"{source}:{row.number}"
-        code = str(values.get("code")) if values.get("code") is not None else None
+        values["submission_id"] = f"{batch_id}:{_where(row)}"
+        values["source"] = f"{source}:{_where(row)}"
+        code = _text(values.get("code"))
+        period = _text(values.get("period"))
+        if getattr(row, "problems", None):
+            refuse(row, list(row.problems), code, period)
+            continue
         try:
             sub = ReportSubmission.model_validate(values)
         except ValidationError as exc:
-            period = values.get("period")
-            reject(row, problems_from(exc), code, str(period) if period is not None else None)
+            refuse(row, problems_from(exc), code, period)
             continue
         if sub.code not in known:
-            reject(row, [Problem(field="code", en=f"unknown town '{sub.code}': register it first (towns import towns FILE)",
-                                 zh=f"未登记的小镇代码 {sub.code}")], sub.code, sub.period)
+            refuse(row, [Problem(field="code", en=f"unknown town '{sub.code}': register it first (towns import towns FILE)",
+                                 zh=f"小镇代码：未登记的小镇 {sub.code}，请先导入小镇名录（towns import towns）")],
+                   sub.code, sub.period)
             continue
         by_town.setdefault(sub.code, []).append((row, sub))
 
     gate = asyncio.Semaphore(concurrency)
 
-    async def send_town(items: list[tuple[Row, ReportSubmission]]) -> None:
+    async def send_town(code: str, items: list[tuple[Row, ReportSubmission]]) -> None:
         async with gate:
-            for row, sub in items:
-                try:
-                    outcome = await submit_report(client, sub)
-                except WorkflowUpdateFailedError as exc:
-                    problems = rejection_problems(exc) or [Problem(field="row", en=f"not accepted: {exc.cause or exc}")]
-                    reject(row, problems, sub.code, sub.period)
-                    continue
-                except RPCError as exc:
-                    reject(row, [Problem(field="code", en=f"town {sub.code}'s workflow did not answer ({exc.message}); "
-                                         "is `towns server` running? Re-import the towns file to restart it")],
-                           sub.code, sub.period)
-                    continue
-                failed = [f.rule for f in outcome.evaluation.findings if not f.passed]
-                result = RowResult(row=row.number, code=sub.code, period=sub.period, accepted=True,
-                                   status="corrected" if outcome.revision > 1 else "accepted",
-                                   revision=outcome.revision, failed_rules=failed)
-                results[row.number] = result
-                progress(result)
+            for start in range(0, len(items), MAX_BATCH_ROWS):
+                await send_part(code, items[start:start + MAX_BATCH_ROWS], start // MAX_BATCH_ROWS)
 
-    await asyncio.gather(*(send_town(items) for items in by_town.values()))
-    return [results[r.number] for r in rows]
+    async def send_part(code: str, items: list[tuple[Row, ReportSubmission]], part: int) -> None:
+        batch = ReportBatch(code=code, rows=[ReportRow(row=_where(row), raw=jsonable(row.raw), submission=sub)
+                                             for row, sub in items])
+        try:
+            outcome = await submit_batch(client, batch, update_id=f"{batch_id}:{code}:{part}")
+        except WorkflowUpdateFailedError as exc:
+            problems = rejection_problems(exc) or [Problem(
+                field="row", en=f"not recorded: {_failure_text(exc)}",
+                zh=f"未能记录：{_failure_text(exc)}")]
+            for row, sub in items:
+                refuse(row, problems, sub.code, sub.period)
+            return
+        except RPCError as exc:
+            for row, sub in items:
+                refuse(row, [Problem(field="code", en=f"town {sub.code}'s workflow did not answer ({exc.message}); "
+                                     "re-import the towns file to restart it",
+                                     zh=f"小镇 {sub.code} 的流程没有响应，请重新导入小镇名录")], sub.code, sub.period)
+            return
+        if outcome is None:
+            for row, sub in items:
+                answer(RowResult(row=row.number, where=_where(row), code=sub.code, period=sub.period,
+                                 status="unanswered", problems=[UNANSWERED]))
+            return
+        for (row, sub), a in zip(items, outcome.answers):
+            answer(_result(row, sub, a))
+
+    await asyncio.gather(*(send_town(code, items) for code, items in by_town.items()))
+    return [results[_where(r)] for r in rows]
+
+
+def _result(row: Row, sub: ReportSubmission, a: RowAnswer) -> RowResult:
+    return RowResult(row=row.number, where=_where(row), code=sub.code, period=sub.period,
+                     accepted=a.status != "rejected", status=a.status, revision=a.revision,
+                     failed_rules=list(a.failed_rules), problems=list(a.problems))

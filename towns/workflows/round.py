@@ -24,9 +24,13 @@ with workflow.unsafe.imports_passed_through():
     from ..rules.pack import DEFAULT_PACK
 
 BATCH_SIZE = 200
-ACTIVITY = dict(start_to_close_timeout=timedelta(minutes=5),
-                retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30)))
+# Activities heartbeat (activities.support): a crashed worker's attempt is taken over by another
+# within seconds of the heartbeat timeout, not after a start-to-close of minutes. Retried for about
+# a quarter of an hour while the database or the server is away; deterministic errors are not.
+ACTIVITY = dict(start_to_close_timeout=timedelta(minutes=10), heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)))
 REFUSED = "ApprovalRefused"
+ORDER_PATCH = "approval-checks-year-order"
 
 
 def round_id(year: int, kind: str) -> str:
@@ -138,6 +142,11 @@ class RoundWorkflow:
     @workflow.update(name="approve")
     async def approve(self, approval: Approval) -> RoundView:
         problems = self._refusals(approval)
+        if not problems and workflow.patched(ORDER_PATCH):
+            # a decision for a later year applied since the proposals were made: this round would undo it
+            problems = await workflow.execute_activity("check_round_order", self._ref(), result_type=list[str],
+                                                       **ACTIVITY)
+            problems = problems or self._refusals(approval)  # another approval may have landed meanwhile
         if problems:
             raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)
         self._approval = Approval(by=approval.by, note=approval.note, overrides=[

@@ -1,12 +1,20 @@
 """TownWorkflow: one per town (id ``town-<code>``), alive for the town's whole life.
 
-Monthly reports arrive as the ``submit_report`` Update. Its validator checks the report
-against the town and the reports already accepted (so bad input never enters history);
-the handler numbers the revision, runs the evaluation activity and the recording
-activity, and keeps the latest findings for the ``state`` query. Approved decisions of
-assessment rounds arrive as the ``apply_decision`` signal and change the town's tier,
-state and warning count. The workflow continues as new at each year end (and whenever
-Temporal suggests it), carrying what it remembers.
+Monthly reports arrive as Updates: ``submit_reports`` carries one file's rows for the town,
+``submit_report`` one report (the REST API, tests). A town takes its reports one Update at
+a time (a workflow lock), so two files for the same months never interleave: the first
+file's rows are taken, the second's are answered against them ("unchanged" when the
+figures are the same, "already reported" or a new revision when they differ). Each row
+is checked against the town and the reports already taken — the same pure checks the
+importer runs — and answered: accepted, corrected (a new revision), unchanged (the same
+figures as the latest revision: nothing new is recorded, so re-running a file is safe) or
+rejected with its problems. One activity then evaluates and records the accepted rows and
+quarantines the rejected ones, in one transaction.
+
+Approved decisions of assessment rounds arrive as the ``apply_decision`` signal and change
+the town's tier, state and warning count. The workflow continues as new at each year end
+(and whenever Temporal suggests it), carrying what it remembers: every period reported,
+so that a month reported years ago is still known.
 """
 
 from __future__ import annotations
@@ -21,14 +29,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..models.times import CST
     from ..activities.bulletins import SupervisionRequest
-    from ..activities.reports import EvaluateRequest, RecordRequest
+    from ..activities.reports import EvaluateRequest, RecordRequest, RefusedRow, TakeRequest, TakeResult
     from ..intake.checks import ReportedPeriod, check_report
     from ..models.finding import Evaluation
     from ..models.period import period_of
-    from ..models.report import AcceptedReport, ReportSubmission
+    from ..models.rejection import Problem
+    from ..models.report import AcceptedReport, BatchOutcome, ReportBatch, ReportRow, ReportSubmission, RowAnswer
     from ..models.round import DecisionNotice
+    from ..models.times import CST
     from ..models.town import ON_LIST_STATES, TownProfile
     from ..rules.pack import DEFAULT_PACK, Sanity
 
@@ -36,9 +45,16 @@ ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=60),
     retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30)),
 )
+# taking a file's rows: the activity heartbeats, so a crashed worker's attempt is taken over by
+# another within seconds; retried while the database is away (about ten minutes)
+TAKE_OPTIONS = dict(
+    start_to_close_timeout=timedelta(minutes=5), heartbeat_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
+)
 REJECTED = "ReportRejected"
 YEAR_END_PATCH = "year-end-continue-as-new"
 OVERDUE_PATCH = "overdue-report-timers"
+SERIAL_PATCH = "reports-one-update-at-a-time"
 WATCHED_STATES = ON_LIST_STATES
 CLOSED_STATES = ("eliminated", "rejected")
 
@@ -65,7 +81,8 @@ class ReportOutcome(BaseModel):
     code: str
     period: str
     revision: int
-    evaluation: Evaluation
+    evaluation: Optional[Evaluation] = Field(default=None, description="None when unchanged (nothing new evaluated)")
+    status: str = "accepted"  # accepted | corrected | unchanged
 
 
 class TownView(BaseModel):
@@ -113,6 +130,7 @@ class TownWorkflow:
         self._due_day = start.report_due_day
         self._watch_next = start.watch_next
         self._overdue: dict[str, str] = dict(start.overdue)
+        self._lock = asyncio.Lock()  # one report Update at a time
 
     @workflow.run
     async def run(self, start: TownStart) -> None:
@@ -168,17 +186,16 @@ class TownWorkflow:
             self._watch_next = next_month(month)
 
     def _carry(self) -> TownStart:
-        # keep this year's and last year's periods: enough for the year-to-date checks
-        years = sorted({p[:4] for p in self._reported})[-2:]
-        kept = {p: r for p, r in self._reported.items() if p[:4] in years}
-        return TownStart(profile=self._profile, pack_id=self._pack_id, limits=self._limits, reported=kept,
+        # every period reported (a few hundred bytes a month): a month reported years ago is still
+        # known, so sending it again is answered "unchanged" or "already reported", never taken twice
+        return TownStart(profile=self._profile, pack_id=self._pack_id, limits=self._limits, reported=self._reported,
                          latest=self._latest, warnings=self._warnings, last_grade=self._last_grade,
                          decisions=self._decisions[-20:], report_due_day=self._due_day,
                          watch_next=self._watch_next, overdue=self._overdue)
 
-    def _problems(self, sub: ReportSubmission) -> list:
-        problems = check_report(sub, self._profile, self._reported, period_of(workflow.now()),
-                                self._limits.max_fai_ytd, self._limits.max_tax_ytd)
+    def _problems(self, sub: ReportSubmission, reported: Optional[dict[str, ReportedPeriod]] = None) -> list:
+        problems = check_report(sub, self._profile, self._reported if reported is None else reported,
+                                period_of(workflow.now()), self._limits.max_fai_ytd, self._limits.max_tax_ytd)
         if self._profile.state.value in CLOSED_STATES:
             problems.append({"field": "code", "en": f"town {sub.code} is {self._profile.state.value}: it no longer reports",
                              "zh": f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送"})
@@ -187,8 +204,87 @@ class TownWorkflow:
                              "zh": f"{sub.period} 的报表正在处理，请稍后重试"})
         return [p if isinstance(p, dict) else p.model_dump() for p in problems]
 
+    @workflow.update(name="submit_reports")
+    async def submit_reports(self, batch: ReportBatch) -> BatchOutcome:
+        """A file's rows for this town, answered row by row (see the module docstring)."""
+        async with self._lock:
+            outcome, _ = await self._take(batch.rows, evaluations=False)
+        return outcome
+
+    @submit_reports.validator
+    def _validate_batch(self, batch: ReportBatch) -> None:
+        wrong = sorted({r.submission.code for r in batch.rows if r.submission.code != self._profile.code})
+        if batch.code != self._profile.code or wrong:
+            raise ApplicationError(f"rows for {wrong or batch.code} sent to town {self._profile.code}",
+                                   type=REJECTED, non_retryable=True)
+
+    async def _take(self, rows: list[ReportRow], evaluations: bool) -> tuple[BatchOutcome, TakeResult]:
+        """Check, number and answer each row in order against what is taken so far; record in one activity."""
+        now = workflow.now()
+        reported = dict(self._reported)
+        answers: list[RowAnswer] = []
+        accepted: list[AcceptedReport] = []
+        refused: list[RefusedRow] = []
+        for i, r in enumerate(rows):
+            if not r.submission.submission_id:  # one id per report, for idempotent recording
+                r = rows[i] = r.model_copy(update={"submission": r.submission.model_copy(
+                    update={"submission_id": f"wf-{workflow.uuid4()}"})})
+            sub = r.submission
+            earlier = reported.get(sub.period)
+            digest = sub.digest()
+            if earlier is not None and earlier.digest == digest:
+                answers.append(RowAnswer(row=r.row, period=sub.period, status="unchanged", revision=earlier.revision))
+                continue
+            problems = [Problem.model_validate(p) for p in self._problems(sub, reported)]
+            if problems:
+                answers.append(RowAnswer(row=r.row, period=sub.period, status="rejected", problems=problems))
+                refused.append(RefusedRow(key=sub.submission_id, row=r.row, code=sub.code, period=sub.period,
+                                          source=sub.source, submitted_by=sub.submitted_by, raw=r.raw,
+                                          problems=problems))
+                continue
+            revision = earlier.revision + 1 if earlier else 1
+            reported[sub.period] = ReportedPeriod(
+                period=sub.period, revision=revision, fai=sub.fai, industry_fai=sub.industry_fai,
+                nongov_fai=sub.nongov_fai, tax=sub.tax, submission_id=sub.submission_id, digest=digest)
+            accepted.append(AcceptedReport(submission=sub, revision=revision, received_at=now))
+            answers.append(RowAnswer(row=r.row, period=sub.period, status="corrected" if revision > 1 else "accepted",
+                                     revision=revision))
+        taken = {a.submission.period for a in accepted}
+        late = [SupervisionRequest(code=self._profile.code, period=p, due=due, pack_id=self._pack_id, received_at=now)
+                for p, due in sorted(self._overdue.items()) if p in taken]
+        result = TakeResult(recorded=[])
+        if accepted or refused:
+            result = await workflow.execute_activity(
+                "take_reports", TakeRequest(town=self._profile, pack_id=self._pack_id, reports=accepted,
+                                            refused=refused, late=late, evaluations=evaluations),
+                result_type=TakeResult, **TAKE_OPTIONS)
+        self._reported = reported
+        failed = {r.submission_id: r.failed for r in result.recorded}
+        for a, sub in zip(answers, (r.submission for r in rows)):
+            if a.status in ("accepted", "corrected"):
+                a.failed_rules = failed.get(sub.submission_id, [])
+        if result.latest is not None and (self._latest is None or (result.latest.period, result.latest.revision)
+                                          >= (self._latest.period, self._latest.revision)):
+            self._latest = result.latest
+        for req in late:  # a late report closes its overdue item
+            self._overdue.pop(req.period, None)
+        return BatchOutcome(code=self._profile.code, answers=answers), result
+
     @workflow.update(name="submit_report")
     async def submit_report(self, sub: ReportSubmission) -> ReportOutcome:
+        if workflow.patched(SERIAL_PATCH):
+            async with self._lock:
+                outcome, result = await self._take(
+                    [ReportRow(row=sub.source or "1", raw=sub.model_dump(mode="json"), submission=sub)],
+                    evaluations=True)
+            answer = outcome.answers[0]
+            if answer.status == "rejected":  # kept in the quarantine by the activity
+                problems = [p.model_dump() for p in answer.problems]
+                raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
+                                       type=REJECTED, non_retryable=True)
+            return ReportOutcome(code=sub.code, period=sub.period, revision=answer.revision or 0,
+                                 evaluation=result.evaluations[0] if result.evaluations else None,
+                                 status=answer.status)
         problems = self._problems(sub)  # again: another update may have landed since validation
         if problems:
             raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
@@ -221,6 +317,9 @@ class TownWorkflow:
 
     @submit_report.validator
     def _validate_report(self, sub: ReportSubmission) -> None:
+        earlier = self._reported.get(sub.period)
+        if earlier is not None and earlier.digest == sub.digest():
+            return  # the same figures again: answered "unchanged"
         problems = self._problems(sub)
         if problems:
             raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,

@@ -176,3 +176,38 @@ class DecisionRow(SQLModel, table=True):
     pack_hash: str
     recorded_at: datetime
 
+
+
+# ---------------------------------------------------------------- the order decisions apply in
+
+# Annual and acceptance decisions change a town's counters (consecutive warnings, acceptance
+# failures, last grade) and are applied in the order of the years they judge: annual Y, then
+# acceptance Y, then year Y+1. Application decisions admit towns and stand outside that order.
+ORDER = {RoundKind.annual.value: 0, RoundKind.acceptance.value: 1}
+
+
+def later_decisions(session, codes: list[str], kind: str, year: int,
+                    excluding_round: Optional[str] = None) -> dict[str, list["DecisionRow"]]:
+    """Per town, the applied decisions that come after a ``kind`` round for ``year`` in that order
+    (empty for application rounds)."""
+    from sqlmodel import select
+
+    if kind not in ORDER or not codes:
+        return {}
+    mine = (year, ORDER[kind])
+    later: dict[str, list[DecisionRow]] = {}
+    rows = session.exec(select(DecisionRow).where(DecisionRow.code.in_(codes),  # type: ignore[attr-defined]
+                                                  DecisionRow.kind.in_(list(ORDER)),  # type: ignore[attr-defined]
+                                                  DecisionRow.year >= year).order_by(DecisionRow.id)).all()
+    for d in rows:
+        if d.round_id != excluding_round and (d.year, ORDER[d.kind]) > mine:
+            later.setdefault(d.code, []).append(d)
+    return later
+
+
+def order_problems(later: dict[str, list["DecisionRow"]], round_label: str) -> list[str]:
+    """What to tell the office about towns whose later decisions a round would undo."""
+    return [f"{code}: {', '.join(d.round_id for d in ds)} is already applied, and {round_label} judges an earlier "
+            f"year — decisions apply in year order, so an earlier round cannot change its counters now "
+            f"（{code} 已应用更晚年度的考核结果，不能再以较早年度的结果改变其状态）"
+            for code, ds in sorted(later.items())]

@@ -30,7 +30,10 @@ class DevServerError(RuntimeError):
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on the port (connections of a server just stopped, in TIME_WAIT, do not count:
+    the dev server binds with SO_REUSEADDR too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

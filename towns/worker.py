@@ -12,10 +12,11 @@ import os
 import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Sequence
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from .activities.bulletins import BulletinActivities
 from .activities.reports import ReportActivities
@@ -45,11 +46,13 @@ def worker_identity(engine: Engine) -> str:
     return f"towns:{(installation_id(engine, create=True) or '?')[:12]}:{socket.gethostname()}:{os.getpid()}"
 
 
-def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor,
+                 interceptors: Sequence[Interceptor] = ()) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         identity=worker_identity(engine),
+        interceptors=interceptors,
         workflows=WORKFLOWS,
         activities=activities_for(engine, client),
         activity_executor=executor,

@@ -57,3 +57,48 @@ async def test_import_towns_then_reports(env, engine, worker, tmp_path):
         assert all(r.raw and r.problems for r in q)
         assert next(r for r in q if r.source == "reports.csv:3").raw["industry_fai"] == "1.5"
         assert len(s.exec(select(MonthlyReport)).all()) == 4
+
+
+async def test_two_files_for_the_same_town_and_months_never_interleave(env, engine, worker, tmp_path):
+    """Imported at the same moment: one file's months are taken, the other's are refused (or, marked as
+    corrections, become the next revision of every month) — never six months from each."""
+    import asyncio
+
+    px = worker[-6:]
+    code = f"CC{px}"
+    towns_csv = tmp_path / "towns.csv"
+    towns_csv.write_text(f"code,name,district,tier,industry,listed_year\n{code},甲,keqiao,provincial_creation,"
+                         "fashion,2016\n", encoding="utf-8")
+    rows, _ = read_rows(towns_csv, TOWN_HEADERS, ["code"])
+    await import_towns(env.client, engine, rows, by="office", source="towns.csv", task_queue=worker)
+
+    def file(name: str, scale: float, correction: str = ""):
+        path = tmp_path / name
+        path.write_text("code,period,fai,industry_fai,nongov_fai,correction\n" + "".join(
+            f"{code},2018-{m:02d},{scale * m},{scale * m * 0.8},{scale * m * 0.9},{correction}\n" for m in range(1, 7)),
+            encoding="utf-8")
+        return read_rows(path, REPORT_HEADERS, ["code"])[0]
+
+    a, b = file("a.csv", 1.0), file("b.csv", 1.1)
+    ra, rb = await asyncio.gather(import_reports(env.client, engine, a, by="a", source="a.csv"),
+                                  import_reports(env.client, engine, b, by="b", source="b.csv"))
+    outcomes = {tuple(r.status for r in ra), tuple(r.status for r in rb)}
+    assert outcomes == {("accepted",) * 6, ("rejected",) * 6}
+    loser = ra if ra[0].status == "rejected" else rb
+    assert all("already reported" in r.problems[0].en for r in loser)
+    with Session(engine) as s:
+        stored = s.exec(select(MonthlyReport).where(MonthlyReport.code == code)).all()
+    assert len(stored) == 6 and len({r.source.split(":")[0] for r in stored}) == 1  # one file's months
+
+    # the same race with corrections: every month gets the next revision, in one file's order
+    c, d = file("c.csv", 1.2, "是"), file("d.csv", 1.3, "是")
+    rc, rd = await asyncio.gather(import_reports(env.client, engine, c, by="c", source="c.csv"),
+                                  import_reports(env.client, engine, d, by="d", source="d.csv"))
+    assert {r.revision for r in rc} | {r.revision for r in rd} == {2, 3}
+    assert len({r.revision for r in rc}) == 1 and len({r.revision for r in rd}) == 1
+    with Session(engine) as s:
+        latest = {}
+        for r in s.exec(select(MonthlyReport).where(MonthlyReport.code == code)).all():
+            if r.revision > latest.get(r.period, (0, ""))[0]:
+                latest[r.period] = (r.revision, r.source.split(":")[0])
+    assert len({src for _, src in latest.values()}) == 1  # the latest revision of every month from one file

@@ -27,4 +27,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/round_trip.py
 
 clean:
-	rm -rf $(VENV) .towns .pytest_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis   # your data stays in TOWNS_HOME (~/.local/share/towns)

@@ -205,9 +205,17 @@ def later_decisions(session, codes: list[str], kind: str, year: int,
     return later
 
 
-def order_problems(later: dict[str, list["DecisionRow"]], round_label: str) -> list[str]:
-    """What to tell the office about towns whose later decisions a round would undo."""
-    return [f"{code}: {', '.join(d.round_id for d in ds)} is already applied, and {round_label} judges an earlier "
-            f"year — decisions apply in year order, so an earlier round cannot change its counters now "
-            f"（{code} 已应用更晚年度的考核结果，不能再以较早年度的结果改变其状态）"
-            for code, ds in sorted(later.items())]
+def order_problems(later: dict[str, list["DecisionRow"]], round_label: str, shown: int = 8) -> list[str]:
+    """What to tell the office about the towns whose later decisions a round would undo: one line per
+    later round, naming its towns (the first ``shown`` of them)."""
+    towns_by_round: dict[str, list[str]] = {}
+    for code, ds in sorted(later.items()):
+        for d in ds:
+            towns_by_round.setdefault(d.round_id, []).append(code)
+    out = []
+    for rid, codes in sorted(towns_by_round.items()):
+        named = ", ".join(codes[:shown]) + (f" and {len(codes) - shown} more" if len(codes) > shown else "")
+        out.append(f"{rid} is already applied to {len(codes)} of its towns ({named}), and {round_label} judges an "
+                   "earlier year: decisions apply in year order, so an earlier round cannot change their counters now "
+                   f"（{rid} 已应用于其中 {len(codes)} 个小镇，不能再以较早年度的结果改变其状态）")
+    return out

@@ -9,17 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.cli.conftest import free_port
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import fresh_pg_database
 from towns.config import venv_binary
 from towns.devserver import DevServer
 from towns.models.db import make_engine, prepare_database
@@ -40,14 +38,8 @@ async def temporal(tmp_path):
 @pytest.fixture
 def pg_database():
     """A fresh PostgreSQL database; its URL."""
-    name = f"towns_fault_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database("towns_fault") as url:
+        yield url
 
 
 def prepared(url: str):

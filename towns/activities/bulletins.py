@@ -27,7 +27,7 @@ from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
 from ..models.ledger import ledger_lock
 from ..rules.pack import DEFAULT_PACK, load_pack
-from .support import deterministic
+from .support import deterministic, workflow_ref
 
 
 class PublishRequest(BaseModel):
@@ -101,7 +101,7 @@ class BulletinActivities:
 
     def _supervision(self, req: SupervisionRequest, words: "Supervision") -> None:
         with ledger_lock(self.engine), Session(self.engine) as s:
-            add_supervision(s, req, words, _workflow_ref())
+            add_supervision(s, req, words, workflow_ref())
             s.commit()
 
     @activity.defn(name="record_overdue")
@@ -142,11 +142,6 @@ def late_words(req: SupervisionRequest) -> Supervision:
         inputs={"due": req.due, "received_at": received})
 
 
-def _workflow_ref() -> Optional[dict]:
-    if not activity.in_activity():
-        return None
-    info = activity.info()
-    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
 
 
 def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: Optional[dict]) -> None:

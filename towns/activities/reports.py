@@ -35,7 +35,7 @@ from ..models.town import TownProfile
 from ..rules.monthly import evaluate_monthly
 from ..rules.pack import load_pack
 from .bulletins import SupervisionRequest, add_supervision, late_words
-from .support import deterministic, heartbeating
+from .support import deterministic, heartbeating, workflow_ref
 
 
 class EvaluateRequest(BaseModel):
@@ -95,11 +95,6 @@ def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
     return row.tax if row else None
 
 
-def _workflow_ref() -> Optional[dict]:
-    if not activity.in_activity():
-        return None
-    info = activity.info()
-    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
 
 
 def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Optional[TownProfile]) -> MonthlyReport:
@@ -143,7 +138,7 @@ def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Opti
                 "tax_last_year": tax_ly, "submission_id": sub.submission_id, "source": sub.source,
                 "correction": sub.correction},
         findings=[f.model_dump(mode="json") for f in ev.findings],
-        workflow=_workflow_ref(),
+        workflow=workflow_ref(),
         event_time=ledger.utc_iso(rep.received_at),
         extra={"measures": [m.model_dump(mode="json") for m in ev.measures]})
     return row
@@ -203,7 +198,7 @@ class ReportActivities:
                 if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
                     s.add(rejection_row("report", key=r.key, code=r.code, period=r.period, source=r.source,
                                         by=r.submitted_by, raw=r.raw, problems=r.problems))
-            workflow = _workflow_ref()
+            workflow = workflow_ref()
             for late in req.late:
                 add_supervision(s, late, late_words(late), workflow)
             try:

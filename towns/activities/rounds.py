@@ -33,7 +33,7 @@ from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
 from ..rules.pack import load_pack
 from ..rules.scope import in_scope
-from .support import deterministic, heartbeating, heartbeating_async
+from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
 
 
 class PrepareRequest(BaseModel):
@@ -131,11 +131,6 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
     return records
 
 
-def _workflow_ref() -> Optional[dict]:
-    if not activity.in_activity():
-        return None
-    info = activity.info()
-    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
 
 
 def _pack_of(row: RoundRow) -> dict:
@@ -201,7 +196,7 @@ class RoundActivities:
                     inputs={"record": by_code[p.code].model_dump(mode="json"),
                             "context": req.context.model_dump(mode="json") if req.context else None,
                             "kind": req.kind.value, "year": req.year},
-                    findings=[f.model_dump(mode="json") for f in p.findings], workflow=_workflow_ref(),
+                    findings=[f.model_dump(mode="json") for f in p.findings], workflow=workflow_ref(),
                     extra={"score": p.score, "effects": p.effects.model_dump(mode="json")})
             s.commit()
             rows = s.exec(select(ProposalRow).where(ProposalRow.round_id == req.round_id,
@@ -350,7 +345,7 @@ class RoundActivities:
                         inputs={"record": record.model_dump(mode="json"), "proposed_grade": proposal.proposed_grade,
                                 "final_grade": final, "override": override.model_dump() if override else None,
                                 "kind": req.kind.value, "year": req.year},
-                        findings=[f.model_dump(mode="json") for f in proposal.findings], workflow=_workflow_ref(),
+                        findings=[f.model_dump(mode="json") for f in proposal.findings], workflow=workflow_ref(),
                         extra={"score": proposal.score, "before": before, "effects": eff.model_dump(mode="json"),
                                **({"superseded_by": superseded} if superseded else {})})
                 out.append((code, DecisionNotice(round_id=req.round_id, kind=req.kind.value, year=req.year,
@@ -380,10 +375,10 @@ class RoundActivities:
             ledger.append(s, kind="approval", key=f"approval:{req.round_id}", round_id=req.round_id,
                           period=str(row.year), actor=req.by, actor_role="office", reason=req.note,
                           outcome=f"approved with {len(req.overrides)} override(s)", pack=_pack_of(row),
-                          inputs={"overrides": [o.model_dump() for o in req.overrides]}, workflow=_workflow_ref())
+                          inputs={"overrides": [o.model_dump() for o in req.overrides]}, workflow=workflow_ref())
             for o in req.overrides:
                 ledger.append(s, kind="override", key=f"override:{req.round_id}:{o.code}", code=o.code,
                               round_id=req.round_id, period=str(row.year), actor=req.by, actor_role="office",
                               reason=o.reason, outcome=o.grade, pack=_pack_of(row),
-                              inputs={"override": o.model_dump()}, workflow=_workflow_ref())
+                              inputs={"override": o.model_dump()}, workflow=workflow_ref())
             s.commit()

@@ -23,7 +23,7 @@ import inspect
 import threading
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from typing import Any, AsyncIterator, Callable, Iterator, TypeVar
+from typing import Any, AsyncIterator, Callable, Iterator, Optional, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, ProgrammingError
@@ -80,6 +80,14 @@ async def heartbeating_async(every: float = HEARTBEAT_EVERY) -> AsyncIterator[No
         yield
     finally:
         task.cancel()
+
+
+def workflow_ref() -> Optional[dict]:
+    """The workflow run an activity works for (kept with every ledger entry), or None outside one."""
+    if not activity.in_activity():
+        return None
+    info = activity.info()
+    return {"id": info.workflow_id, "run_id": info.workflow_run_id}
 
 
 def _refuse(exc: BaseException) -> ApplicationError:

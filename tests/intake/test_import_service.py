@@ -94,7 +94,7 @@ async def test_two_files_for_the_same_town_and_months_never_interleave(env, engi
     c, d = file("c.csv", 1.2, "是"), file("d.csv", 1.3, "是")
     rc, rd = await asyncio.gather(import_reports(env.client, engine, c, by="c", source="c.csv"),
                                   import_reports(env.client, engine, d, by="d", source="d.csv"))
-    assert {r.revision for r in rc} | {r.revision for r in rd} == {2, 3}
+    assert {r.revision for r in rc} | {r.revision for r in rd} == {2, 3}, [(r.status, r.problems) for r in rc + rd if not r.accepted]
     assert len({r.revision for r in rc}) == 1 and len({r.revision for r in rd}) == 1
     with Session(engine) as s:
         latest = {}
@@ -102,3 +102,31 @@ async def test_two_files_for_the_same_town_and_months_never_interleave(env, engi
             if r.revision > latest.get(r.period, (0, ""))[0]:
                 latest[r.period] = (r.revision, r.source.split(":")[0])
     assert len({src for _, src in latest.values()}) == 1  # the latest revision of every month from one file
+
+
+async def test_a_file_correcting_a_whole_year_upwards_is_judged_as_a_whole(env, engine, worker, tmp_path):
+    """Its January is compared with the February it also corrects, not with the old February."""
+    px = worker[-6:]
+    code = f"UP{px}"
+    (tmp_path / "t.csv").write_text(f"code,name,district,tier,industry,listed_year\n{code},甲,keqiao,"
+                                    "provincial_creation,fashion,2016\n", encoding="utf-8")
+    await import_towns(env.client, engine, read_rows(tmp_path / "t.csv", TOWN_HEADERS, ["code"])[0], by="office",
+                       source="t.csv", task_queue=worker)
+
+    def year(scale: float, correction: str = ""):
+        path = tmp_path / f"y{scale}.csv"
+        path.write_text("code,period,fai,industry_fai,nongov_fai,correction\n" + "".join(
+            f"{code},2018-{m:02d},{scale * m:.2f},{scale * m * 0.8:.2f},{scale * m * 0.9:.2f},{correction}\n"
+            for m in range(1, 7)), encoding="utf-8")
+        return read_rows(path, REPORT_HEADERS, ["code"])[0]
+
+    first = await import_reports(env.client, engine, year(1.0), by="a", source="a.csv")
+    assert [r.status for r in first] == ["accepted"] * 6
+    corrected = await import_reports(env.client, engine, year(1.5, "是"), by="a", source="b.csv")
+    assert [(r.status, r.revision) for r in corrected] == [("corrected", 2)] * 6
+    # a correction that would leave the year falling is still refused: March above the April it keeps
+    path = tmp_path / "bad.csv"
+    path.write_text(f"code,period,fai,industry_fai,nongov_fai,correction\n{code},2018-03,9,7,8,是\n", encoding="utf-8")
+    (bad,) = await import_reports(env.client, engine, read_rows(path, REPORT_HEADERS, ["code"])[0], by="a",
+                                  source="bad.csv")
+    assert bad.status == "rejected" and "later month 2018-04" in bad.problems[0].en

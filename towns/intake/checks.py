@@ -38,8 +38,16 @@ def check_report(
     current_period: str,
     max_fai_ytd: float,
     max_tax_ytd: float,
+    neighbours: Optional[dict[str, ReportedPeriod]] = None,
 ) -> list[Problem]:
+    """The problems of one report against its town and the reports already taken (``reported``).
+
+    ``neighbours``: the months the year-to-date comparison uses, when they are not ``reported``
+    — for a file's rows taken together, the town's months as they will be after the file, so
+    that a file correcting a whole year upwards is judged as a whole (its January is not
+    compared with the February it also corrects)."""
     problems: list[Problem] = []
+    neighbours = reported if neighbours is None else neighbours
     year, _ = year_month(sub.period)
     if sub.code != town.code:
         problems.append(Problem(field="code", en=f"report for {sub.code} sent to town {town.code}", zh="小镇代码不符"))
@@ -67,15 +75,15 @@ def check_report(
             field="period", en=f"{sub.period} is already reported (revision {earlier.revision}); "
             "to replace it, send it again with correction = true",
             zh=f"{sub.period} 已报送（第 {earlier.revision} 版）；如需更正，请将“是否更正”填为“是”"))
-    same_year = [p for p in reported if p.startswith(f"{year:04d}-") and p != sub.period]
+    same_year = [p for p in neighbours if p.startswith(f"{year:04d}-") and p != sub.period]
     previous = max((p for p in same_year if p < sub.period), default=None)
     following = min((p for p in same_year if p > sub.period), default=None)
     for name in YTD_FIELDS:
         now = getattr(sub, name)
         if now is None:
             continue
-        before = getattr(reported[previous], name) if previous else None
-        after = getattr(reported[following], name) if following else None
+        before = getattr(neighbours[previous], name) if previous else None
+        after = getattr(neighbours[following], name) if following else None
         if before is not None and now < before:
             problems.append(Problem(
                 field=name, en=f"{now} is below {before} reported for {previous}: year-to-date figures cannot fall "

@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -123,20 +123,24 @@ def _differences(stored: TownProfile, new: TownProfile) -> list[str]:
 async def register_town(client: Client, engine: Engine, profile: TownProfile, by: str, task_queue: str,
                         pack_id: str = DEFAULT_PACK) -> str:
     """Add the town to the registry and start its workflow. Idempotent: 'registered' or 'unchanged'."""
+    status = "registered"
     with Session(engine) as s:
-        existing = s.get(Town, profile.code)
-        if existing is not None:
-            diff = _differences(existing.profile(), profile)
+        if s.get(Town, profile.code) is None:
+            s.add(Town(**profile.model_dump(mode="json"), registered_at=now_utc(), registered_by=by,
+                       applying_for=profile.tier.value if profile.state.value == "applied" else None))
+            try:
+                s.commit()
+            except IntegrityError:  # registered at the same moment by another import
+                s.rollback()
+                status = "unchanged"
+        else:
+            status = "unchanged"
+        if status == "unchanged":
+            diff = _differences(s.get(Town, profile.code).profile(), profile)  # type: ignore[union-attr]
             if diff:
                 raise ValueError(
                     f"town {profile.code} is already registered with other values for {diff}; "
                     "a registered town's tier and state change only through assessment rounds")
-            status = "unchanged"
-        else:
-            s.add(Town(**profile.model_dump(mode="json"), registered_at=now_utc(), registered_by=by,
-                       applying_for=profile.tier.value if profile.state.value == "applied" else None))
-            s.commit()
-            status = "registered"
     pack = load_pack(pack_id)
     await client.start_workflow(
         TownWorkflow.run,

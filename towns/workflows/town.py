@@ -193,9 +193,11 @@ class TownWorkflow:
                          decisions=self._decisions[-20:], report_due_day=self._due_day,
                          watch_next=self._watch_next, overdue=self._overdue)
 
-    def _problems(self, sub: ReportSubmission, reported: Optional[dict[str, ReportedPeriod]] = None) -> list:
+    def _problems(self, sub: ReportSubmission, reported: Optional[dict[str, ReportedPeriod]] = None,
+                  neighbours: Optional[dict[str, ReportedPeriod]] = None) -> list:
         problems = check_report(sub, self._profile, self._reported if reported is None else reported,
-                                period_of(workflow.now()), self._limits.max_fai_ytd, self._limits.max_tax_ytd)
+                                period_of(workflow.now()), self._limits.max_fai_ytd, self._limits.max_tax_ytd,
+                                neighbours)
         if self._profile.state.value in CLOSED_STATES:
             problems.append({"field": "code", "en": f"town {sub.code} is {self._profile.state.value}: it no longer reports",
                              "zh": f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送"})
@@ -219,36 +221,25 @@ class TownWorkflow:
                                    type=REJECTED, non_retryable=True)
 
     async def _take(self, rows: list[ReportRow], evaluations: bool) -> tuple[BatchOutcome, TakeResult]:
-        """Check, number and answer each row in order against what is taken so far; record in one activity."""
+        """Check, number and answer each row against what is taken so far; record in one activity.
+
+        The year-to-date comparisons use the town's months as they will be after the file (the
+        rows it takes), worked out to a fixed point: a row refused changes its neighbours' view."""
         now = workflow.now()
-        reported = dict(self._reported)
-        answers: list[RowAnswer] = []
-        accepted: list[AcceptedReport] = []
-        refused: list[RefusedRow] = []
         for i, r in enumerate(rows):
             if not r.submission.submission_id:  # one id per report, for idempotent recording
-                r = rows[i] = r.model_copy(update={"submission": r.submission.model_copy(
+                rows[i] = r.model_copy(update={"submission": r.submission.model_copy(
                     update={"submission_id": f"wf-{workflow.uuid4()}"})})
-            sub = r.submission
-            earlier = reported.get(sub.period)
-            digest = sub.digest()
-            if earlier is not None and earlier.digest == digest:
-                answers.append(RowAnswer(row=r.row, period=sub.period, status="unchanged", revision=earlier.revision))
-                continue
-            problems = [Problem.model_validate(p) for p in self._problems(sub, reported)]
-            if problems:
-                answers.append(RowAnswer(row=r.row, period=sub.period, status="rejected", problems=problems))
-                refused.append(RefusedRow(key=sub.submission_id, row=r.row, code=sub.code, period=sub.period,
-                                          source=sub.source, submitted_by=sub.submitted_by, raw=r.raw,
-                                          problems=problems))
-                continue
-            revision = earlier.revision + 1 if earlier else 1
-            reported[sub.period] = ReportedPeriod(
-                period=sub.period, revision=revision, fai=sub.fai, industry_fai=sub.industry_fai,
-                nongov_fai=sub.nongov_fai, tax=sub.tax, submission_id=sub.submission_id, digest=digest)
-            accepted.append(AcceptedReport(submission=sub, revision=revision, received_at=now))
-            answers.append(RowAnswer(row=r.row, period=sub.period, status="corrected" if revision > 1 else "accepted",
-                                     revision=revision))
+        taking = set(range(len(rows)))
+        for _ in range(len(rows) + 1):
+            planned = dict(self._reported)
+            for i in sorted(taking):
+                planned[rows[i].submission.period] = self._remembered(rows[i].submission, 0)
+            answers, accepted, refused, reported = self._judge(rows, planned, now)
+            now_taking = {i for i, a in enumerate(answers) if a.status in ("accepted", "corrected")}
+            if now_taking == taking:
+                break
+            taking = now_taking
         taken = {a.submission.period for a in accepted}
         late = [SupervisionRequest(code=self._profile.code, period=p, due=due, pack_id=self._pack_id, received_at=now)
                 for p, due in sorted(self._overdue.items()) if p in taken]
@@ -269,6 +260,38 @@ class TownWorkflow:
         for req in late:  # a late report closes its overdue item
             self._overdue.pop(req.period, None)
         return BatchOutcome(code=self._profile.code, answers=answers), result
+
+    def _remembered(self, sub: ReportSubmission, revision: int) -> ReportedPeriod:
+        return ReportedPeriod(period=sub.period, revision=revision, fai=sub.fai, industry_fai=sub.industry_fai,
+                              nongov_fai=sub.nongov_fai, tax=sub.tax, submission_id=sub.submission_id,
+                              digest=sub.digest())
+
+    def _judge(self, rows: list[ReportRow], planned: dict[str, ReportedPeriod], now: datetime):
+        """One pass over a file's rows in order: each answered against the rows before it (revisions,
+        duplicates) and against ``planned`` (year-to-date neighbours)."""
+        reported = dict(self._reported)
+        answers: list[RowAnswer] = []
+        accepted: list[AcceptedReport] = []
+        refused: list[RefusedRow] = []
+        for r in rows:
+            sub = r.submission
+            earlier = reported.get(sub.period)
+            if earlier is not None and earlier.digest == sub.digest():
+                answers.append(RowAnswer(row=r.row, period=sub.period, status="unchanged", revision=earlier.revision))
+                continue
+            problems = [Problem.model_validate(p) for p in self._problems(sub, reported, planned)]
+            if problems:
+                answers.append(RowAnswer(row=r.row, period=sub.period, status="rejected", problems=problems))
+                refused.append(RefusedRow(key=sub.submission_id, row=r.row, code=sub.code, period=sub.period,
+                                          source=sub.source, submitted_by=sub.submitted_by, raw=r.raw,
+                                          problems=problems))
+                continue
+            revision = earlier.revision + 1 if earlier else 1
+            reported[sub.period] = self._remembered(sub, revision)
+            accepted.append(AcceptedReport(submission=sub, revision=revision, received_at=now))
+            answers.append(RowAnswer(row=r.row, period=sub.period, status="corrected" if revision > 1 else "accepted",
+                                     revision=revision))
+        return answers, accepted, refused, reported
 
     @workflow.update(name="submit_report")
     async def submit_report(self, sub: ReportSubmission) -> ReportOutcome:

@@ -72,7 +72,7 @@ async def main(n: int, url: str | None) -> None:
                 t4 = time.perf_counter()
     print(f"towns: {n}; database: {engine.url}")
     print(f"register        {t1 - t0:7.2f} s  {n / (t1 - t0):7.1f} towns/s")
-    print(f"monthly reports {t2 - t1:7.2f} s  {n / (t2 - t1):7.1f} reports/s (update + evaluate + record)")
+    print(f"monthly reports {t2 - t1:7.2f} s  {n / (t2 - t1):7.1f} reports/s (one Update per report: check, evaluate and record in one activity)")
     print(f"round proposals {t3 - t2:7.2f} s  {n / (t3 - t2):7.1f} towns/s (batched evaluation)")
     print(f"approve + apply {t4 - t3:7.2f} s  {n / (t4 - t3):7.1f} towns/s (decisions, ledger, signals)")
 

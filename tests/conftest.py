@@ -17,9 +17,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from towns.config import venv_binary
 from towns.models.db import make_engine, prepare_database
+from towns.temporal import quiet_core_logs
 from towns.worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("TOWNS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+quiet_core_logs()  # the Temporal core's warnings through logging (stderr), as the CLI has them
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -46,7 +46,8 @@ async def test_worker_killed_mid_evaluation_and_mid_apply(temporal, workers, tmp
     pool.kill(first)
     second = pool.start(pauses="apply_round_batch:after")
     took = await until(lambda: _state(engine, rid) == "proposed", 60, "the round proposed after the kill")
-    assert took < 60
+    print(f"evaluation resumed and finished {took:.1f} s after the new worker started")
+    assert took < 30
     with Session(engine) as s:
         assert len(s.exec(select(ProposalRow).where(ProposalRow.round_id == rid)).all()) == TOWNS
 
@@ -56,7 +57,8 @@ async def test_worker_killed_mid_evaluation_and_mid_apply(temporal, workers, tmp
     pool.kill(second)
     pool.start()
     took = await until(lambda: _state(engine, rid) == "applied", 60, "the round applied after the second kill")
-    assert took < 60
+    print(f"apply resumed and finished {took:.1f} s after the new worker started")
+    assert took < 30
     view = await asyncio.wait_for(approving, 60)
     assert view.state == "applied"
 

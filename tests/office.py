@@ -9,8 +9,10 @@ from towns.intake.service import register_town, submit_report
 from towns.models.round import Approval, RoundKind
 from towns.models.town import Town
 from towns.views_rounds import round_detail
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
-from towns.workflows.town import TownWorkflow, workflow_id
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
+from towns.workflows.town import TownWorkflow
+from towns.models.workflows import workflow_id
 
 
 class Office:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from temporalio.client import (Client, Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError,
                                ScheduleCalendarSpec, ScheduleRange, ScheduleSpec)
 
-from .workflows.bulletin import BulletinRequest, BulletinWorkflow
+from .workflows.bulletin import BulletinWorkflow
+from .models.workflows import BulletinRequest
 
 SCHEDULE_ID = "towns-quarterly-bulletin"
 

@@ -12,15 +12,15 @@ import os
 import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
-from .activities.bulletins import BulletinActivities
-from .activities.reports import ReportActivities
-from .activities.rounds import RoundActivities
+from .activities.bulletins import Bulletins
+from .activities.reports import Reports
+from .activities.rounds import Rounds
 from .config import ConfigError, Settings, load_settings
 from .models.db import engine_for, installation_id, prepare_database
 from .temporal import connect
@@ -31,13 +31,26 @@ from .workflows.town import TownWorkflow
 WORKFLOWS = [TownWorkflow, RoundWorkflow, BulletinWorkflow]
 
 
-def activities_for(engine: Engine, client: Client | None = None) -> list:
-    reports = ReportActivities(engine)
-    rounds = RoundActivities(engine, client)
-    bulletins = BulletinActivities(engine)
-    return [reports.take_reports, reports.evaluate_report, reports.record_report, rounds.prepare_round, rounds.evaluate_round_batch,
-            rounds.sum_up_round, rounds.mark_round_overdue, rounds.record_approval, rounds.apply_round_batch,
-            rounds.close_round, rounds.check_round_order, bulletins.publish_bulletin, bulletins.record_overdue, bulletins.record_late]
+def activities_for(engine: Engine, client: Client | None = None) -> list[Callable[..., Any]]:
+    """Every activity of the implementations, found on the classes themselves (the methods declared
+    in ``towns.models.activities`` and implemented in ``towns.activities``)."""
+    return [method for impl in (Reports(engine), Rounds(engine, client), Bulletins(engine))
+            for method in activity_methods(impl)]
+
+
+def activity_methods(impl: object) -> list[Callable[..., Any]]:
+    """The bound methods of ``impl`` that are Temporal activities (decorated with ``activity.defn``);
+    TypeError when a declared activity is left unimplemented (its declaration would run instead)."""
+    found = []
+    for name in dir(type(impl)):
+        attr = getattr(impl, name)
+        if name.startswith("__") or not hasattr(attr, "__temporal_activity_definition"):
+            continue
+        owner = next(c for c in type(impl).__mro__ if name in vars(c))
+        if owner.__module__ == "towns.models.activities":
+            raise TypeError(f"{type(impl).__name__} does not implement the activity {name}")
+        found.append(attr)
+    return found
 
 
 def worker_identity(engine: Engine) -> str:

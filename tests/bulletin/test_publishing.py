@@ -15,13 +15,15 @@ from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from towns import demo
-from towns.activities.bulletins import BulletinActivities, PublishRequest
+from towns.activities.bulletins import Bulletins
+from towns.models.activities import PublishRequest
 from towns.bulletin import (BulletinRefused, beijing_today, check_publishable, compute_bulletin, read_back,
                             render_html, write_xlsx)
 from towns.models.bulletin import BulletinRow
 from towns.models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from towns.models.town import Town, TownProfile
-from towns.workflows.bulletin import BulletinRequest, BulletinWorkflow, quarter_just_ended
+from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
+from towns.models.workflows import BulletinRequest
 
 from .conftest import T0, add_town
 
@@ -85,7 +87,7 @@ def test_a_quarter_without_a_town_on_a_list_is_refused(demo_towns):
 
 
 def test_the_activity_refuses_without_retry_and_stores_nothing(demo_towns):
-    act = BulletinActivities(demo_towns)
+    act = Bulletins(demo_towns)
     for quarter, why in (("2030Q1", "2030Q1 has not ended"), (current_quarter(), "has not ended"),
                          ("2014Q1", "no town was on a creation list in 2014Q1"), ("2018Q5", "is not a quarter")):
         with pytest.raises(ApplicationError) as refused:
@@ -102,7 +104,7 @@ def test_the_activity_refuses_without_retry_and_stores_nothing(demo_towns):
 
 def test_the_activity_judges_by_the_temporal_servers_clock(city):
     """Inside a worker, "now" is when Temporal scheduled the attempt (the workflow's clock), in Beijing time."""
-    act = BulletinActivities(city)
+    act = Bulletins(city)
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 15, 59,
                                                                                      tzinfo=timezone.utc))

@@ -9,7 +9,8 @@ from tests.cli.conftest import TOWNS
 from tests.faults.conftest import TASK_QUEUE, client_of, prepared, until
 from tests.faults.test_worker_killed import load
 from towns.models.round import RoundKind
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
 
 
 async def test_approve_interrupted_by_the_server_says_it_was_recorded(temporal, workers, tmp_path):

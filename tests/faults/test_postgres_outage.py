@@ -17,7 +17,8 @@ from towns.intake.service import import_reports
 from towns.models.db import make_engine
 from towns.models.report import MonthlyReport
 from towns.models.round import Approval, DecisionRow, RoundKind
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
 
 OUTAGE = 5.0  # seconds
 

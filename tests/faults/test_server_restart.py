@@ -19,7 +19,8 @@ from tests.faults.conftest import until
 from towns.models.db import make_engine
 from towns.models.report import MonthlyReport
 from towns.models.times import CST
-from towns.workflows.town import TownWorkflow, report_deadline, workflow_id
+from towns.workflows.town import TownWorkflow, report_deadline
+from towns.models.workflows import workflow_id
 
 N = 15
 

@@ -14,8 +14,10 @@ from tests.faults.test_worker_killed import load
 from towns.audit.verify import verify
 from towns.models.ledger import LedgerEntry
 from towns.models.round import Approval, DecisionRow, RoundKind
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
-from towns.workflows.town import TownWorkflow, workflow_id
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
+from towns.workflows.town import TownWorkflow
+from towns.models.workflows import workflow_id
 
 
 async def test_two_workers_on_postgresql_apply_each_decision_once(temporal, workers, pg_database):

@@ -12,8 +12,10 @@ from towns.intake.service import register_town, submit_batch
 from towns.models.report import ReportBatch, ReportRow, ReportSubmission
 from towns.models.round import Approval, DecisionRow, ProposalRow, RoundKind, RoundRow
 from towns.models.town import TownProfile
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
-from towns.workflows.town import TownWorkflow, workflow_id
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
+from towns.workflows.town import TownWorkflow
+from towns.models.workflows import workflow_id
 
 TOWNS = 12
 

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 from sqlmodel import Session, select
 
 from tests.factories import report, town
-from towns.activities.reports import EvaluateRequest, RecordRequest, ReportActivities
+from towns.activities.reports import Reports
+from towns.models.activities import EvaluateRequest, RecordRequest
 from towns.models.finding import FindingRow, MeasureRow
 from towns.models.report import AcceptedReport, MonthlyReport
 from towns.models.town import Town
@@ -25,7 +26,7 @@ def register(engine, **over):
 
 
 def test_record_is_idempotent_under_retries(engine):
-    acts = ReportActivities(engine)
+    acts = Reports(engine)
     t = register(engine)
     rep = accepted(report(period="2018-06", fai=5.0, industry_fai=4.0, nongov_fai=4.5))
     ev = acts.evaluate_report(EvaluateRequest(town=t, report=rep, pack_id="sx2018"))
@@ -39,7 +40,7 @@ def test_record_is_idempotent_under_retries(engine):
 
 
 def test_tax_growth_uses_last_years_latest_revision(engine):
-    acts = ReportActivities(engine)
+    acts = Reports(engine)
     t = register(engine)
     for rev, tax in ((1, 2.0), (2, 1.0)):  # last year's June, corrected down to 1.0
         sub = report(period="2017-06", tax=tax, correction=rev > 1, submission_id=f"ly{rev}")
@@ -52,7 +53,7 @@ def test_tax_growth_uses_last_years_latest_revision(engine):
 
 
 def test_history_and_status_read_back(engine):
-    acts = ReportActivities(engine)
+    acts = Reports(engine)
     t = register(engine)
     for period, fai in (("2018-01", 0.5), ("2018-02", 3.0)):
         rep = accepted(report(period=period, fai=fai, industry_fai=fai * 0.8, nongov_fai=fai * 0.9))

@@ -31,9 +31,10 @@ except ImportError:  # pragma: no cover
     HAS_BATCHES = False
 from towns.models.db import make_engine, prepare_database
 from towns.models.round import Approval, Override, RoundKind
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
 from towns.worker import build_worker
-from towns.workflows.town import workflow_id
+from towns.models.workflows import workflow_id
 
 HERE = Path(__file__).parent / "histories"
 

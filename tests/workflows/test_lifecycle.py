@@ -11,8 +11,10 @@ from temporalio.service import RPCError
 from towns.intake.service import apply_for_tier
 from towns.models.round import Approval, DecisionRow, Override, RoundRow
 from towns.views import history
-from towns.workflows.round import RoundView, RoundWorkflow
-from towns.workflows.town import TownWorkflow, workflow_id
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundView
+from towns.workflows.town import TownWorkflow
+from towns.models.workflows import workflow_id
 
 
 def grade(detail: dict, code: str) -> tuple:

@@ -5,12 +5,14 @@ import pytest
 from sqlmodel import Session, select
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
-from towns.activities.rounds import ApplyRequest, RoundActivities
+from towns.activities.rounds import Rounds
+from towns.models.activities import ApplyRequest
 from towns.audit.replay import replay
 from towns.audit.verify import verify
 from towns.models.round import Approval, DecisionRow, RoundKind, RoundRow
 from towns.rules.pack import load_pack
-from towns.workflows.round import RoundStart, RoundView, RoundWorkflow
+from towns.workflows.round import RoundWorkflow
+from towns.models.workflows import RoundStart, RoundView
 
 
 async def _good_2017_bad_2018(office) -> str:
@@ -61,7 +63,7 @@ async def test_two_approvals_at_once_leave_the_later_decision_standing(office):
     _, r2017 = await office.start("annual", 2017, city_tax_growth=0.0)
     await office.round("annual", 2018, city_tax_growth=0.0)
     pack = load_pack()
-    RoundActivities(office.engine)._apply(ApplyRequest(
+    Rounds(office.engine)._apply(ApplyRequest(
         round_id=r2017, kind=RoundKind.annual, year=2017, pack_id=pack.pack.id, pack_hash=pack.hash, by="王主任",
         overrides={}, codes=[code]))
     with Session(office.engine) as s:

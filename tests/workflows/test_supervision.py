@@ -9,8 +9,10 @@ from towns.intake.service import submit_report
 from towns.models.bulletin import BulletinRow
 from towns.models.finding import FindingRow
 from towns.views import history
-from towns.workflows.bulletin import BulletinRequest, BulletinWorkflow, quarter_just_ended
-from towns.workflows.town import TownWorkflow, next_month, report_deadline, workflow_id
+from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
+from towns.models.workflows import BulletinRequest
+from towns.workflows.town import TownWorkflow, next_month, report_deadline
+from towns.models.workflows import workflow_id
 
 CST = timezone(timedelta(hours=8))
 

@@ -9,7 +9,8 @@ from towns.intake.service import register_town, rejection_problems, submit_repor
 from towns.models.finding import FindingRow
 from towns.models.report import MonthlyReport
 from towns.models.town import Town
-from towns.workflows.town import TownWorkflow, workflow_id
+from towns.workflows.town import TownWorkflow
+from towns.models.workflows import workflow_id
 
 
 @pytest.fixture

@@ -26,35 +26,9 @@ from ..models import ledger
 from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
 from ..models.ledger import ledger_lock
-from ..rules.pack import DEFAULT_PACK, load_pack
+from ..models.activities import BulletinActivities, PublishRequest, PublishResult, SupervisionRequest
+from ..rules.pack import load_pack
 from .support import deterministic, workflow_ref
-
-
-class PublishRequest(BaseModel):
-    quarter: str
-    by: str = "schedule"
-    pack_id: str = DEFAULT_PACK
-
-
-class PublishResult(BaseModel):
-    """A bulletin stored (now or before): there is none for a refused quarter (the activity raises)."""
-
-    quarter: str
-    published_at: datetime
-    published_by: str
-    new: bool
-    towns: int
-    behind_schedule: int
-    early_warnings: int
-    missing_reports: int
-
-
-class SupervisionRequest(BaseModel):
-    code: str
-    period: str
-    due: str  # ISO date the report was due
-    pack_id: str = DEFAULT_PACK
-    received_at: Optional[datetime] = None
 
 
 def _result(row: BulletinRow, new: bool) -> PublishResult:
@@ -64,7 +38,9 @@ def _result(row: BulletinRow, new: bool) -> PublishResult:
                          early_warnings=len(c["early_warnings"]), missing_reports=len(c["missing_reports"]))
 
 
-class BulletinActivities:
+class Bulletins(BulletinActivities):
+    """The bulletin and supervision activities, on the database."""
+
     def __init__(self, engine: Engine):
         self.engine = engine
 
@@ -140,8 +116,6 @@ def late_words(req: SupervisionRequest) -> Supervision:
         en=f"the report for {req.period}, due on {req.due}, arrived late on {received[:10]}; the overdue item is closed",
         zh=f"{req.period} 月报（应于 {req.due} 前报送）已于 {received[:10]} 补报，逾期事项关闭",
         inputs={"due": req.due, "received_at": received})
-
-
 
 
 def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: Optional[dict]) -> None:

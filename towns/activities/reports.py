@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-from pydantic import BaseModel, Field
 from sqlalchemy import desc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -28,61 +27,16 @@ from ..models import ledger, pack_store
 from ..models.finding import Evaluation, Finding, FindingRow, Measure, MeasureRow, PackRef
 from ..models.ledger import LedgerEntry, ledger_lock
 from ..models.period import year_month
-from ..models.rejection import Problem, Rejection, rejection_row
+from ..models.rejection import Rejection, rejection_row
+from ..models.activities import (EvaluateRequest, RecordRequest, Recorded, ReportActivities, TakeRequest,
+                                 TakeResult)
 from ..models.report import AcceptedReport, MonthlyReport
 from ..models.times import now_utc
 from ..models.town import TownProfile
 from ..rules.monthly import evaluate_monthly
 from ..rules.pack import load_pack
-from .bulletins import SupervisionRequest, add_supervision, late_words
+from .bulletins import add_supervision, late_words
 from .support import deterministic, heartbeating, workflow_ref
-
-
-class EvaluateRequest(BaseModel):
-    town: TownProfile
-    report: AcceptedReport
-    pack_id: str
-
-
-class RecordRequest(BaseModel):
-    report: AcceptedReport
-    evaluation: Evaluation
-    town: Optional[TownProfile] = None  # the profile evaluated against (kept in the ledger)
-
-
-class RefusedRow(BaseModel):
-    """A row the town workflow refused: kept raw in the quarantine with its problems."""
-
-    key: str = Field(description="quarantine key: the row's submission id")
-    row: str
-    code: Optional[str] = None
-    period: Optional[str] = None
-    source: Optional[str] = None
-    submitted_by: str = "unknown"
-    raw: dict = Field(default_factory=dict)
-    problems: list[Problem]
-
-
-class TakeRequest(BaseModel):
-    town: TownProfile
-    pack_id: str
-    reports: list[AcceptedReport] = Field(default_factory=list, description="accepted, numbered, in file order")
-    refused: list[RefusedRow] = Field(default_factory=list)
-    late: list[SupervisionRequest] = Field(default_factory=list, description="overdue months these reports close")
-    evaluations: bool = Field(default=False, description="answer with every evaluation (one-report callers)")
-
-
-class Recorded(BaseModel):
-    submission_id: str
-    period: str
-    revision: int
-    failed: list[str]
-
-
-class TakeResult(BaseModel):
-    recorded: list[Recorded]
-    latest: Optional[Evaluation] = Field(default=None, description="the evaluation of the latest period recorded")
-    evaluations: list[Evaluation] = Field(default_factory=list)
 
 
 def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
@@ -93,8 +47,6 @@ def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
         .order_by(desc(MonthlyReport.revision))
     ).first()
     return row.tax if row else None
-
-
 
 
 def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Optional[TownProfile]) -> MonthlyReport:
@@ -163,7 +115,9 @@ def _answer(evaluations: list[Evaluation], ids: list[str], want_all: bool) -> Ta
     return TakeResult(recorded=recorded, latest=latest, evaluations=evaluations if want_all else [])
 
 
-class ReportActivities:
+class Reports(ReportActivities):
+    """The report activities, on the database."""
+
     def __init__(self, engine: Engine):
         self.engine = engine
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from typing import Optional
 
-from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import activity
@@ -20,80 +19,22 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..models import ledger, pack_store
-from ..models.finding import Finding, PackRef
+from ..models.activities import (OUT_OF_ORDER, ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest,
+                                 ProposalSummary, RoundActivities, RoundPlan, RoundRef)
+from ..models.finding import Finding
 from ..models.ledger import ledger_lock
-from ..models.period import year_month
-from ..models.report import MonthlyReport
 from ..models.times import now_utc
-from ..models.round import (AnnualContext, CityAggregates, DecisionNotice, DecisionRow, Effects, Override, ProposalRow,
-                            RoundKind, RoundRow, TownProposal, TownRecord, later_decisions, order_problems)
+from ..models.round import (CityAggregates, DecisionNotice, DecisionRow, Effects, ProposalRow, RoundKind, RoundRow,
+                            TownProposal, later_decisions, load_records, order_problems)
 from ..models.town import Town
+from ..models.workflows import APPLY_DECISION, workflow_id
 from ..rules import acceptance, annual, application
+from ..rules.proposals import evaluate
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
 from ..rules.pack import load_pack
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
-
-
-class PrepareRequest(BaseModel):
-    round_id: str
-    kind: RoundKind
-    year: int
-    pack_id: str
-    city_tax_growth: Optional[float] = None
-    started_by: str
-
-
-class RoundPlan(BaseModel):
-    pack: PackRef
-    codes: list[str]
-    context: Optional[AnnualContext] = None
-    approval_overdue_days: float
-
-
-class BatchRequest(BaseModel):
-    round_id: str
-    kind: RoundKind
-    year: int
-    pack_id: str
-    pack_hash: str = ""
-    codes: list[str]
-    context: Optional[AnnualContext] = None
-
-
-class ProposalSummary(BaseModel):
-    code: str
-    proposed_grade: str
-    score: Optional[float] = None
-
-
-class ApplyRequest(BaseModel):
-    round_id: str
-    kind: RoundKind
-    year: int
-    pack_id: str
-    pack_hash: str = ""
-    by: str
-    overrides: dict[str, Override]
-    codes: list[str]
-
-
-class ApprovalRecord(BaseModel):
-    round_id: str
-    by: str
-    overrides: list[Override] = []
-    note: str = ""
-
-
-OUT_OF_ORDER = "RoundOutOfOrder"
-
-
-class RoundRef(BaseModel):
-    round_id: str
-    kind: RoundKind
-    year: int
-    pack_id: str
 
 
 def pinned_pack(pack_id: str, pack_hash: str):
@@ -106,46 +47,13 @@ def pinned_pack(pack_id: str, pack_hash: str):
     return pack
 
 
-def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
-    """Each town as a round sees it: profile, decision counters, December reports, latest report."""
-    towns = {t.code: t for t in session.exec(select(Town).where(Town.code.in_(codes))).all()}
-    latest: dict[tuple[str, str], MonthlyReport] = {}
-    for r in session.exec(select(MonthlyReport).where(MonthlyReport.code.in_(codes),
-                                                      MonthlyReport.period <= f"{year:04d}-12")).all():
-        key = (r.code, r.period)
-        if key not in latest or r.revision > latest[key].revision:
-            latest[key] = r
-    annual_grades = {d.code: d.final_grade for d in session.exec(
-        select(DecisionRow).where(DecisionRow.kind == "annual", DecisionRow.year == year,
-                                  DecisionRow.code.in_(codes))).all()}
-    records = []
-    for code in codes:
-        t = towns[code]
-        mine = {p: r for (c, p), r in latest.items() if c == code}
-        december = {year_month(p)[0]: r.figures() for p, r in mine.items() if p.endswith("-12")}
-        last = mine[max(mine)] if mine else None
-        records.append(TownRecord(
-            profile=t.profile(), warnings=t.warnings, last_grade=t.last_grade,
-            acceptance_failures=t.acceptance_failures, applying_for=t.applying_for, december=december,
-            latest=last.figures() if last else None, annual_grade=annual_grades.get(code)))
-    return records
-
-
-
-
 def _pack_of(row: RoundRow) -> dict:
     return {"id": row.pack_id, "version": row.pack_version, "hash": row.pack_hash}
 
 
-def evaluate(kind: RoundKind, record: TownRecord, year: int, pack, context: Optional[AnnualContext]) -> TownProposal:
-    if kind == RoundKind.annual:
-        return annual.evaluate_annual_town(record, year, pack, context)
-    if kind == RoundKind.acceptance:
-        return acceptance.evaluate_acceptance_town(record, year, pack)
-    return application.evaluate_application_town(record, year, pack)
+class Rounds(RoundActivities):
+    """The round activities, on the database (and a client, to send decisions to the towns)."""
 
-
-class RoundActivities:
     def __init__(self, engine: Engine, client: Optional[Client] = None):
         self.engine = engine
         self.client = client
@@ -274,12 +182,9 @@ class RoundActivities:
     async def _apply_and_signal(self, req: ApplyRequest) -> list[DecisionNotice]:
         notices = await asyncio.to_thread(self._apply, req)
         if self.client is not None:
-            from ..workflows.town import TownWorkflow, workflow_id
-
             for code, notice in notices:
                 try:
-                    await self.client.get_workflow_handle(workflow_id(code)).signal(TownWorkflow.apply_decision,
-                                                                                    notice)
+                    await self.client.get_workflow_handle(workflow_id(code)).signal(APPLY_DECISION, notice)
                 except RPCError as exc:
                     if exc.status != RPCStatusCode.NOT_FOUND:
                         raise

@@ -12,13 +12,14 @@ from sqlmodel import Session, select
 
 from ..models.finding import Finding
 from ..models.ledger import LedgerEntry
-from ..models.pack_store import pack_by_hash
 from ..models.report import Figures
 from ..models.round import AnnualContext, RoundKind, TownRecord
 from ..models.town import TownProfile
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
 from ..rules.monthly import evaluate_monthly
+from ..rules.proposals import evaluate
+from ..rules.pack import pack_by_hash
 
 REPLAYABLE = ("findings", "proposal", "decision")
 
@@ -50,8 +51,6 @@ def _compare_findings(recorded: list[dict], now: list[Finding]) -> list[str]:
 
 
 def _evaluate_proposal(inputs: dict, pack):
-    from ..activities.rounds import evaluate
-
     record = TownRecord.model_validate(inputs["record"])
     context = AnnualContext.model_validate(inputs["context"]) if inputs.get("context") else None
     return evaluate(RoundKind(inputs["kind"]), record, inputs["year"], pack, context)

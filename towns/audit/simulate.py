@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..activities.rounds import evaluate, load_records
+from ..models.round import load_records
+from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from ..models.ledger import LedgerEntry
 from ..models.round import RoundKind, TownProposal, TownRecord

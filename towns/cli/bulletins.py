@@ -24,7 +24,8 @@ from ..bulletin.html import render_html
 from ..config import ConfigError
 from ..bulletin.xlsx import write_xlsx
 from ..models.bulletin import BulletinRow
-from ..workflows.bulletin import BulletinRequest, BulletinWorkflow
+from ..workflows.bulletin import BulletinWorkflow
+from ..models.workflows import BulletinRequest
 from .common import client_for, console, default_user, engine, ensure_worker, err, require_server, run, settings
 
 app = typer.Typer(help="Quarterly bulletins: run one, show one as HTML, XLSX or JSON. 季度通报。", no_args_is_help=True)

@@ -17,7 +17,8 @@ from temporalio.service import RPCError
 from ..models.round import Approval, Override, RoundKind
 from ..rules.pack import DEFAULT_PACK
 from ..views_rounds import order_refusals, round_detail, round_list
-from ..workflows.round import RoundStart, RoundView, RoundWorkflow, round_id
+from ..workflows.round import RoundWorkflow
+from ..models.workflows import RoundStart, RoundView, round_id
 from .common import (client_for, console, default_user, engine, ensure_worker, err, mark, print_json, require_server, run,
                      settings)
 

@@ -40,7 +40,8 @@ from ..models.report import MAX_BATCH_ROWS, BatchOutcome, ReportBatch, ReportRow
 from ..models.times import now_utc
 from ..models.town import Town, TownProfile
 from ..rules.pack import DEFAULT_PACK, load_pack
-from ..workflows.town import REJECTED, ReportOutcome, TownStart, TownWorkflow, workflow_id
+from ..workflows.town import TownWorkflow
+from ..models.workflows import REJECTED, ReportOutcome, TownStart, workflow_id
 from .files import Row
 
 UNANSWERED = Problem(

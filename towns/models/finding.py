@@ -32,6 +32,9 @@ class Measure(BaseModel):
     note: str = ""
 
 
+DEFAULT_PACK = "sx2018"  # the rule pack shipped with towns (towns/rules/packs/sx2018.toml)
+
+
 class PackRef(BaseModel):
     id: str
     version: str

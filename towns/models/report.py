@@ -196,6 +196,28 @@ def figures_digest(fig: Figures) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+class ReportedPeriod(BaseModel):
+    """What a town workflow remembers of an accepted report (its latest revision)."""
+
+    period: str
+    revision: int
+    fai: float
+    industry_fai: float
+    nongov_fai: float
+    tax: Optional[float] = None
+    submission_id: str = ""
+    digest: str = ""  # of all its figures (ReportSubmission.digest); "" when carried from before digests
+
+
+class Sanity(BaseModel):
+    """Plausibility bounds of one town's figures (a rule pack's ``[sanity]``; fixed in a town's
+    workflow when it is registered): beyond them a figure is a typing or unit slip."""
+
+    clause: str = "SX2018-S3"
+    max_fai_ytd: float = Field(gt=0)
+    max_tax_ytd: float = Field(gt=0)
+
+
 # ---------------------------------------------------------------- a file's rows for one town
 
 MAX_BATCH_ROWS = 1000  # one town's rows in one file (83 years of months): a larger file is split

@@ -14,11 +14,12 @@ from typing import Any, Optional
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from .finding import Finding
-from .report import Figures
-from .town import TownProfile
+from .period import year_month
+from .report import Figures, MonthlyReport
+from .town import Town, TownProfile
 from .vocab import Vocab
 
 
@@ -186,12 +187,10 @@ class DecisionRow(SQLModel, table=True):
 ORDER = {RoundKind.annual.value: 0, RoundKind.acceptance.value: 1}
 
 
-def later_decisions(session, codes: list[str], kind: str, year: int,
+def later_decisions(session: Session, codes: list[str], kind: str, year: int,
                     excluding_round: Optional[str] = None) -> dict[str, list["DecisionRow"]]:
     """Per town, the applied decisions that come after a ``kind`` round for ``year`` in that order
     (empty for application rounds)."""
-    from sqlmodel import select
-
     if kind not in ORDER or not codes:
         return {}
     mine = (year, ORDER[kind])
@@ -219,3 +218,30 @@ def order_problems(later: dict[str, list["DecisionRow"]], round_label: str, show
                    "earlier year: decisions apply in year order, so an earlier round cannot change their counters now "
                    f"（{rid} 已应用于其中 {len(codes)} 个小镇，不能再以较早年度的结果改变其状态）")
     return out
+
+
+# ---------------------------------------------------------------- a round's view of its towns
+
+def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
+    """Each town as a round sees it: profile, decision counters, December reports, latest report."""
+    towns = {t.code: t for t in session.exec(select(Town).where(Town.code.in_(codes))).all()}
+    latest: dict[tuple[str, str], MonthlyReport] = {}
+    for r in session.exec(select(MonthlyReport).where(MonthlyReport.code.in_(codes),
+                                                      MonthlyReport.period <= f"{year:04d}-12")).all():
+        key = (r.code, r.period)
+        if key not in latest or r.revision > latest[key].revision:
+            latest[key] = r
+    annual_grades = {d.code: d.final_grade for d in session.exec(
+        select(DecisionRow).where(DecisionRow.kind == "annual", DecisionRow.year == year,
+                                  DecisionRow.code.in_(codes))).all()}
+    records = []
+    for code in codes:
+        t = towns[code]
+        mine = {p: r for (c, p), r in latest.items() if c == code}
+        december = {year_month(p)[0]: r.figures() for p, r in mine.items() if p.endswith("-12")}
+        last = mine[max(mine)] if mine else None
+        records.append(TownRecord(
+            profile=t.profile(), warnings=t.warnings, last_grade=t.last_grade,
+            acceptance_failures=t.acceptance_failures, applying_for=t.applying_for, december=december,
+            latest=last.figures() if last else None, annual_grade=annual_grades.get(code)))
+    return records

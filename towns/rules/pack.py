@@ -19,13 +19,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..models.finding import PackRef
+from ..models.finding import DEFAULT_PACK, PackRef
+from ..models.pack_store import StoredPack
+from ..models.report import Sanity
 from ..models.vocab import District, Industry, Tier
 from .clauses import catalogue
 
-DEFAULT_PACK = "sx2018"
 KNOWN_CHECKS = {"pace", "nongov_share", "industry_share"}
 
 
@@ -219,12 +222,6 @@ class PackHeader(BaseModel):
     effective: str
 
 
-class Sanity(BaseModel):
-    clause: str = "SX2018-S3"
-    max_fai_ytd: float = Field(gt=0)
-    max_tax_ytd: float = Field(gt=0)
-
-
 class RulePack(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pack: PackHeader
@@ -325,3 +322,18 @@ def load_pack(pack_id: str = DEFAULT_PACK) -> RulePack:
     if not res.is_file():
         raise PackError(f"no rule pack {pack_id!r} in towns/rules/packs")
     return parse_pack(res.read_text("utf-8"), f"rules/packs/{pack_id}.toml")
+
+
+def pack_by_hash(engine: Engine, pack_hash: str) -> RulePack:
+    """The pack with this content hash: from the store, or the shipped pack if it matches."""
+    with Session(engine) as s:
+        stored = s.get(StoredPack, pack_hash)
+    if stored is not None:
+        pack = parse_pack(stored.source, f"stored pack {stored.id} {stored.version}")
+        if pack.hash != pack_hash:
+            raise ValueError(f"stored pack {pack_hash[:12]} does not hash to itself: the packs table was altered")
+        return pack
+    shipped = load_pack(DEFAULT_PACK)
+    if shipped.hash == pack_hash:
+        return shipped
+    raise LookupError(f"no rule pack with hash {pack_hash[:12]} is stored")

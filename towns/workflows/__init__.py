@@ -1,1 +1,36 @@
-"""Temporal workflow definitions: deterministic, no I/O."""
+"""Temporal workflow definitions: deterministic, no I/O, no clocks but ``workflow.now()``.
+
+They import ``towns.models`` only (contracts, ids, the activities' declarations), plus the
+pure report checks of ``towns.rules.report_checks`` that the importer runs too; every
+activity is called by typed reference to its declaration in ``towns.models.activities``.
+``.importlinter`` holds the rule and ``make test`` checks it.
+
+**Changing a workflow: the patch lifecycle.** A town's workflow lives for years, so a
+change to what a workflow *does* (which commands it issues, in which order) must still
+replay every history recorded before it. Three steps, each released on its own:
+
+1. ``patched``: the new code runs under ``if workflow.patched("<id>"): new … else: old …``.
+   New runs record a marker and take the new path; histories recorded before the change
+   have no marker and replay the old path. Record a history with the new code
+   (``python -m tests.workflows.record_history vN``) and keep it under
+   ``tests/workflows/histories/``; the replay test runs every kept history.
+2. ``deprecate_patch``: once no running workflow can still be on the old path (every run
+   started before the change has continued as new — town workflows do so each year end,
+   or has closed), replace ``patched(...)`` with ``workflow.deprecate_patch("<id>")`` and
+   delete the old branch. Histories recorded with the marker still replay; delete the kept
+   histories that take the old path (they can no longer replay).
+3. removed: once no running workflow carries the marker, delete the ``deprecate_patch``
+   call too.
+
+Patches in place (all at step 1; the replay test proves v1–v4 still replay):
+
+| patch id | workflow | since | what changed |
+|---|---|---|---|
+| ``year-end-continue-as-new`` | TownWorkflow | v2 | a fresh run each year end |
+| ``overdue-report-timers`` | TownWorkflow | v3 | durable timers for each month's report (SX2018-S3) |
+| ``reports-one-update-at-a-time`` | TownWorkflow | v4 | ``submit_report`` through the serialised file path |
+| ``approval-checks-year-order`` | RoundWorkflow | v4 | approval refused when a later year's decision is applied |
+
+Changes that issue the same commands (a new Update handler, different activity options,
+typed activity calls to the same activity names) need no patch; the replay test says so.
+"""

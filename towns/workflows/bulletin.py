@@ -11,16 +11,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from ..models.activities import BulletinActivities, PublishRequest, PublishResult
     from ..models.times import CST
-    from ..activities.bulletins import PublishRequest, PublishResult
-    from ..rules.pack import DEFAULT_PACK
-
-
-
-class BulletinRequest(BaseModel):
-    quarter: Optional[str] = None  # None: the quarter just ended (what the schedule asks for)
-    by: str = "schedule"
-    pack_id: str = DEFAULT_PACK
+    from ..models.workflows import BulletinRequest
 
 
 def quarter_just_ended(now: datetime) -> str:
@@ -34,7 +27,7 @@ class BulletinWorkflow:
     @workflow.run
     async def run(self, req: BulletinRequest) -> PublishResult:
         quarter = req.quarter or quarter_just_ended(workflow.now())
-        return await workflow.execute_activity(
-            "publish_bulletin", PublishRequest(quarter=quarter, by=req.by, pack_id=req.pack_id),
-            result_type=PublishResult, start_to_close_timeout=timedelta(minutes=10),
+        return await workflow.execute_activity_method(
+            BulletinActivities.publish_bulletin, PublishRequest(quarter=quarter, by=req.by, pack_id=req.pack_id),
+            start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(maximum_attempts=5))

@@ -17,11 +17,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..activities.rounds import (ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest, ProposalSummary,
-                                     RoundPlan, RoundRef)
-    from ..models.finding import PackRef
-    from ..models.round import GRADES_BY_KIND, Approval, CityAggregates, Grade, Override, RoundKind
-    from ..rules.pack import DEFAULT_PACK
+    from ..models.activities import (ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest, ProposalSummary,
+                                     RoundActivities, RoundPlan, RoundRef)
+    from ..models.round import GRADES_BY_KIND, Approval, Grade, Override
+    from ..models.workflows import REFUSED, RoundStart, RoundView, round_id
 
 BATCH_SIZE = 200
 # Activities heartbeat (activities.support): a crashed worker's attempt is taken over by another
@@ -29,31 +28,7 @@ BATCH_SIZE = 200
 # a quarter of an hour while the database or the server is away; deterministic errors are not.
 ACTIVITY = dict(start_to_close_timeout=timedelta(minutes=10), heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)))
-REFUSED = "ApprovalRefused"
 ORDER_PATCH = "approval-checks-year-order"
-
-
-def round_id(year: int, kind: str) -> str:
-    return f"round-{year}-{kind}"
-
-
-class RoundStart(BaseModel):
-    kind: RoundKind
-    year: int
-    pack_id: str = DEFAULT_PACK
-    city_tax_growth: Optional[float] = None
-    started_by: str = "office"
-
-
-class RoundView(BaseModel):
-    id: str
-    kind: str
-    year: int
-    state: str
-    pack: Optional[PackRef] = None
-    proposals: list[ProposalSummary] = Field(default_factory=list)
-    overdue: bool = False
-    approved_by: Optional[str] = None
 
 
 @workflow.defn(name="RoundWorkflow")
@@ -73,20 +48,20 @@ class RoundWorkflow:
 
     @workflow.run
     async def run(self, start: RoundStart) -> RoundView:
-        self._plan = await workflow.execute_activity(
-            "prepare_round", PrepareRequest(round_id=self._id, kind=start.kind, year=start.year,
+        self._plan = await workflow.execute_activity_method(
+            RoundActivities.prepare_round, PrepareRequest(round_id=self._id, kind=start.kind, year=start.year,
                                             pack_id=start.pack_id, city_tax_growth=start.city_tax_growth,
                                             started_by=start.started_by),
-            result_type=RoundPlan, **ACTIVITY)
+            **ACTIVITY)
         codes = self._plan.codes
         batches = [codes[i:i + BATCH_SIZE] for i in range(0, len(codes), BATCH_SIZE)]
-        results = await asyncio.gather(*(workflow.execute_activity(
-            "evaluate_round_batch", BatchRequest(round_id=self._id, kind=start.kind, year=start.year,
+        results = await asyncio.gather(*(workflow.execute_activity_method(
+            RoundActivities.evaluate_round_batch, BatchRequest(round_id=self._id, kind=start.kind, year=start.year,
                                                  pack_id=start.pack_id, pack_hash=self._plan.pack.hash, codes=batch,
                                                  context=self._plan.context),
-            result_type=list[ProposalSummary], **ACTIVITY) for batch in batches))
+            **ACTIVITY) for batch in batches))
         self._proposals = {p.code: p for batch in results for p in batch}
-        await workflow.execute_activity("sum_up_round", self._ref(), result_type=CityAggregates, **ACTIVITY)
+        await workflow.execute_activity_method(RoundActivities.sum_up_round, self._ref(), **ACTIVITY)
         self._state = "proposed"
 
         try:
@@ -94,21 +69,21 @@ class RoundWorkflow:
                                           timeout=timedelta(days=self._plan.approval_overdue_days))
         except asyncio.TimeoutError:
             self._overdue = True
-            await workflow.execute_activity("mark_round_overdue", self._ref(), **ACTIVITY)
+            await workflow.execute_activity_method(RoundActivities.mark_round_overdue, self._ref(), **ACTIVITY)
             await workflow.wait_condition(lambda: self._approval is not None)
 
         approval = self._approval
-        await workflow.execute_activity("record_approval", ApprovalRecord(round_id=self._id, by=approval.by,
+        await workflow.execute_activity_method(RoundActivities.record_approval, ApprovalRecord(round_id=self._id, by=approval.by,
                                                                          overrides=approval.overrides, note=approval.note),
                                         **ACTIVITY)
         overrides = {o.code: o for o in approval.overrides}
-        await asyncio.gather(*(workflow.execute_activity(
-            "apply_round_batch", ApplyRequest(round_id=self._id, kind=start.kind, year=start.year,
+        await asyncio.gather(*(workflow.execute_activity_method(
+            RoundActivities.apply_round_batch, ApplyRequest(round_id=self._id, kind=start.kind, year=start.year,
                                               pack_id=start.pack_id, pack_hash=self._plan.pack.hash, by=approval.by,
                                               overrides={c: o for c, o in overrides.items() if c in batch},
                                               codes=batch),
             **ACTIVITY) for batch in batches))
-        await workflow.execute_activity("close_round", self._ref(), **ACTIVITY)
+        await workflow.execute_activity_method(RoundActivities.close_round, self._ref(), **ACTIVITY)
         self._state = "applied"
         return self.view()
 
@@ -144,8 +119,8 @@ class RoundWorkflow:
         problems = self._refusals(approval)
         if not problems and workflow.patched(ORDER_PATCH):
             # a decision for a later year applied since the proposals were made: this round would undo it
-            problems = await workflow.execute_activity("check_round_order", self._ref(), result_type=list[str],
-                                                       **ACTIVITY)
+            problems = await workflow.execute_activity_method(RoundActivities.check_round_order, self._ref(),
+                                                              **ACTIVITY)
             problems = problems or self._refusals(approval)  # another approval may have landed meanwhile
         if problems:
             raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)

@@ -29,17 +29,17 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..activities.bulletins import SupervisionRequest
-    from ..activities.reports import EvaluateRequest, RecordRequest, RefusedRow, TakeRequest, TakeResult
-    from ..intake.checks import ReportedPeriod, check_report
-    from ..models.finding import Evaluation
+    from ..models.activities import (BulletinActivities, EvaluateRequest, RecordRequest, RefusedRow, ReportActivities,
+                                     SupervisionRequest, TakeRequest, TakeResult)
     from ..models.period import period_of
     from ..models.rejection import Problem
-    from ..models.report import AcceptedReport, BatchOutcome, ReportBatch, ReportRow, ReportSubmission, RowAnswer
+    from ..models.report import (AcceptedReport, BatchOutcome, ReportBatch, ReportedPeriod, ReportRow,
+                                 ReportSubmission, RowAnswer)
     from ..models.round import DecisionNotice
     from ..models.times import CST
     from ..models.town import ON_LIST_STATES, TownProfile
-    from ..rules.pack import DEFAULT_PACK, Sanity
+    from ..models.workflows import APPLY_DECISION, REJECTED, ReportOutcome, TownStart, TownView, workflow_id
+    from ..rules.report_checks import check_report  # pure: the same checks the importer runs
 
 ACTIVITY_OPTIONS = dict(
     start_to_close_timeout=timedelta(seconds=60),
@@ -51,51 +51,11 @@ TAKE_OPTIONS = dict(
     start_to_close_timeout=timedelta(minutes=5), heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
 )
-REJECTED = "ReportRejected"
 YEAR_END_PATCH = "year-end-continue-as-new"
 OVERDUE_PATCH = "overdue-report-timers"
 SERIAL_PATCH = "reports-one-update-at-a-time"
 WATCHED_STATES = ON_LIST_STATES
 CLOSED_STATES = ("eliminated", "rejected")
-
-
-def workflow_id(code: str) -> str:
-    return f"town-{code}"
-
-
-class TownStart(BaseModel):
-    profile: TownProfile
-    pack_id: str = DEFAULT_PACK
-    limits: Sanity = Field(description="plausibility bounds from the rule pack, fixed when the town is registered")
-    reported: dict[str, ReportedPeriod] = Field(default_factory=dict)
-    latest: Optional[Evaluation] = None
-    warnings: int = 0
-    last_grade: Optional[str] = None
-    decisions: list[str] = Field(default_factory=list, description="rounds whose decision was applied")
-    report_due_day: int = Field(default=10, description="a month's report is due on this day of the next month")
-    watch_next: Optional[str] = Field(default=None, description="the next month whose report the timer watches")
-    overdue: dict[str, str] = Field(default_factory=dict, description="open overdue months → due date")
-
-
-class ReportOutcome(BaseModel):
-    code: str
-    period: str
-    revision: int
-    evaluation: Optional[Evaluation] = Field(default=None, description="None when unchanged (nothing new evaluated)")
-    status: str = "accepted"  # accepted | corrected | unchanged
-
-
-class TownView(BaseModel):
-    profile: TownProfile
-    pack_id: str
-    periods_reported: int
-    last_period: Optional[str]
-    latest: Optional[Evaluation]
-    warnings: int = 0
-    last_grade: Optional[str] = None
-    decisions: list[str] = Field(default_factory=list)
-    watch_next: Optional[str] = None
-    overdue: dict[str, str] = Field(default_factory=dict)
 
 
 def next_month(period: str) -> str:
@@ -179,8 +139,8 @@ class TownWorkflow:
                 break
             if month not in self._reported and self._profile.state.value in WATCHED_STATES:
                 due = (report_deadline(month, self._due_day) - timedelta(days=1)).date().isoformat()
-                await workflow.execute_activity(
-                    "record_overdue", SupervisionRequest(code=self._profile.code, period=month, due=due,
+                await workflow.execute_activity_method(
+                    BulletinActivities.record_overdue, SupervisionRequest(code=self._profile.code, period=month, due=due,
                                                          pack_id=self._pack_id), **ACTIVITY_OPTIONS)
                 self._overdue[month] = due
             self._watch_next = next_month(month)
@@ -245,10 +205,11 @@ class TownWorkflow:
                 for p, due in sorted(self._overdue.items()) if p in taken]
         result = TakeResult(recorded=[])
         if accepted or refused:
-            result = await workflow.execute_activity(
-                "take_reports", TakeRequest(town=self._profile, pack_id=self._pack_id, reports=accepted,
-                                            refused=refused, late=late, evaluations=evaluations),
-                result_type=TakeResult, **TAKE_OPTIONS)
+            result = await workflow.execute_activity_method(
+                ReportActivities.take_reports, TakeRequest(town=self._profile, pack_id=self._pack_id,
+                                                           reports=accepted, refused=refused, late=late,
+                                                           evaluations=evaluations),
+                **TAKE_OPTIONS)
         self._reported = reported
         failed = {r.submission_id: r.failed for r in result.recorded}
         for a, sub in zip(answers, (r.submission for r in rows)):
@@ -317,12 +278,12 @@ class TownWorkflow:
         accepted = AcceptedReport(submission=sub, revision=revision, received_at=workflow.now())
         self._pending.add(sub.period)
         try:
-            evaluation = await workflow.execute_activity(
-                "evaluate_report", EvaluateRequest(town=self._profile, report=accepted, pack_id=self._pack_id),
-                result_type=Evaluation, **ACTIVITY_OPTIONS)
-            await workflow.execute_activity(
-                "record_report", RecordRequest(report=accepted, evaluation=evaluation, town=self._profile), result_type=int,
-                **ACTIVITY_OPTIONS)
+            evaluation = await workflow.execute_activity_method(
+                ReportActivities.evaluate_report, EvaluateRequest(town=self._profile, report=accepted,
+                                                                  pack_id=self._pack_id), **ACTIVITY_OPTIONS)
+            await workflow.execute_activity_method(
+                ReportActivities.record_report, RecordRequest(report=accepted, evaluation=evaluation,
+                                                              town=self._profile), **ACTIVITY_OPTIONS)
         finally:
             self._pending.discard(sub.period)
         self._reported[sub.period] = ReportedPeriod(
@@ -331,8 +292,8 @@ class TownWorkflow:
         if self._latest is None or (sub.period, revision) >= (self._latest.period, self._latest.revision):
             self._latest = evaluation
         if sub.period in self._overdue:  # a late report closes its overdue item
-            await workflow.execute_activity(
-                "record_late", SupervisionRequest(code=sub.code, period=sub.period, due=self._overdue[sub.period],
+            await workflow.execute_activity_method(
+                BulletinActivities.record_late, SupervisionRequest(code=sub.code, period=sub.period, due=self._overdue[sub.period],
                                                   pack_id=self._pack_id, received_at=accepted.received_at),
                 **ACTIVITY_OPTIONS)
             self._overdue.pop(sub.period, None)
@@ -348,7 +309,7 @@ class TownWorkflow:
             raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
                                    type=REJECTED, non_retryable=True)
 
-    @workflow.signal(name="apply_decision")
+    @workflow.signal(name=APPLY_DECISION)
     def apply_decision(self, notice: DecisionNotice) -> None:
         """An approved decision: the round has recorded it; the town takes on its effects."""
         if notice.round_id in self._decisions:

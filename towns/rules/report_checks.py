@@ -9,26 +9,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import BaseModel
-
 from ..models.period import year_month
 from ..models.rejection import FIELD_ZH as ZH_FIELD
 from ..models.rejection import Problem
-from ..models.report import YTD_FIELDS, ReportSubmission
+from ..models.report import YTD_FIELDS, ReportedPeriod, ReportSubmission
 from ..models.town import TownProfile
-
-
-class ReportedPeriod(BaseModel):
-    """What a town workflow remembers of an accepted report (its latest revision)."""
-
-    period: str
-    revision: int
-    fai: float
-    industry_fai: float
-    nongov_fai: float
-    tax: Optional[float] = None
-    submission_id: str = ""
-    digest: str = ""  # of all its figures (ReportSubmission.digest); "" when carried from before digests
 
 
 def check_report(

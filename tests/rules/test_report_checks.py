@@ -4,7 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.factories import report, town
-from towns.intake.checks import ReportedPeriod, check_report
+from towns.models.report import ReportedPeriod
+from towns.rules.report_checks import check_report
 
 
 def problems(sub, reported=None, t=None, now="2026-11"):

@@ -1,0 +1,17 @@
+"""One town's proposal in a round of any kind: the rules of that kind, applied (pure)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..models.round import AnnualContext, RoundKind, TownProposal, TownRecord
+from . import acceptance, annual, application
+from .pack import RulePack
+
+
+def evaluate(kind: RoundKind, record: TownRecord, year: int, pack: RulePack, context: Optional[AnnualContext]) -> TownProposal:
+    if kind == RoundKind.annual:
+        return annual.evaluate_annual_town(record, year, pack, context)
+    if kind == RoundKind.acceptance:
+        return acceptance.evaluate_acceptance_town(record, year, pack)
+    return application.evaluate_application_town(record, year, pack)

@@ -25,7 +25,7 @@ from ..bulletin.compute import BulletinRefused, QuarterError, beijing_today, com
 from ..models import ledger
 from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
-from ..models.ledger import ledger_lock
+from ..models.ledger import Keys, ledger_lock
 from ..models.activities import BulletinActivities, PublishRequest, PublishResult, SupervisionRequest
 from ..rules.pack import load_pack
 from .support import deterministic, workflow_ref
@@ -121,14 +121,14 @@ def late_words(req: SupervisionRequest) -> Supervision:
 def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: Optional[dict]) -> None:
     """Record the finding and its ledger entry in the caller's transaction (idempotent on its key)."""
     pack = load_pack(req.pack_id)
-    sid = f"{'overdue' if w.rule == 'report-overdue' else 'late'}:{req.code}:{req.period}"
+    sid = Keys.supervision(w.rule, req.code, req.period)
     if s.exec(select(FindingRow).where(FindingRow.key == sid)).first() is not None:
         return
     s.add(FindingRow(key=sid, submission_id=sid, code=req.code, period=req.period, revision=0, rule=w.rule,
                      clause="SX2018-S3", passed=w.passed, inputs=w.inputs, reason_en=w.en, reason_zh=w.zh,
                      pack_id=pack.pack.id, pack_version=pack.pack.version, pack_hash=pack.hash,
                      recorded_at=datetime.now(timezone.utc)))
-    ledger.append(s, kind="supervision", key=f"findings:{sid}", code=req.code, period=req.period,
+    ledger.append(s, kind="supervision", key=Keys.findings(sid), code=req.code, period=req.period,
                   outcome=w.rule, pack=pack.ref.model_dump(), inputs=w.inputs,
                   findings=[{"rule": w.rule, "clause": "SX2018-S3", "passed": w.passed, "value": None,
                              "threshold": None, "reason_en": w.en, "reason_zh": w.zh, "inputs": w.inputs}],

@@ -25,7 +25,7 @@ from temporalio.exceptions import ApplicationError
 
 from ..models import ledger, pack_store
 from ..models.finding import Evaluation, Finding, FindingRow, Measure, MeasureRow, PackRef
-from ..models.ledger import LedgerEntry, ledger_lock
+from ..models.ledger import Keys, LedgerEntry, ledger_lock
 from ..models.period import year_month
 from ..models.rejection import Rejection, rejection_row
 from ..models.activities import (EvaluateRequest, RecordRequest, Recorded, ReportActivities, TakeRequest,
@@ -80,7 +80,7 @@ def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Opti
     failed = [f.rule for f in ev.findings if not f.passed]
     tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"), None)
     ledger.append(
-        session, kind="findings", key=f"findings:{sub.submission_id}", code=sub.code, period=sub.period,
+        session, kind="findings", key=Keys.findings(sub.submission_id), code=sub.code, period=sub.period,
         actor=sub.submitted_by, actor_role="reporter",
         outcome=f"{len(ev.findings) - len(failed)} passed, {len(failed)} failed"
                 + (f" ({', '.join(failed)})" if failed else ""),
@@ -98,7 +98,7 @@ def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Opti
 
 def stored_evaluation(session: Session, submission_id: str) -> Optional[Evaluation]:
     """The evaluation of a recorded report, as its ledger entry keeps it."""
-    entry = session.exec(select(LedgerEntry).where(LedgerEntry.key == f"findings:{submission_id}")).first()
+    entry = session.exec(select(LedgerEntry).where(LedgerEntry.key == Keys.findings(submission_id))).first()
     if entry is None:
         return None
     body = json.loads(entry.body)

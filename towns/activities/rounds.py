@@ -22,7 +22,7 @@ from ..models import ledger, pack_store
 from ..models.activities import (OUT_OF_ORDER, ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest,
                                  ProposalSummary, RoundActivities, RoundPlan, RoundRef)
 from ..models.finding import Finding
-from ..models.ledger import ledger_lock
+from ..models.ledger import Keys, ledger_lock
 from ..models.times import now_utc
 from ..models.round import (CityAggregates, DecisionNotice, DecisionRow, Effects, ProposalRow, RoundKind, RoundRow,
                             TownProposal, later_decisions, load_records, order_problems)
@@ -98,7 +98,7 @@ class Rounds(RoundActivities):
                 s.add(ProposalRow(round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"),
                                   recorded_at=now_utc()))
                 ledger.append(
-                    s, kind="proposal", key=f"proposal:{req.round_id}:{p.code}", code=p.code,
+                    s, kind="proposal", key=Keys.proposal(req.round_id, p.code), code=p.code,
                     round_id=req.round_id, period=str(req.year), outcome=p.proposed_grade,
                     pack=pack.ref.model_dump(),
                     inputs={"record": by_code[p.code].model_dump(mode="json"),
@@ -244,7 +244,7 @@ class Rounds(RoundActivities):
                         town.applying_for = None
                     s.add(town)
                     ledger.append(
-                        s, kind="decision", key=f"decision:{req.round_id}:{code}", code=code,
+                        s, kind="decision", key=Keys.decision(req.round_id, code), code=code,
                         round_id=req.round_id, period=str(req.year), actor=req.by, actor_role="office",
                         reason=reason, outcome=final, pack=_pack_of(row),
                         inputs={"record": record.model_dump(mode="json"), "proposed_grade": proposal.proposed_grade,
@@ -277,12 +277,12 @@ class Rounds(RoundActivities):
                 row.approved_by = req.by
                 row.approved_at = now_utc()
                 s.add(row)
-            ledger.append(s, kind="approval", key=f"approval:{req.round_id}", round_id=req.round_id,
+            ledger.append(s, kind="approval", key=Keys.approval(req.round_id), round_id=req.round_id,
                           period=str(row.year), actor=req.by, actor_role="office", reason=req.note,
                           outcome=f"approved with {len(req.overrides)} override(s)", pack=_pack_of(row),
                           inputs={"overrides": [o.model_dump() for o in req.overrides]}, workflow=workflow_ref())
             for o in req.overrides:
-                ledger.append(s, kind="override", key=f"override:{req.round_id}:{o.code}", code=o.code,
+                ledger.append(s, kind="override", key=Keys.override(req.round_id, o.code), code=o.code,
                               round_id=req.round_id, period=str(row.year), actor=req.by, actor_role="office",
                               reason=o.reason, outcome=o.grade, pack=_pack_of(row),
                               inputs={"override": o.model_dump()}, workflow=workflow_ref())

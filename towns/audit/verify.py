@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..models.finding import FindingRow
-from ..models.ledger import GENESIS, INDEXED, LedgerEntry, LedgerHead, entry_hash
+from ..models.ledger import GENESIS, INDEXED, Keys, LedgerEntry, LedgerHead, entry_hash
 from ..models.report import FIGURE_FIELDS, MonthlyReport
 from ..models.round import DecisionRow
 
@@ -106,11 +106,11 @@ def _read_model(s: Session, entries: list[LedgerEntry]) -> list[Problem]:
         return None if rec is None else {k: rec.get(k) for k in ("passed", "clause", "value", "threshold")}
 
     checks = [
-        (DecisionRow, "decision", lambda d: f"decision:{d.round_id}:{d.code}",
+        (DecisionRow, "decision", lambda d: Keys.decision(d.round_id, d.code),
          lambda d: f"decisions row {d.id} ({d.round_id} {d.code})", decision),
-        (MonthlyReport, "report", lambda r: f"findings:{r.submission_id}",
+        (MonthlyReport, "report", lambda r: Keys.findings(r.submission_id),
          lambda r: f"monthly_reports row {r.id} ({r.code} {r.period} revision {r.revision})", report),
-        (FindingRow, "finding", lambda f: f"findings:{f.submission_id}",
+        (FindingRow, "finding", lambda f: Keys.findings(f.submission_id),
          lambda f: f"findings row {f.id} ({f.code} {f.period} {f.rule})", finding),
     ]
     problems: list[Problem] = []

@@ -169,7 +169,7 @@ def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
             raise ValueError(f"{code} is already {wanted.value}")
         town.applying_for = wanted.value
         s.add(town)
-        ledger.append(s, kind="application", key=f"application:{code}:{wanted.value}:{now_utc().isoformat()}",
+        ledger.append(s, kind="application", key=ledger.Keys.application(code, wanted.value, now_utc().isoformat()),
                       code=code, actor=by, actor_role="office", outcome=f"applies for {wanted.value}",
                       inputs={"from_tier": town.tier, "tier": wanted.value, "state": town.state})
         s.commit()

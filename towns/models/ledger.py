@@ -71,6 +71,43 @@ def utc_iso(t: Optional[datetime] = None) -> str:
     return as_utc(t or datetime.now(timezone.utc)).isoformat()
 
 
+# ---------------------------------------------------------------- the keys of the entries (one place)
+
+class Keys:
+    """The key of each kind of entry: an entry is written once per key (``append`` is idempotent on it),
+    and the read model's rows are matched to their entries by it (``audit verify``, the history)."""
+
+    @staticmethod
+    def findings(submission_id: str) -> str:
+        """A report's evaluation (its finding set)."""
+        return f"findings:{submission_id}"
+
+    @staticmethod
+    def supervision(rule: str, code: str, period: str) -> str:
+        """An overdue report (report-overdue) or its late arrival (report-late); also the finding's key."""
+        return f"{'overdue' if rule == 'report-overdue' else 'late'}:{code}:{period}"
+
+    @staticmethod
+    def proposal(round_id: str, code: str) -> str:
+        return f"proposal:{round_id}:{code}"
+
+    @staticmethod
+    def decision(round_id: str, code: str) -> str:
+        return f"decision:{round_id}:{code}"
+
+    @staticmethod
+    def approval(round_id: str) -> str:
+        return f"approval:{round_id}"
+
+    @staticmethod
+    def override(round_id: str, code: str) -> str:
+        return f"override:{round_id}:{code}"
+
+    @staticmethod
+    def application(code: str, tier: str, at: str) -> str:
+        return f"application:{code}:{tier}:{at}"
+
+
 _sqlite_lock = threading.Lock()
 
 

@@ -104,6 +104,8 @@ async def ensure_worker(client, s: Settings) -> None:
         identities = [p.identity for p in resp.pollers]
         if any(i.startswith(tag) for i in identities):
             return
+        if identities:  # workers are polling, none of them ours: no need to wait for them
+            break
         await asyncio.sleep(0.3)
     if identities:
         raise ConfigError(

@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
+from sqlalchemy import MetaData, create_engine, text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -74,8 +73,18 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def engine(db_url):
+    """An empty database brought to the newest revision by the migrations (as `towns server` does).
+
+    Everything is dropped first, alembic_version and the ledger trigger's function included: the
+    PostgreSQL database is shared by the session (SQLite gets a new file per test)."""
     eng = make_engine(db_url)
-    SQLModel.metadata.drop_all(eng)
+    if eng.dialect.name == "postgresql":
+        with eng.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    else:
+        everything = MetaData()
+        everything.reflect(eng)
+        everything.drop_all(eng)
     prepare_database(eng)
     yield eng
     eng.dispose()

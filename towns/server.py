@@ -26,7 +26,7 @@ from temporalio.client import Client
 
 from .config import ConfigError, ServerInfo, Settings, lock_file, server_file, venv_binary
 from .devserver import DevServer, DevServerError
-from .models.db import engine_for, prepare_database
+from .models.db import SchemaError, engine_for, prepare_database
 from .models.town import Town
 from .temporal import connect
 from .worker import build_worker
@@ -142,7 +142,7 @@ def serve_or_explain(settings: Settings, port: int, ui_port: Optional[int], cons
     """``serve`` with its refusals turned into a message and an exit code (2: could not start)."""
     try:
         return asyncio.run(serve(settings, port, ui_port, console, on_ready))
-    except (ConfigError, DevServerError) as exc:
+    except (ConfigError, DevServerError, SchemaError) as exc:
         console.print(f"[red]towns server cannot start[/]: {exc}")
         return 2
     except KeyboardInterrupt:

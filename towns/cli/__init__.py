@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from . import audit, bulletins, demo, imports, quarantine, reads, rounds, server
+from . import audit, bulletins, db, demo, imports, quarantine, reads, rounds, server
 
 app = typer.Typer(
     name="towns",
@@ -29,6 +29,7 @@ app.command("apply")(rounds.apply_for_tier)
 app.add_typer(bulletins.app, name="bulletin")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
+app.add_typer(db.app, name="db")
 
 
 def main() -> None:

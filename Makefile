@@ -19,9 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/towns server --demo-if-empty
 
-## Run the whole test suite (SQLite and PostgreSQL; time-skipping Temporal server).
+## Run the whole test suite (SQLite and PostgreSQL; time-skipping Temporal server; real processes for
+## the fault tests), three at a time: most of the time is spent waiting on servers, not on the CPU.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -n 3 --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python bench/round_trip.py

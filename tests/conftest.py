@@ -64,7 +64,20 @@ def pg_url():
         engine_for.cache_clear()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def pytest_configure(config):
+    config.addinivalue_line("markers", "storage: where the database itself is the point (the ledger, concurrency, "
+                            "migrations, raw rows): run on SQLite and on PostgreSQL; every other test runs once, on "
+                            "SQLite")
+
+
+def pytest_generate_tests(metafunc):
+    """``db_url`` (and so ``engine``): both databases for tests marked ``storage``, SQLite for the rest."""
+    if "db_url" in metafunc.fixturenames:
+        kinds = ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker("storage") else ["sqlite"]
+        metafunc.parametrize("db_url", kinds, indirect=True)
+
+
+@pytest.fixture
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'towns.db'}"

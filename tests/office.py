@@ -8,7 +8,7 @@ from tests.factories import report, town
 from towns.intake.service import register_town, submit_report
 from towns.models.round import Approval, RoundKind
 from towns.models.town import Town
-from towns.views_rounds import round_detail
+from towns.queries import RoundDetail, round_detail
 from towns.workflows.round import RoundWorkflow
 from towns.models.workflows import RoundStart, RoundView
 from towns.workflows.town import TownWorkflow
@@ -47,11 +47,13 @@ class Office:
         assert view.state == "proposed"
         return handle, rid
 
-    async def round(self, kind: str, year: int, overrides=(), **kw) -> dict:
+    async def round(self, kind: str, year: int, overrides=(), **kw) -> RoundDetail:
         handle, rid = await self.start(kind, year, **kw)
         await handle.execute_update(RoundWorkflow.approve, Approval(by="王主任", overrides=list(overrides)),
                                     result_type=RoundView)
-        return round_detail(self.engine, rid)
+        detail = round_detail(self.engine, rid)
+        assert detail is not None
+        return detail
 
     def town(self, code: str) -> Town:
         with Session(self.engine) as s:

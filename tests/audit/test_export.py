@@ -15,7 +15,7 @@ from towns.models.rejection import Rejection
 from towns.models.report import MonthlyReport
 from towns.models.round import DecisionRow
 from towns.models.town import Town
-from towns.views import history
+from towns.queries import history
 
 T = datetime(2018, 4, 5, 8, 0, tzinfo=timezone.utc)
 HYPERLINK = '=HYPERLINK("http://x","y")'

@@ -14,6 +14,8 @@ from towns.audit.verify import verify
 from towns.models.ledger import LedgerEntry
 from towns.models.round import Override
 
+pytestmark = pytest.mark.storage  # the database is the point here: both SQLite and PostgreSQL
+
 
 @pytest.fixture
 async def scenario(env, engine, worker):

@@ -7,7 +7,7 @@ from tests.office import Office
 from towns.audit.simulate import simulate
 from towns.models.round import RoundKind
 from towns.rules.pack import parse_pack
-from towns.views import all_status, get_town, history, town_status
+from towns.queries import all_status, get_town, history, town_status
 
 PACK = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
 
@@ -27,18 +27,18 @@ async def test_simulate_reports_exactly_the_towns_a_band_moves(env, engine, work
         await office.december(codes[name], 2016, fai=fai, tax=0.8, innovation=innovation)
         await office.december(codes[name], 2017, fai=fai, tax=1.0, innovation=innovation)
     detail = await office.round("annual", 2017, city_tax_growth=-1.0)
-    scores = {t["code"]: (t["score"], t["proposed_grade"]) for t in detail["towns"]}
+    scores = {t.code: (t.score, t.proposed_grade) for t in detail.towns}
     hi, mid, low = (scores[codes[n]] for n in ("HI", "MID", "LOW"))
     assert hi[1] == mid[1] == "excellent" and low[1] == "good" and hi[0] > int(mid[0]) + 1, scores
     # raise the excellent band just above the middle town's score: exactly that town moves down to good
     what_if = parse_pack(band(PACK, "excellent", 90, int(mid[0]) + 1).replace('version = "2018.2"',
                                                                               'version = "what-if"'))
-    result = simulate(engine, RoundKind.annual, 2017, what_if, round_id=detail["id"])
+    result = simulate(engine, RoundKind.annual, 2017, what_if, round_id=detail.id)
     assert result.baseline.startswith("recorded round")
     assert [(c.code, c.grade_from, c.grade_to) for c in result.changes] == [(codes["MID"], "excellent", "good")]
     # a band no town is near changes nothing
     none = parse_pack(band(PACK, "pass", 60, 59))
-    assert simulate(engine, RoundKind.annual, 2017, none, round_id=detail["id"]).changes == []
+    assert simulate(engine, RoundKind.annual, 2017, none, round_id=detail.id).changes == []
 
 
 async def test_as_of_shows_state_before_and_after_a_decision(env, engine, worker):
@@ -51,11 +51,11 @@ async def test_as_of_shows_state_before_and_after_a_decision(env, engine, worker
     await office.round("annual", 2017, city_tax_growth=0.0)  # demoted
     now = town_status(engine, get_town(engine, code))
     then = town_status(engine, get_town(engine, code), between)
-    assert (now["tier"], now["last_grade"]) == ("provincial_cultivation", "demoted")
-    assert (then["tier"], then["last_grade"], then["warnings"]) == ("provincial_creation", "warning", 1)
-    assert then["last_period"] == "2016-12"
+    assert (now.tier, now.last_grade) == ("provincial_cultivation", "demoted")
+    assert (then.tier, then.last_grade, then.warnings) == ("provincial_creation", "warning", 1)
+    assert then.last_period == "2016-12"
     h = history(engine, code, between)
-    assert [e["grade"] for e in h["events"] if e["kind"] == "decision"] == ["warning"]
-    assert h["state"]["tier"] == "provincial_creation"
+    assert [e.grade for e in h.events if e.kind == "decision"] == ["warning"]
+    assert h.state.tier == "provincial_creation"
     before_all = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    assert all(r["code"] != code for r in all_status(engine, before_all))
+    assert all(r.code != code for r in all_status(engine, before_all))

@@ -6,7 +6,9 @@ import signal
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -32,27 +34,16 @@ def towns(*args, home: Path, check_rc=None, cwd=None, env: dict | None = None, t
     return out
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request):
-    """The embedded default (SQLite in TOWNS_HOME), or a fresh PostgreSQL database via DATABASE_URL."""
-    if request.param == "sqlite":
-        yield None
-        return
-    from tests.conftest import fresh_pg_database
-
-    with fresh_pg_database("towns_e2e") as url:
-        yield url
-
-
-@pytest.fixture
-def server(tmp_path, database):
-    home = tmp_path / "home"
+@contextmanager
+def running_server(home: Path, database_url: str | None = None) -> Iterator[tuple[Path, str]]:
+    """A real `towns server` for ``home`` (its own ports; SQLite in the home unless ``database_url``):
+    the home and the server's banner. Stopped with Ctrl-C at the end, which must leave no server.json."""
     port, ui = free_port(), free_port()
     env = {**os.environ, "TOWNS_HOME": str(home)}
     env.pop("TEMPORAL_ADDRESS", None)
     env.pop("DATABASE_URL", None)
-    if database:
-        env["DATABASE_URL"] = database  # the server's only; commands find it in server.json
+    if database_url:
+        env["DATABASE_URL"] = database_url  # the server's only; commands find it in server.json
     proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
@@ -63,10 +54,26 @@ def server(tmp_path, database):
     else:
         pytest.fail("towns server exited early:\n" + "".join(lines))
     assert json.loads((home / "server.json").read_text())["temporal_address"] == f"127.0.0.1:{port}"
-    yield home, "".join(lines)
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
+    try:
+        yield home, "".join(lines)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert not (home / "server.json").exists()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server (SQLite) shared by a module's tests: each test uses town codes of its own."""
+    with running_server(tmp_path_factory.mktemp("cli") / "home") as s:
+        yield s
+
+
+@pytest.fixture
+def pg_server(tmp_path):
+    """A server of the test's own on a fresh PostgreSQL database (given to the server only)."""
+    from tests.conftest import fresh_pg_database
+
+    with fresh_pg_database("towns_e2e") as url, running_server(tmp_path / "home", url) as s:
+        yield s

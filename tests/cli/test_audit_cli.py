@@ -26,7 +26,7 @@ async def cli_scenario(env, engine, worker, db_url, tmp_path, monkeypatch):
     await office.december(code, 2017, fai=5, tax=1.0)
     detail = await office.round("annual", 2017, city_tax_growth=0.0,
                                 overrides=[Override(code=code, grade="warning", reason="再给一年观察期")])
-    return code, detail["id"]
+    return code, detail.id
 
 
 def invoke(*args):

@@ -25,7 +25,15 @@ E2E-Q,2018-03,1,1,1,,
 
 
 def test_import_status_history(server, tmp_path):
-    home, banner = server
+    _import_status_history(*server, tmp_path)
+
+
+def test_import_status_history_on_postgresql(pg_server, tmp_path):
+    """The same with the server on PostgreSQL: the commands find the database in its server.json."""
+    _import_status_history(*pg_server, tmp_path)
+
+
+def _import_status_history(home, banner, tmp_path):
     assert "http://127.0.0.1:" in banner  # the UI address is printed
     (tmp_path / "towns.csv").write_text(TOWNS_CSV, encoding="utf-8")
     (tmp_path / "reports.csv").write_text(REPORTS_CSV, encoding="utf-8")
@@ -175,11 +183,12 @@ def test_quarterly_schedule_and_bulletin(server, tmp_path):
 
     data = json.loads(towns("bulletin", "show", "2018Q2", "--format", "json", home=home, check_rc=0).stdout)
     assert data["quarter"] == "2018Q2"
-    ranks = {t["code"]: (t["rank"], t["completion"], t["behind_schedule"]) for t in data["towns"]}
+    mine = ("RD-A", "RD-B")  # the module's other tests have towns of their own on this server
+    ranks = {t["code"]: (t["rank"], t["completion"], t["behind_schedule"]) for t in data["towns"] if t["code"] in mine}
     assert ranks == {"RD-A": (1, round(8 / 15, 4), False), "RD-B": (2, round(4 / 15, 4), True)}
     keqiao = next(d for d in data["districts"] if d["district"] == "keqiao")
     assert (keqiao["total"], keqiao["quota"]) == (8.0, 80.0)
-    assert [w["code"] for w in data["early_warnings"]] == ["RD-B"]
+    assert [w["code"] for w in data["early_warnings"] if w["code"] in mine] == ["RD-B"]
 
     out = tmp_path / "b.xlsx"
     towns("bulletin", "show", "2018Q2", "--format", "xlsx", "--out", str(out), home=home, check_rc=0)

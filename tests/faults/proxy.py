@@ -70,5 +70,12 @@ class Proxy:
 
     def close(self) -> None:
         self._call(self._outage())
+        self._call(self._cancel_pipes())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+
+    async def _cancel_pipes(self) -> None:
+        tasks = [t for t in asyncio.all_tasks(self.loop) if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -20,7 +20,7 @@ from towns.models.round import Approval, DecisionRow, RoundKind
 from towns.workflows.round import RoundWorkflow
 from towns.models.workflows import RoundStart, RoundView
 
-OUTAGE = 5.0  # seconds
+OUTAGE = 3.0  # seconds
 
 
 def rows_for(codes: list[str], year: int) -> list[Row]:

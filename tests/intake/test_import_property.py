@@ -17,6 +17,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.exceptions import IllegalCharacterError
@@ -29,6 +30,8 @@ from towns.intake.files import REPORT_HEADERS, FileError, read_rows
 from towns.intake.service import import_reports, register_town
 from towns.models.rejection import Rejection
 from towns.models.report import MonthlyReport
+
+pytestmark = pytest.mark.storage  # the database is the point here: both SQLite and PostgreSQL
 
 REQUIRED = ["code", "period", "fai", "industry_fai", "nongov_fai"]
 OPTIONAL = ["tax", "scenic_level", "correction", "submitted_by", "new_enterprises", "tourists_10k"]

@@ -1,11 +1,14 @@
 """The importer: every row answered, rejected rows quarantined raw, accepted rows kept."""
 
+import pytest
 from sqlmodel import Session, select
 
 from towns.intake.files import REPORT_HEADERS, TOWN_HEADERS, read_rows
 from towns.intake.service import import_reports, import_towns
 from towns.models.rejection import Rejection
 from towns.models.report import MonthlyReport
+
+pytestmark = pytest.mark.storage  # the database is the point here: both SQLite and PostgreSQL
 
 
 async def test_import_towns_then_reports(env, engine, worker, tmp_path):

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.factories import report, town
@@ -10,7 +11,9 @@ from towns.models.activities import EvaluateRequest, RecordRequest
 from towns.models.finding import FindingRow, MeasureRow
 from towns.models.report import AcceptedReport, MonthlyReport
 from towns.models.town import Town
-from towns.views import history, town_status
+from towns.queries import history, town_status
+
+pytestmark = pytest.mark.storage  # the database is the point here: both SQLite and PostgreSQL
 
 
 def accepted(sub, revision=1):
@@ -60,12 +63,12 @@ def test_history_and_status_read_back(engine):
         acts.record_report(RecordRequest(report=rep, evaluation=acts.evaluate_report(
             EvaluateRequest(town=t, report=rep, pack_id="sx2018"))))
     h = history(engine, t.code)
-    kinds = [e["kind"] for e in h["events"]]
+    kinds = [e.kind for e in h.events]
     assert kinds == ["report", "finding", "finding", "finding"] * 2
-    assert [e["period"] for e in h["events"] if e["kind"] == "report"] == ["2018-01", "2018-02"]
-    jan_pace = next(e for e in h["events"] if e["kind"] == "finding" and e["period"] == "2018-01"
-                    and e["rule"] == "pace-provincial")
-    assert jan_pace["passed"] is False and jan_pace["clause"] == "SX2018-G3" and jan_pace["clause_zh"]
+    assert [e.period for e in h.events if e.kind == "report"] == ["2018-01", "2018-02"]
+    jan_pace = next(e for e in h.events if e.kind == "finding" and e.period == "2018-01"
+                    and e.rule == "pace-provincial")
+    assert jan_pace.passed is False and jan_pace.clause == "SX2018-G3" and jan_pace.clause_zh
     with Session(engine) as s:
         st = town_status(engine, s.get(Town, t.code))
-    assert st["last_period"] == "2018-02" and st["failed"] == [] and st["tier"] == "provincial_creation"
+    assert st.last_period == "2018-02" and st.failed == [] and st.tier == "provincial_creation"

@@ -10,16 +10,16 @@ from temporalio.service import RPCError
 
 from towns.intake.service import apply_for_tier
 from towns.models.round import Approval, DecisionRow, Override, RoundRow
-from towns.views import history
+from towns.queries import RoundDetail, history
 from towns.workflows.round import RoundWorkflow
 from towns.models.workflows import RoundView
 from towns.workflows.town import TownWorkflow
 from towns.models.workflows import workflow_id
 
 
-def grade(detail: dict, code: str) -> tuple:
-    t = next(t for t in detail["towns"] if t["code"] == code)
-    return t["proposed_grade"], t["final_grade"]
+def grade(detail: RoundDetail, code: str) -> tuple:
+    t = next(t for t in detail.towns if t.code == code)
+    return t.proposed_grade, t.final_grade
 
 
 async def test_steady_town_is_named_after_three_years(office):
@@ -37,7 +37,7 @@ async def test_steady_town_is_named_after_three_years(office):
     # a named town is still graded every year
     await office.december(code, 2019, fai=20, tax=2.2)
     d = await office.round("annual", 2019, city_tax_growth=0.05)
-    assert any(t["code"] == code for t in d["towns"])
+    assert any(t.code == code for t in d.towns)
 
 
 async def test_two_warnings_demote_a_creation_town_then_it_is_graded_in_its_new_tier(office):
@@ -54,8 +54,8 @@ async def test_two_warnings_demote_a_creation_town_then_it_is_graded_in_its_new_
     assert (await office.query(code)).profile.tier == "provincial_cultivation"
     await office.december(code, 2018, fai=20, tax=1.5)
     d = await office.round("annual", 2018, city_tax_growth=0.0)
-    row = next(t for t in d["towns"] if t["code"] == code)
-    assert row["tier"] == "provincial_cultivation" and row["final_grade"] in ("excellent", "good", "pass")
+    row = next(t for t in d.towns if t.code == code)
+    assert row.tier == "provincial_cultivation" and row.final_grade in ("excellent", "good", "pass")
 
 
 async def test_city_level_slow_and_poor_is_eliminated_at_once(office):
@@ -74,11 +74,11 @@ async def test_override_with_reason_is_applied_and_in_history(office):
     d = await office.round("annual", 2017, city_tax_growth=0.0,
                            overrides=[Override(code=code, grade="pass", reason="台风停工，经核实")])
     assert grade(d, code) == ("warning", "pass")
-    assert next(t for t in d["towns"] if t["code"] == code)["reason"] == "台风停工，经核实"
+    assert next(t for t in d.towns if t.code == code).reason == "台风停工，经核实"
     assert office.town(code).warnings == 0
-    events = [e for e in history(office.engine, code)["events"] if e["kind"] == "decision"]
-    assert events[-1]["grade"] == "pass" and events[-1]["by"] == "王主任" and events[-1]["reason"] == "台风停工，经核实"
-    assert events[-1]["round"].startswith("round-2017-annual")
+    events = [e for e in history(office.engine, code).events if e.kind == "decision"]
+    assert events[-1].grade == "pass" and events[-1].by == "王主任" and events[-1].reason == "台风停工，经核实"
+    assert events[-1].round.startswith("round-2017-annual")
 
 
 async def test_override_without_reason_and_second_approval_are_refused(office):
@@ -108,8 +108,8 @@ async def test_application_round_admits_and_rejects(office):
     assert (office.town(good).state, office.town(good).listed_year, office.town(good).tier) == (
         "creating", 2018, "provincial_cultivation")
     assert office.town(big).state == "rejected"
-    area = next(f for f in next(t for t in d["towns"] if t["code"] == big)["findings"] if not f["passed"])
-    assert area["clause"] == "ZJ-GUIDE-AREA"
+    area = next(f for f in next(t for t in d.towns if t.code == big).findings if not f.passed)
+    assert area.clause == "ZJ-GUIDE-AREA"
 
 
 async def test_a_city_town_moves_up_a_tier_by_application(office):

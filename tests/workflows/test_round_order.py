@@ -26,13 +26,13 @@ async def test_approving_an_earlier_year_after_a_later_one_is_refused(office):
     code = await _good_2017_bad_2018(office)
     h2017, r2017 = await office.start("annual", 2017, city_tax_growth=0.0)
     d2018 = await office.round("annual", 2018, city_tax_growth=0.0)
-    assert next(t for t in d2018["towns"] if t["code"] == code)["final_grade"] == "warning"
+    assert next(t for t in d2018.towns if t.code == code).final_grade == "warning"
     assert (office.town(code).warnings, office.town(code).last_grade) == (1, "warning")
 
     with pytest.raises(WorkflowUpdateFailedError) as exc:
         await h2017.execute_update(RoundWorkflow.approve, Approval(by="王主任"), result_type=RoundView)
     text = str(exc.value.cause.cause if exc.value.cause.cause else exc.value.cause)
-    assert d2018["id"] in text and "year order" in text
+    assert d2018.id in text and "year order" in text
     t = office.town(code)
     assert (t.warnings, t.last_grade) == (1, "warning")  # the 2018 warning stands
     view = await h2017.query(RoundWorkflow.view)

@@ -8,7 +8,7 @@ from tests.factories import report
 from towns.intake.service import submit_report
 from towns.models.bulletin import BulletinRow
 from towns.models.finding import FindingRow
-from towns.views import history
+from towns.queries import history
 from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
 from towns.models.workflows import BulletinRequest
 from towns.workflows.town import TownWorkflow, next_month, report_deadline
@@ -50,8 +50,8 @@ async def test_skipped_month_is_overdue_and_a_late_report_closes_it(office_alone
                                                  submission_id="late"))
     assert out.revision == 1
     assert (await handle.query(TownWorkflow.state)).overdue == {}
-    rules = [e["rule"] for e in history(office.engine, code)["events"] if e["kind"] == "finding"
-             and e["period"] == first]
+    rules = [e.rule for e in history(office.engine, code).events if e.kind == "finding"
+             and e.period == first]
     assert "report-overdue" in rules and "report-late" in rules
     # the month reported on time never became overdue
     with Session(office.engine) as s:

@@ -6,12 +6,15 @@ source that starts with ``=`` is text in the file, never a formula.
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ..queries import TownHistory
 from ..spreadsheet import write_row
 
 SHEETS = {
@@ -36,16 +39,22 @@ SHEETS = {
 }
 
 
-def _get(event: dict[str, Any], path: str) -> Any:
+def _get(event: Any, path: str) -> Any:
+    """The value at ``path`` (``figures.fai``, ``before.tier``) of an event, as the cell shows it: times
+    as ISO text, grades, states and tiers as their codes, problems joined into one line."""
     value: Any = event
     for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+        value = getattr(value, part, None)
     if path == "problems" and isinstance(value, list):
-        return "; ".join(f"{p.get('field')}: {p.get('en')}" for p in value)
+        return "; ".join(f"{p.field}: {p.en}" for p in value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
     return value
 
 
-def history_xlsx(history: dict[str, Any], path: Path) -> None:
+def history_xlsx(history: TownHistory, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     for kind, (title, columns) in SHEETS.items():
@@ -53,18 +62,19 @@ def history_xlsx(history: dict[str, Any], path: Path) -> None:
         for cell in write_row(ws, 1, [label for _, label in columns]):
             cell.font = Font(bold=True)
         row = 2
-        for e in history["events"]:
-            if e["kind"] == kind:
+        for e in history.events:
+            if e.kind == kind:
                 write_row(ws, row, [_get(e, key) for key, _ in columns])
                 row += 1
         ws.freeze_panes = "A2"
     info = wb.create_sheet("说明 About", 0)
-    about: list[list[Any]] = [["小镇 town", history["code"]]]
-    if history.get("as_of"):
-        about.append(["截至 as of", history["as_of"]])
-        for k, v in history.get("state", {}).items():
-            about.append([k, v])
-    about.append(["事件数 events", len(history["events"])])
+    about: list[list[Any]] = [["小镇 town", history.code]]
+    if history.as_of is not None:
+        about.append(["截至 as of", history.as_of.isoformat()])
+        if history.state is not None:
+            for k, v in history.state.model_dump(mode="json").items():
+                about.append([k, v])
+    about.append(["事件数 events", len(history.events)])
     for row, values in enumerate(about, 1):
         write_row(info, row, values)
     wb.save(path)

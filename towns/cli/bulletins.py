@@ -24,6 +24,7 @@ from ..bulletin.html import render_html
 from ..config import ConfigError
 from ..bulletin.xlsx import write_xlsx
 from ..models.bulletin import BulletinRow
+from ..queries import published_bulletin
 from ..workflows.bulletin import BulletinWorkflow
 from ..models.workflows import BulletinRequest
 from .common import client_for, console, default_user, engine, ensure_worker, err, require_server, run, settings
@@ -109,12 +110,9 @@ def show(quarter: str = typer.Argument(..., help="e.g. 2018Q2"),
     if fmt not in ("html", "xlsx", "json"):
         raise typer.BadParameter(f"--format {fmt!r}: use html, xlsx or json")
     eng = engine(settings())
-    with Session(eng) as s:
-        row = s.get(BulletinRow, q)
-    if row is not None:
-        bulletin = Bulletin.model_validate(row.content)
-        if bulletin.issued_on is None:  # published before bulletins recorded their issue date
-            bulletin.issued_on = beijing_today(row.published_at)
+    published = published_bulletin(eng, q)
+    if published is not None:
+        bulletin = published
     else:
         today = beijing_today()
         y, n = parse_quarter(q)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session, select
 
-from ..models.rejection import Rejection
-from ..models.times import CST, as_utc, iso_utc
+from ..models.times import CST
+from ..queries import RejectedKind, parse_as_of, quarantine_list
 from .common import console, engine, print_json, settings
 
 app = typer.Typer(help="The quarantine: every refused row, kept raw with its reasons. 退回记录。", no_args_is_help=True)
@@ -29,32 +28,22 @@ def list_(
     (in Chinese and English). 列出被退回的行及原因。"""
     start = None
     if since is not None:
-        from ..views import parse_as_of
-
         try:
             start = parse_as_of(since) if "T" in since or len(since) > 10 else parse_as_of(since + "T00:00")
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
     if kind is not None and kind not in ("report", "town"):
         raise typer.BadParameter(f"--kind {kind!r}: use report or town")
-    with Session(engine(settings())) as s:
-        q = select(Rejection).order_by(Rejection.received_at, Rejection.id)
-        if code is not None:
-            q = q.where(Rejection.code == code)
-        if kind is not None:
-            q = q.where(Rejection.kind == kind)
-        rows = [r for r in s.exec(q).all() if start is None or as_utc(r.received_at) >= start]
+    rows = quarantine_list(engine(settings()), since=start, code=code, kind=cast(Optional[RejectedKind], kind))
     if as_json:
-        print_json([{"id": r.id, "kind": r.kind, "received_at": iso_utc(r.received_at), "source": r.source,
-                     "code": r.code, "period": r.period, "submitted_by": r.submitted_by, "problems": r.problems,
-                     "raw": r.raw} for r in rows])
+        print_json([r.model_dump(mode="json") for r in rows])
         return
     t = Table(title="Quarantine 退回记录" + (f" since {since}" if since else ""), box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("received\n接收时间", "source\n来源", "code\n代码", "period\n月份", "by\n报送人", "why\n原因"):
         t.add_column(col, overflow="fold")
     for r in rows:
-        why = "\n".join(f"{p.get('field')}: {p.get('zh') or ''}\n  {p.get('en')}" for p in r.problems)
-        t.add_row(as_utc(r.received_at).astimezone(CST).strftime("%Y-%m-%d %H:%M"), escape(r.source or ""),
+        why = "\n".join(f"{p.field}: {p.zh or ''}\n  {p.en}" for p in r.problems)
+        t.add_row(r.received_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"), escape(r.source or ""),
                   escape(r.code or ""), escape(r.period or ""), escape(r.submitted_by), escape(why))
     console.print(t)
     console.print(f"{len(rows)} refused row(s) 共 {len(rows)} 行被退回" if rows else

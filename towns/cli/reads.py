@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from ..views import all_status, get_town, history as town_history, town_status
+from ..queries import all_status, get_town, history as town_history, parse_as_of, recording_start, town_status
 from .common import console, engine, err, mark, print_json, settings
 
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
@@ -20,29 +20,19 @@ AS_OF = typer.Option(None, "--as-of", help="what the system had RECORDED by then
 
 def _recorded_later_hint(eng, when, what: str) -> None:
     """Say so when --as-of hides everything because it was all recorded later (the demo, a backfill)."""
-    from sqlalchemy import func
-    from sqlmodel import Session, select
+    start = recording_start(eng)
+    if start.first_registered_at is not None:
+        from ..models.times import CST
 
-    from ..models.ledger import LedgerEntry
-    from ..models.town import Town
-
-    with Session(eng) as s:
-        first = s.exec(select(func.min(Town.registered_at))).one()
-        entries = s.exec(select(func.count()).select_from(LedgerEntry)).one()
-    if first is not None:
-        from ..models.times import CST, as_utc
-
-        day = as_utc(first).astimezone(CST).date().isoformat()
+        day = start.first_registered_at.astimezone(CST).date().isoformat()
         err.print(f"[yellow]{what} by {when:%Y-%m-%d %H:%M} (recording time)[/]: the first town was registered on "
-                  f"{day}, and {entries} ledger entries were recorded since. --as-of is about when things were "
-                  "recorded, not about the months the figures cover. 该时点之前尚无记录（--as-of 按记录时间）。")
+                  f"{day}, and {start.ledger_entries} ledger entries were recorded since. --as-of is about when things "
+                  "were recorded, not about the months the figures cover. 该时点之前尚无记录（--as-of 按记录时间）。")
 
 
 def _as_of(raw):
     if raw is None:
         return None
-    from ..views import parse_as_of
-
     try:
         return parse_as_of(raw)
     except ValueError as exc:
@@ -66,7 +56,7 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
         s = settings()
         rows = all_status(engine(s), when)
         if as_json:
-            print_json(rows)
+            print_json([r.model_dump(mode="json") for r in rows])
             return
         t = Table(title="Towns 特色小镇" + (f" as of {as_of}" if as_of else ""), box=box.SIMPLE_HEAD, pad_edge=False)
         for col in ("code\n代码", "name\n名称", "district\n区县", "tier\n层级", "state\n状态", "grade\n等级",
@@ -74,11 +64,11 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
             t.add_column(col, overflow="fold", no_wrap=col.startswith(("code", "last")),
                          justify="right" if col[:3] in ("FAI", "tar") else "left")
         for r in rows:
-            fai = r["last_report"]["fai"] if r["last_report"] else None
-            grade = (r["last_grade"] or "—") + (f" ⚠{r['warnings']}" if r["warnings"] else "")
-            t.add_row(r["code"], r["name"], r["district_zh"], r["tier_zh"], r["state_zh"], grade, r["last_period"] or "—",
-                      "—" if fai is None else f"{fai:g}", f"{r['annual_fai_target']:g}",
-                      "[red]" + ", ".join(r["failed"]) + "[/]" if r["failed"] else ("—" if r["last_period"] else ""))
+            fai = r.last_report.fai if r.last_report else None
+            grade = (r.last_grade.value if r.last_grade else "—") + (f" ⚠{r.warnings}" if r.warnings else "")
+            t.add_row(r.code, r.name, r.district_zh, r.tier_zh, r.state_zh, grade, r.last_period or "—",
+                      "—" if fai is None else f"{fai:g}", f"{r.annual_fai_target:g}",
+                      "[red]" + ", ".join(r.failed) + "[/]" if r.failed else ("—" if r.last_period else ""))
         console.print(t)
         if not rows and when is not None:
             _recorded_later_hint(engine(s), when, "No town was registered")
@@ -88,21 +78,22 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
     s, town = _need(code)
     r = town_status(engine(s), town, when)
     if as_json:
-        print_json(r)
+        print_json(r.model_dump(mode="json"))
         return
-    console.print(f"[bold]{r['name']}[/] {r['code']} — {r['district_zh']} · {r['tier_zh']} {r['tier']} · "
-                  f"{r['industry_zh']} · {r['state_zh']} {r['state']}")
-    console.print(f"listed {r['listed_year']}, creation period {r['creation_years']} years; annual FAI target "
-                  f"{r['annual_fai_target']} 亿元 ({r['annual_fai_target_source']})")
-    console.print(f"reported periods: {r['periods_reported']}, last {r['last_period'] or '—'}; rejections: {r['rejections']}")
-    console.print(f"last annual grade 最近考核等级: {r['last_grade'] or '—'}; consecutive warnings 连续警告: {r['warnings']}"
-                  + (f"; applying for 申报: {r['applying_for']}" if r["applying_for"] else ""))
-    if r["findings"]:
-        t = Table(title=f"Findings for {r['last_period']} 最近一期检查结果")
+    console.print(f"[bold]{r.name}[/] {r.code} — {r.district_zh} · {r.tier_zh} {r.tier.value} · "
+                  f"{r.industry_zh} · {r.state_zh} {r.state.value}")
+    console.print(f"listed {r.listed_year}, creation period {r.creation_years} years; annual FAI target "
+                  f"{r.annual_fai_target} 亿元 ({r.annual_fai_target_source})")
+    console.print(f"reported periods: {r.periods_reported}, last {r.last_period or '—'}; rejections: {r.rejections}")
+    console.print(f"last annual grade 最近考核等级: {r.last_grade.value if r.last_grade else '—'}; "
+                  f"consecutive warnings 连续警告: {r.warnings}"
+                  + (f"; applying for 申报: {r.applying_for.value}" if r.applying_for else ""))
+    if r.findings:
+        t = Table(title=f"Findings for {r.last_period} 最近一期检查结果")
         for col in ("rule 规则", "clause 条款", "result 结果", "reason 说明"):
             t.add_column(col)
-        for f in r["findings"]:
-            t.add_row(f["rule"], f["clause"], mark(f["passed"]), f"{f['reason_zh']}\n{f['reason_en']}")
+        for f in r.findings:
+            t.add_row(f.rule, f.clause, mark(f.passed), f"{f.reason_zh}\n{f.reason_en}")
         console.print(t)
 
 
@@ -112,38 +103,39 @@ def history(code: str = typer.Argument(..., help="a town code"), as_json: bool =
     """A town's history: every report, finding (with its clause), rejection and decision, in the order recorded.
     小镇历史（审计视图）。"""
     s, _ = _need(code)
-    h = town_history(engine(s), code, _as_of(as_of))
+    when = _as_of(as_of)
+    h = town_history(engine(s), code, when)
     if xlsx is not None:
         from ..audit.export import history_xlsx
 
         history_xlsx(h, xlsx)
         err.print(f"wrote {xlsx}")
     if as_json:
-        print_json(h)
+        print_json(h.model_dump(mode="json"))
         return
-    if as_of and not h["events"]:
-        _recorded_later_hint(engine(s), _as_of(as_of), f"Nothing about {code} was recorded")
-    if as_of:
-        st = h["state"]
-        console.print(f"as of {as_of}: {st['state']}, {st['tier']}, last grade {st['last_grade'] or '—'}, "
-                      f"warnings {st['warnings']}")
+    if when is not None and not h.events:
+        _recorded_later_hint(engine(s), when, f"Nothing about {code} was recorded")
+    if h.state is not None:
+        st = h.state
+        console.print(f"as of {as_of}: {st.state.value}, {st.tier.value}, "
+                      f"last grade {st.last_grade.value if st.last_grade else '—'}, warnings {st.warnings}")
     t = Table(title=f"History of {code} 历史记录" + (f" as of {as_of}" if as_of else ""))
     for col in ("time 时间", "period 月份", "kind 类型", "what 内容"):
         t.add_column(col)
-    for e in h["events"]:
-        if e["kind"] == "report":
-            what = f"revision {e['revision']} by {e['submitted_by']}: fai {e['figures']['fai']}, " \
-                   f"industry {e['figures']['industry_fai']}, non-gov {e['figures']['nongov_fai']} 亿元"
-        elif e["kind"] == "finding":
-            what = (f"{mark(e['passed'])} {e['rule']} [{e['clause']}] {e['reason_zh']}\n"
-                    f"[dim]{e['clause']}: {e['clause_zh']}[/]")
-        elif e["kind"] == "decision":
-            eff = e["effects"]
-            what = (f"[bold]{e['grade']} {e['grade_zh']}[/] in {e['round']} (proposed {e['proposed_grade']}"
-                    + (f", score {e['score']:.2f}" if e["score"] is not None else "") + f") approved by {e['by']}"
-                    + (f" — reason 理由: {e['reason']}" if e["reason"] else "")
-                    + f"; now {eff['state']}, {eff['tier']}, warnings {eff['warnings']}")
+    for e in h.events:
+        if e.kind == "report":
+            what = f"revision {e.revision} by {e.submitted_by}: fai {e.figures.fai}, " \
+                   f"industry {e.figures.industry_fai}, non-gov {e.figures.nongov_fai} 亿元"
+        elif e.kind == "finding":
+            what = (f"{mark(e.passed)} {e.rule} [{e.clause}] {e.reason_zh}\n"
+                    f"[dim]{e.clause}: {e.clause_zh}[/]")
+        elif e.kind == "decision":
+            eff = e.effects
+            what = (f"[bold]{e.grade.value} {e.grade_zh}[/] in {e.round} (proposed {e.proposed_grade.value}"
+                    + (f", score {e.score:.2f}" if e.score is not None else "") + f") approved by {e.by}"
+                    + (f" — reason 理由: {e.reason}" if e.reason else "")
+                    + f"; now {eff.state.value}, {eff.tier.value}, warnings {eff.warnings}")
         else:
-            what = "[red]rejected 退回[/] " + "; ".join(f"{p['field']}: {p['en']}" for p in e["problems"])
-        t.add_row(e["time"][:19].replace("T", " "), e["period"] or "", e["kind"], what)
+            what = "[red]rejected 退回[/] " + "; ".join(f"{p.field}: {p.en}" for p in e.problems)
+        t.add_row(e.time.isoformat()[:19].replace("T", " "), e.period or "", e.kind, what)
     console.print(t)

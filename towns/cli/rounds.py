@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 
 from ..models.round import Approval, Override, RoundKind
 from ..rules.pack import DEFAULT_PACK
-from ..views_rounds import order_refusals, round_detail, round_list
+from ..queries import order_refusals, round_detail, round_list
 from ..workflows.round import RoundWorkflow
 from ..models.workflows import RoundStart, RoundView, round_id
 from .common import (client_for, console, default_user, engine, ensure_worker, err, mark, print_json, require_server, run,
@@ -116,9 +116,10 @@ def approve(
     if d is None:
         err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
         raise typer.Exit(2)
-    if d["approved_by"]:
-        err.print(f"[red]approval refused 审定未通过[/]: {round_} was already approved by {d['approved_by']} "
-                  f"at {d['approved_at']}; a decision is changed only by a new round.")
+    if d.approved_by:
+        err.print(f"[red]approval refused 审定未通过[/]: {round_} was already approved by {d.approved_by} "
+                  f"at {d.approved_at.isoformat() if d.approved_at else None}; "
+                  "a decision is changed only by a new round.")
         raise typer.Exit(1)
 
     async def go():
@@ -136,7 +137,8 @@ def approve(
 
     view = run(go())
     if as_json:
-        print_json(round_detail(engine(s), round_))
+        after = round_detail(engine(s), round_)
+        print_json(after.model_dump(mode="json") if after else None)
         return
     console.print(f"[green]{round_} approved by {by}[/]; {len(view.proposals)} decisions applied. 已审定。")
     show(round_, as_json=False)
@@ -145,9 +147,10 @@ def approve(
 def _server_went_away(s, round_: str) -> None:
     """The server died during an approval: say whether the approval is on record, from our database."""
     d = round_detail(engine(s), round_)
-    if d and d["approved_by"]:
+    if d and d.approved_by:
         err.print(f"[yellow]the server went away 服务中断[/], but your approval was recorded: {round_} approved by "
-                  f"{d['approved_by']} at {d['approved_at']}. Its decisions are applied when the server is back "
+                  f"{d.approved_by} at {d.approved_at.isoformat() if d.approved_at else None}. "
+                  "Its decisions are applied when the server is back "
                   f"(`towns round show {round_}`). 审定已记录，服务恢复后将应用各小镇的决定。")
         raise typer.Exit(0)
     err.print(f"[yellow]the server went away 服务中断[/]: your approval of {round_} was not recorded in the database "
@@ -166,30 +169,30 @@ def show(round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g.
         err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
         raise typer.Exit(2)
     if as_json:
-        print_json(d)
+        print_json(d.model_dump(mode="json"))
         return
-    console.print(f"[bold]{d['id']}[/] {d['kind_zh']} {d['year']} — state {d['state']}; pack {d['pack']['id']} "
-                  f"{d['pack']['version']}; started by {d['started_by']}"
-                  + (f"; approved by {d['approved_by']}" if d["approved_by"] else "")
-                  + (" — [red]approval overdue 逾期未审定[/]" if d["overdue"] else ""))
+    console.print(f"[bold]{d.id}[/] {d.kind_zh} {d.year} — state {d.state}; pack {d.pack.id} "
+                  f"{d.pack.version}; started by {d.started_by}"
+                  + (f"; approved by {d.approved_by}" if d.approved_by else "")
+                  + (" — [red]approval overdue 逾期未审定[/]" if d.overdue else ""))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("code\n代码", "name\n名称", "tier\n层级", "score\n得分", "proposed\n拟定", "final\n审定", "failed\n未达标",
                 "reason\n理由"):
         t.add_column(col, overflow="fold")
-    for town in d["towns"]:
-        failed = [f["rule"] for f in town["findings"] if not f["passed"]]
-        t.add_row(town["code"], town["name"], town["tier"], "" if town["score"] is None else f"{town['score']:.2f}",
-                  f"{town['proposed_grade']} {town['proposed_grade_zh']}",
-                  f"{town['final_grade']} {town['final_grade_zh']}" if town["final_grade"] else "—",
-                  ", ".join(failed), town["reason"])
+    for town in d.towns:
+        failed = [f.rule for f in town.findings if not f.passed]
+        t.add_row(town.code, town.name, town.tier.value, "" if town.score is None else f"{town.score:.2f}",
+                  f"{town.proposed_grade.value} {town.proposed_grade_zh}",
+                  f"{town.final_grade.value} {town.final_grade_zh}" if town.final_grade else "—",
+                  ", ".join(failed), town.reason)
     console.print(t)
-    findings = d["city"].get("findings", [])
+    findings = d.city.findings
     if findings:
         c = Table(title="City 全市", box=box.SIMPLE_HEAD, pad_edge=False)
         for col in ("rule\n规则", "clause\n条款", "result\n结果", "reason\n说明"):
             c.add_column(col, overflow="fold")
         for f in findings:
-            c.add_row(f["rule"], f["clause"], mark(f["passed"]), f"{f['reason_zh']}\n{f['reason_en']}")
+            c.add_row(f.rule, f.clause, mark(f.passed), f"{f.reason_zh}\n{f.reason_en}")
         console.print(c)
 
 
@@ -244,14 +247,14 @@ def list_(as_json: bool = JSON) -> None:
     """Every round with its state. 全部轮次。"""
     rows = round_list(engine(settings()))
     if as_json:
-        print_json(rows)
+        print_json([r.model_dump(mode="json") for r in rows])
         return
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("id", "kind", "year", "state", "towns", "started by", "approved by", "pack"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["id"], r["kind"], str(r["year"]), r["state"] + (" (overdue)" if r["overdue"] else ""),
-                  str(r["towns"]), r["started_by"], r["approved_by"] or "—", r["pack"])
+        t.add_row(r.id, r.kind.value, str(r.year), r.state + (" (overdue)" if r.overdue else ""),
+                  str(r.towns), r.started_by, r.approved_by or "—", r.pack)
     console.print(t)
     if not rows:
         console.print("No rounds yet: `towns round start --kind annual --year 2018`.")

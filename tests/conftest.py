@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 import pytest_asyncio
@@ -65,9 +65,12 @@ def pg_url():
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "storage: where the database itself is the point (the ledger, concurrency, "
-                            "migrations, raw rows): run on SQLite and on PostgreSQL; every other test runs once, on "
-                            "SQLite")
+    config.addinivalue_line(
+        "markers",
+        "storage: where the database itself is the point (the ledger, concurrency, "
+        "migrations, raw rows): run on SQLite and on PostgreSQL; every other test runs once, on "
+        "SQLite",
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -145,7 +148,6 @@ async def own_worker(own_env, engine, executor):
     queue = f"towns-test-{uuid.uuid4().hex[:8]}"
     async with build_worker(own_env.client, engine, queue, executor):
         yield queue
-
 
 
 @pytest.fixture

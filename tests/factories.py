@@ -7,12 +7,27 @@ from towns.models.town import TownProfile
 
 
 def town(**over) -> TownProfile:
-    base = dict(code="SX-T1", name="测试小镇", district="keqiao", tier="provincial_creation", industry="fashion",
-                listed_year=2016, planned_investment=50)
+    base = dict(
+        code="SX-T1",
+        name="测试小镇",
+        district="keqiao",
+        tier="provincial_creation",
+        industry="fashion",
+        listed_year=2016,
+        planned_investment=50,
+    )
     return TownProfile.model_validate({**base, **over})
 
 
 def report(period="2018-06", code="SX-T1", **over) -> ReportSubmission:
-    base = dict(code=code, period=period, fai=10.0, industry_fai=8.0, nongov_fai=9.0, tax=1.0,
-                submitted_by="tester", submission_id=f"test:{code}:{period}:{over.get('correction', False)}")
+    base = dict(
+        code=code,
+        period=period,
+        fai=10.0,
+        industry_fai=8.0,
+        nongov_fai=9.0,
+        tax=1.0,
+        submitted_by="tester",
+        submission_id=f"test:{code}:{period}:{over.get('correction', False)}",
+    )
     return ReportSubmission.model_validate({**base, **over})

@@ -1,6 +1,7 @@
 """The demo fixtures: twelve Shaoxing towns and their year-to-date monthly reports since listing (2015–2018)."""
 
 import csv
+import itertools
 from collections import defaultdict
 
 from towns import demo
@@ -12,12 +13,34 @@ from towns.rules.monthly import evaluate_monthly
 from towns.rules.pack import load_pack
 
 TOWN_KEYS = {
-    "code", "name", "district", "tier", "industry", "batch", "listed_year", "creation_years",
-    "planned_investment", "annual_fai_target", "planned_area_km2", "core_area_km2", "state",
+    "code",
+    "name",
+    "district",
+    "tier",
+    "industry",
+    "batch",
+    "listed_year",
+    "creation_years",
+    "planned_investment",
+    "annual_fai_target",
+    "planned_area_km2",
+    "core_area_km2",
+    "state",
 }
 REPORT_KEYS = {
-    "code", "period", "fai", "industry_fai", "nongov_fai", "tax", "new_enterprises",
-    "high_tech_enterprises", "high_end_talents", "tourists_10k", "scenic_level", "correction", "submitted_by",
+    "code",
+    "period",
+    "fai",
+    "industry_fai",
+    "nongov_fai",
+    "tax",
+    "new_enterprises",
+    "high_tech_enterprises",
+    "high_end_talents",
+    "tourists_10k",
+    "scenic_level",
+    "correction",
+    "submitted_by",
 }
 MONEY = ("fai", "industry_fai", "nongov_fai", "tax")
 
@@ -86,7 +109,7 @@ def test_reports_cover_every_month_grouped_by_town():
     start = 0
     for t in towns:
         code, n = t["code"], counts[t["code"]]
-        block = rows[start: start + n]
+        block = rows[start : start + n]
         assert [r["code"] for r in block] == [code] * n
         assert [r["period"] for r in block] == _periods(_first_year(t))
         start += n
@@ -121,7 +144,7 @@ def test_year_to_date_figures_never_fall_within_a_year():
     for r in demo.report_rows():
         by_town[r["code"]].append(r)
     for code, rows in by_town.items():
-        for prev, cur in zip(rows, rows[1:]):
+        for prev, cur in itertools.pairwise(rows):
             if cur["period"].endswith("-01"):
                 continue  # a new year restarts the year-to-date figures
             for k in MONEY:
@@ -162,7 +185,9 @@ def test_expected_failures_are_exactly_right():
     tiers = {t["code"]: t["tier"] for t in demo.town_rows()}
     assert "pace-provincial" in demo.EXPECTED_FAILURES["SX-SZ-YJ"]
     assert "pace-city" in demo.EXPECTED_FAILURES["SX-SY-SY"] and tiers["SX-SY-SY"] == "city"
-    assert any("nongov-share" in rules and tiers[c].startswith("provincial") for c, rules in demo.EXPECTED_FAILURES.items())
+    assert any(
+        "nongov-share" in rules and tiers[c].startswith("provincial") for c, rules in demo.EXPECTED_FAILURES.items()
+    )
     assert any("industry-share" in rules for rules in demo.EXPECTED_FAILURES.values())
 
 
@@ -193,8 +218,11 @@ def test_every_month_before_2018_passes_every_rule_with_a_margin():
 def _acceptance(year: int) -> dict[str, object]:
     """code → the acceptance proposal of every town due in ``year``, from the demo's Decembers."""
     pack = load_pack()
-    dec = {(r["code"], int(r["period"][:4])): ReportSubmission.model_validate(r).figures()
-           for r in demo.report_rows() if r["period"].endswith("-12")}
+    dec = {
+        (r["code"], int(r["period"][:4])): ReportSubmission.model_validate(r).figures()
+        for r in demo.report_rows()
+        if r["period"].endswith("-12")
+    }
     out = {}
     for row in demo.town_rows():
         profile = TownProfile.model_validate(row)
@@ -245,9 +273,9 @@ def test_write_csv_round_trips(tmp_path):
     assert len(towns) == len(demo.town_rows()) and len(reports) == len(demo.report_rows())
     assert set(towns[0]) == TOWN_KEYS and set(reports[0]) == REPORT_KEYS
     assert towns[0]["annual_fai_target"] == ""  # None is an empty cell
-    for got, want in zip(towns, demo.town_rows()):
+    for got, want in zip(towns, demo.town_rows(), strict=True):
         # an empty cell is None (as the importer reads it: TownProfile itself refuses "" for a number)
         got = {k: (None if v == "" else v) for k, v in got.items()}
         assert TownProfile.model_validate(got) == TownProfile.model_validate(want)
-    for got, want in zip(reports, demo.report_rows()):
+    for got, want in zip(reports, demo.report_rows(), strict=True):
         assert ReportSubmission.model_validate(got) == ReportSubmission.model_validate(want)

@@ -25,7 +25,6 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 TASK_QUEUE = "towns"
 NAMESPACE = "default"
@@ -42,17 +41,21 @@ class ServerInfo:
 
     state: str  # starting | ready
     pid: int
-    temporal_address: Optional[str]
+    temporal_address: str | None
     database_url: str
-    ui: Optional[str] = None
+    ui: str | None = None
 
     @classmethod
-    def read(cls, path: Path) -> Optional["ServerInfo"]:
+    def read(cls, path: Path) -> ServerInfo | None:
         try:
             data = json.loads(path.read_text())
-            return cls(state=data.get("state", "ready"), pid=int(data["pid"]),
-                       temporal_address=data.get("temporal_address"), database_url=data["database_url"],
-                       ui=data.get("ui"))
+            return cls(
+                state=data.get("state", "ready"),
+                pid=int(data["pid"]),
+                temporal_address=data.get("temporal_address"),
+                database_url=data["database_url"],
+                ui=data.get("ui"),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -61,9 +64,9 @@ class ServerInfo:
 class Settings:
     home: Path
     database_url: str
-    temporal_address: Optional[str]
-    server: Optional[ServerInfo] = None  # the running server of this home, if any
-    stale: Optional[ServerInfo] = None  # a server.json left by a server that no longer runs
+    temporal_address: str | None
+    server: ServerInfo | None = None  # the running server of this home, if any
+    stale: ServerInfo | None = None  # a server.json left by a server that no longer runs
     namespace: str = NAMESPACE
     task_queue: str = TASK_QUEUE
 
@@ -126,36 +129,38 @@ def load_settings() -> Settings:
     info = ServerInfo.read(server_file(home))
     running = info is not None and server_lock_held(home)
     if not running:
-        return Settings(home=home, database_url=env_db or sqlite_url(home), temporal_address=env_address,
-                        stale=info)
+        return Settings(home=home, database_url=env_db or sqlite_url(home), temporal_address=env_address, stale=info)
     assert info is not None
     if env_db and env_db != info.database_url:
         raise ConfigError(
             f"DATABASE_URL is {env_db}, but the towns server of {home} (pid {info.pid}) uses {info.database_url}: "
             "one system has one database. Unset DATABASE_URL, or set TOWNS_HOME to the home of the server "
             "that uses it.\n"
-            f"DATABASE_URL 与 {home} 的服务所用数据库不一致：请取消 DATABASE_URL，或把 TOWNS_HOME 指向对应的目录。")
+            f"DATABASE_URL 与 {home} 的服务所用数据库不一致：请取消 DATABASE_URL，或把 TOWNS_HOME 指向对应的目录。"
+        )
     if env_address and info.temporal_address and env_address != info.temporal_address:
         raise ConfigError(
             f"TEMPORAL_ADDRESS is {env_address}, but the towns server of {home} (pid {info.pid}) uses "
             f"{info.temporal_address}. Unset TEMPORAL_ADDRESS, or set TOWNS_HOME to the home of the server "
             "that uses it.\n"
-            f"TEMPORAL_ADDRESS 与 {home} 的服务不一致：请取消 TEMPORAL_ADDRESS，或把 TOWNS_HOME 指向对应的目录。")
+            f"TEMPORAL_ADDRESS 与 {home} 的服务不一致：请取消 TEMPORAL_ADDRESS，或把 TOWNS_HOME 指向对应的目录。"
+        )
     return Settings(home=home, database_url=info.database_url, temporal_address=info.temporal_address, server=info)
 
 
 def no_server_message(s: Settings) -> str:
     if s.stale is not None:
-        why = (f"the towns server of {s.home} (pid {s.stale.pid}) is no longer running — it stopped without "
-               "cleaning up")
+        why = f"the towns server of {s.home} (pid {s.stale.pid}) is no longer running — it stopped without cleaning up"
         why_zh = f"{s.home} 的 towns server（进程 {s.stale.pid}）已不在运行"
     else:
         why = f"no towns server is running for {s.home}"
         why_zh = f"{s.home} 没有正在运行的 towns server"
-    return (f"{why}. Start it in another terminal with `towns server` (same TOWNS_HOME), or set TOWNS_HOME "
-            "to the home of the server you mean. (To use a worker deployed elsewhere, set both DATABASE_URL "
-            "and TEMPORAL_ADDRESS.)\n"
-            f"{why_zh}。请先在另一个终端运行 towns server（相同的 TOWNS_HOME），或把 TOWNS_HOME 指向正在运行的服务。")
+    return (
+        f"{why}. Start it in another terminal with `towns server` (same TOWNS_HOME), or set TOWNS_HOME "
+        "to the home of the server you mean. (To use a worker deployed elsewhere, set both DATABASE_URL "
+        "and TEMPORAL_ADDRESS.)\n"
+        f"{why_zh}。请先在另一个终端运行 towns server（相同的 TOWNS_HOME），或把 TOWNS_HOME 指向正在运行的服务。"
+    )
 
 
 def venv_binary(name: str) -> str:

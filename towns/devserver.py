@@ -18,7 +18,6 @@ import os
 import signal
 import socket
 from pathlib import Path
-from typing import Optional
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
@@ -56,11 +55,12 @@ def log_tail(path: Path, lines: int = 8) -> str:
 
 
 class DevServer:
-    def __init__(self, binary: str, db_file: Path, port: int, ui_port: int, log_file: Path,
-                 host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, binary: str, db_file: Path, port: int, ui_port: int, log_file: Path, host: str = "127.0.0.1"
+    ) -> None:
         self.binary, self.db_file, self.port, self.ui_port = binary, db_file, port, ui_port
         self.log_file, self.host = log_file, host
-        self.process: Optional[asyncio.subprocess.Process] = None
+        self.process: asyncio.subprocess.Process | None = None
 
     @property
     def address(self) -> str:
@@ -74,19 +74,38 @@ class DevServer:
                 f"port {', '.join(map(str, busy))} on {self.host} is already in use (another towns server, or "
                 f"another program). Stop it, or choose other ports: `towns server --temporal-port 7300` "
                 f"(the UI takes the port + 1000).\n端口 {', '.join(map(str, busy))} 已被占用：请停止占用的程序，"
-                "或用 --temporal-port 指定其他端口。")
+                "或用 --temporal-port 指定其他端口。"
+            )
 
     async def start(self, timeout: float = 60.0) -> Client:
         """Start the server and return a client once it answers; DevServerError if it cannot."""
         self.check_ports()
-        args = ["server", "start-dev", "--db-filename", str(self.db_file), "--ip", self.host,
-                "--port", str(self.port), "--ui-port", str(self.ui_port), "--log-level", "error",
-                "--namespace", "default"]
-        log = open(self.log_file, "ab")
+        args = [
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.db_file),
+            "--ip",
+            self.host,
+            "--port",
+            str(self.port),
+            "--ui-port",
+            str(self.ui_port),
+            "--log-level",
+            "error",
+            "--namespace",
+            "default",
+        ]
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child, closed right after the start
         try:
             self.process = await asyncio.create_subprocess_exec(
-                self.binary, *args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                preexec_fn=_die_with_parent if os.name == "posix" else None)
+                self.binary,
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                preexec_fn=_die_with_parent if os.name == "posix" else None,
+            )
         finally:
             log.close()
         loop = asyncio.get_running_loop()
@@ -97,11 +116,13 @@ class DevServer:
                 client = await Client.connect(self.address, data_converter=pydantic_data_converter)
                 await client.workflow_service.get_system_info(GetSystemInfoRequest())
                 break
-            except Exception:  # noqa: BLE001 - not up yet
+            except Exception:
                 if loop.time() > deadline:
                     await self.stop()
-                    raise DevServerError(f"the embedded Temporal server did not answer within {timeout:.0f} s; "
-                                         f"see {self.log_file}\n{log_tail(self.log_file)}") from None
+                    raise DevServerError(
+                        f"the embedded Temporal server did not answer within {timeout:.0f} s; "
+                        f"see {self.log_file}\n{log_tail(self.log_file)}"
+                    ) from None
                 await asyncio.sleep(0.2)
         await asyncio.sleep(0.3)  # a child that lost a race for its port dies right after binding fails
         self._check_alive("could not start")
@@ -109,8 +130,10 @@ class DevServer:
 
     def _check_alive(self, what: str) -> None:
         if self.process is not None and self.process.returncode is not None:
-            raise DevServerError(f"the embedded Temporal server {what} (exit code {self.process.returncode}); "
-                                 f"from {self.log_file}:\n{log_tail(self.log_file)}")
+            raise DevServerError(
+                f"the embedded Temporal server {what} (exit code {self.process.returncode}); "
+                f"from {self.log_file}:\n{log_tail(self.log_file)}"
+            )
 
     async def wait(self) -> int:
         """Until the child exits; its exit code."""
@@ -125,7 +148,7 @@ class DevServer:
             p.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(p.wait(), grace)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 p.kill()
             await p.wait()

@@ -15,10 +15,11 @@ import contextlib
 import json
 import os
 import signal
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import IO, Awaitable, Callable, Optional
+from typing import IO
 
 from rich.console import Console
 from sqlmodel import Session, select
@@ -39,7 +40,7 @@ def home_is_empty(settings: Settings) -> bool:
 
 def take_home_lock(home: Path) -> IO[str]:
     """Hold the home's lock for the server's lifetime; ConfigError if another server holds it."""
-    fh = open(lock_file(home), "a+")
+    fh = open(lock_file(home), "a+")  # noqa: SIM115 - held (locked) for the server's lifetime
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
@@ -54,24 +55,42 @@ def take_home_lock(home: Path) -> IO[str]:
             time.sleep(0.1)
     fh.close()
     other = ServerInfo.read(server_file(home))
-    raise ConfigError(f"a towns server already runs for {home}" + (f" (pid {other.pid})" if other else "")
-                      + ": one home has one server. Use that one, or give this one another home "
-                      "(TOWNS_HOME=/path/to/other towns server --temporal-port 7300).\n"
-                      f"{home} 已有正在运行的 towns server；如需另起一个，请使用其他 TOWNS_HOME 和端口。")
+    raise ConfigError(
+        f"a towns server already runs for {home}"
+        + (f" (pid {other.pid})" if other else "")
+        + ": one home has one server. Use that one, or give this one another home "
+        "(TOWNS_HOME=/path/to/other towns server --temporal-port 7300).\n"
+        f"{home} 已有正在运行的 towns server；如需另起一个，请使用其他 TOWNS_HOME 和端口。"
+    )
 
 
-def write_server_file(settings: Settings, state: str, ui: Optional[str]) -> None:
+def write_server_file(settings: Settings, state: str, ui: str | None) -> None:
     path = server_file(settings.home)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"state": state, "pid": os.getpid(), "temporal_address": settings.temporal_address,
-                               "ui": ui, "database_url": settings.database_url}, indent=2))
+    tmp.write_text(
+        json.dumps(
+            {
+                "state": state,
+                "pid": os.getpid(),
+                "temporal_address": settings.temporal_address,
+                "ui": ui,
+                "database_url": settings.database_url,
+            },
+            indent=2,
+        )
+    )
     with contextlib.suppress(OSError):
         os.chmod(tmp, 0o600)  # the database URL may carry a password
     os.replace(tmp, path)
 
 
-async def serve(settings: Settings, port: int, ui_port: Optional[int], console: Console,
-                on_ready: Optional[Callable[[Client, Settings], Awaitable[None]]] = None) -> int:
+async def serve(
+    settings: Settings,
+    port: int,
+    ui_port: int | None,
+    console: Console,
+    on_ready: Callable[[Client, Settings], Awaitable[None]] | None = None,
+) -> int:
     """Run until Ctrl-C / SIGTERM (exit code 0) or until the embedded Temporal server dies (1)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
@@ -83,15 +102,21 @@ async def serve(settings: Settings, port: int, ui_port: Optional[int], console: 
     try:
         async with AsyncExitStack() as stack:
             stack.callback(lambda: server_file(settings.home).unlink(missing_ok=True))
-            devserver: Optional[DevServer] = None
+            devserver: DevServer | None = None
             remote = os.environ.get("TEMPORAL_ADDRESS")
             if not remote:
                 ui_port = ui_port or port + 1000
-                devserver = DevServer(venv_binary("temporal"), settings.home / "temporal.db", port, ui_port,
-                                      settings.home / "temporal.log")
+                devserver = DevServer(
+                    venv_binary("temporal"),
+                    settings.home / "temporal.db",
+                    port,
+                    ui_port,
+                    settings.home / "temporal.log",
+                )
                 devserver.check_ports()  # before anything is written to the home
-                settings = Settings(home=settings.home, database_url=settings.database_url,
-                                    temporal_address=f"127.0.0.1:{port}")
+                settings = Settings(
+                    home=settings.home, database_url=settings.database_url, temporal_address=f"127.0.0.1:{port}"
+                )
             write_server_file(settings, "starting", None)
             engine = engine_for(settings.database_url)
             installation = prepare_database(engine)
@@ -101,8 +126,10 @@ async def serve(settings: Settings, port: int, ui_port: Optional[int], console: 
                 console.print(f"Temporal: {settings.temporal_address} (TEMPORAL_ADDRESS)")
             else:
                 assert devserver is not None
-                console.print(f"starting the embedded Temporal dev server on 127.0.0.1:{port} "
-                              f"(state in {settings.home / 'temporal.db'}) …")
+                console.print(
+                    f"starting the embedded Temporal dev server on 127.0.0.1:{port} "
+                    f"(state in {settings.home / 'temporal.db'}) …"
+                )
                 stack.push_async_callback(devserver.stop)
                 client = await devserver.start()
                 ui = f"http://127.0.0.1:{ui_port}"
@@ -115,30 +142,39 @@ async def serve(settings: Settings, port: int, ui_port: Optional[int], console: 
 
             made = await ensure_schedule(client, settings.task_queue, int(load_pack().value("bulletin_day")))
             console.print(f"schedule {SCHEDULE_ID}: {made} (quarterly bulletin 季度通报)")
-            console.print(f"[green]towns server ready[/] — home {settings.home}, Temporal {settings.temporal_address}"
-                          + (f", UI [link={ui}]{ui}[/link]" if ui else "")
-                          + f", database {settings.database_url} (installation {installation[:12]})")
+            console.print(
+                f"[green]towns server ready[/] — home {settings.home}, Temporal {settings.temporal_address}"
+                + (f", UI [link={ui}]{ui}[/link]" if ui else "")
+                + f", database {settings.database_url} (installation {installation[:12]})"
+            )
             if on_ready is not None:
                 await on_ready(client, settings)
             console.print("Ctrl-C stops the server and the worker. 按 Ctrl-C 停止。")
             waits = [asyncio.ensure_future(stop.wait())]
             if devserver is not None:
                 waits.append(asyncio.ensure_future(devserver.wait()))
-            done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            _done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for w in pending:
                 w.cancel()
             if stop.is_set():
                 console.print("stopping …")
                 return 0
-            console.print(f"[red]the embedded Temporal server stopped (exit code {devserver.process.returncode})"
-                          f"[/]; see {settings.home / 'temporal.log'}. Temporal 服务已停止。")
+            console.print(
+                f"[red]the embedded Temporal server stopped (exit code {devserver.process.returncode})"
+                f"[/]; see {settings.home / 'temporal.log'}. Temporal 服务已停止。"
+            )
             return 1
     finally:
         lock.close()
 
 
-def serve_or_explain(settings: Settings, port: int, ui_port: Optional[int], console: Console,
-                     on_ready: Optional[Callable[[Client, Settings], Awaitable[None]]] = None) -> int:
+def serve_or_explain(
+    settings: Settings,
+    port: int,
+    ui_port: int | None,
+    console: Console,
+    on_ready: Callable[[Client, Settings], Awaitable[None]] | None = None,
+) -> int:
     """``serve`` with its refusals turned into a message and an exit code (2: could not start)."""
     try:
         return asyncio.run(serve(settings, port, ui_port, console, on_ready))

@@ -20,7 +20,8 @@ they need no treatment.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from openpyxl.cell.cell import ERROR_CODES, Cell
 

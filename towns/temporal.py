@@ -30,16 +30,26 @@ def quiet_core_logs(level: str = "ERROR") -> None:
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(level)
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
-        filter=TelemetryFilter(core_level=level, other_level="ERROR"),
-        forwarding=LogForwardingConfig(logger=logger)))), error_if_already_set=False)
+    Runtime.set_default(
+        Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level=level, other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logger),
+                )
+            )
+        ),
+        error_if_already_set=False,
+    )
     _runtime_installed = True
 
 
 async def connect(settings: Settings) -> Client:
     if not settings.temporal_address:
-        raise ConfigError("no Temporal address: start `towns server`, or set TEMPORAL_ADDRESS. "
-                          "没有 Temporal 地址：请先运行 towns server。")
+        raise ConfigError(
+            "no Temporal address: start `towns server`, or set TEMPORAL_ADDRESS. "
+            "没有 Temporal 地址：请先运行 towns server。"
+        )
     return await Client.connect(
         settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter
     )

@@ -8,11 +8,13 @@ worker beside the embedded dev server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -34,8 +36,11 @@ WORKFLOWS = [TownWorkflow, RoundWorkflow, BulletinWorkflow]
 def activities_for(engine: Engine, client: Client | None = None) -> list[Callable[..., Any]]:
     """Every activity of the implementations, found on the classes themselves (the methods declared
     in ``towns.models.activities`` and implemented in ``towns.activities``)."""
-    return [method for impl in (Reports(engine), Rounds(engine, client), Bulletins(engine))
-            for method in activity_methods(impl)]
+    return [
+        method
+        for impl in (Reports(engine), Rounds(engine, client), Bulletins(engine))
+        for method in activity_methods(impl)
+    ]
 
 
 def activity_methods(impl: object) -> list[Callable[..., Any]]:
@@ -59,8 +64,13 @@ def worker_identity(engine: Engine) -> str:
     return f"towns:{(installation_id(engine, create=True) or '?')[:12]}:{socket.gethostname()}:{os.getpid()}"
 
 
-def build_worker(client: Client, engine: Engine, task_queue: str, executor: ThreadPoolExecutor,
-                 interceptors: Sequence[Interceptor] = ()) -> Worker:
+def build_worker(
+    client: Client,
+    engine: Engine,
+    task_queue: str,
+    executor: ThreadPoolExecutor,
+    interceptors: Sequence[Interceptor] = (),
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -91,16 +101,18 @@ def main() -> None:
     try:
         settings = load_settings()
         if not settings.temporal_address:
-            raise ConfigError("set TEMPORAL_ADDRESS (and DATABASE_URL) for a worker alone, or run `towns server`. "
-                              "请设置 TEMPORAL_ADDRESS 和 DATABASE_URL。")
+            raise ConfigError(
+                "set TEMPORAL_ADDRESS (and DATABASE_URL) for a worker alone, or run `towns server`. "
+                "请设置 TEMPORAL_ADDRESS 和 DATABASE_URL。"
+            )
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
-    print(f"towns worker on {settings.temporal_address}, task queue {settings.task_queue}, database {settings.database_url}")
-    try:
+    print(
+        f"towns worker on {settings.temporal_address}, task queue {settings.task_queue}, database {settings.database_url}"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

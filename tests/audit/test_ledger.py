@@ -89,9 +89,12 @@ async def test_swapped_entries_are_caught(scenario, engine):
 
 
 async def test_edited_decision_row_is_named(scenario, engine):
-    office, steady, slow = scenario
-    tamper(engine, "UPDATE decisions SET final_grade = 'excellent' WHERE code = :c AND kind = 'annual' "
-                   "AND year = 2018", c=slow)
+    _office, _steady, slow = scenario
+    tamper(
+        engine,
+        "UPDATE decisions SET final_grade = 'excellent' WHERE code = :c AND kind = 'annual' AND year = 2018",
+        c=slow,
+    )
     problems = verify(engine).problems
     assert len(problems) == 1
     assert problems[0].where.startswith("decisions row") and slow in problems[0].where

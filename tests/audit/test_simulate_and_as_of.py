@@ -1,13 +1,13 @@
 """What-if packs and as-of views on a recorded scenario."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 
 from tests.office import Office
 from towns.audit.simulate import simulate
 from towns.models.round import RoundKind
-from towns.rules.pack import parse_pack
 from towns.queries import all_status, get_town, history, town_status
+from towns.rules.pack import parse_pack
 
 PACK = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
 
@@ -31,8 +31,9 @@ async def test_simulate_reports_exactly_the_towns_a_band_moves(env, engine, work
     hi, mid, low = (scores[codes[n]] for n in ("HI", "MID", "LOW"))
     assert hi[1] == mid[1] == "excellent" and low[1] == "good" and hi[0] > int(mid[0]) + 1, scores
     # raise the excellent band just above the middle town's score: exactly that town moves down to good
-    what_if = parse_pack(band(PACK, "excellent", 90, int(mid[0]) + 1).replace('version = "2018.2"',
-                                                                              'version = "what-if"'))
+    what_if = parse_pack(
+        band(PACK, "excellent", 90, int(mid[0]) + 1).replace('version = "2018.2"', 'version = "what-if"')
+    )
     result = simulate(engine, RoundKind.annual, 2017, what_if, round_id=detail.id)
     assert result.baseline.startswith("recorded round")
     assert [(c.code, c.grade_from, c.grade_to) for c in result.changes] == [(codes["MID"], "excellent", "good")]
@@ -46,7 +47,7 @@ async def test_as_of_shows_state_before_and_after_a_decision(env, engine, worker
     code = await office.register("ASOF", listed_year=2016)
     await office.december(code, 2016, fai=5)
     await office.round("annual", 2016, city_tax_growth=0.0)  # warning
-    between = datetime.now(timezone.utc)
+    between = datetime.now(UTC)
     await office.december(code, 2017, fai=5)
     await office.round("annual", 2017, city_tax_growth=0.0)  # demoted
     now = town_status(engine, get_town(engine, code))
@@ -57,5 +58,5 @@ async def test_as_of_shows_state_before_and_after_a_decision(env, engine, worker
     h = history(engine, code, between)
     assert [e.grade for e in h.events if e.kind == "decision"] == ["warning"]
     assert h.state.tier == "provincial_creation"
-    before_all = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    before_all = datetime(2000, 1, 1, tzinfo=UTC)
     assert all(r.code != code for r in all_status(engine, before_all))

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session
@@ -22,23 +22,76 @@ from towns.models.finding import FindingRow
 from towns.models.report import MonthlyReport
 from towns.models.town import Town
 
-T0 = datetime(2018, 1, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2018, 1, 2, 8, 0, tzinfo=UTC)
 
 TOWNS = [
-    dict(code="SX-A", name="柯桥甲小镇", district="keqiao", tier="provincial_creation", industry="fashion",
-         listed_year=2016, planned_investment=50, warnings=1),
-    dict(code="SX-B", name="柯桥乙小镇", district="keqiao", tier="provincial_creation",
-         industry="information_economy", listed_year=2017, planned_investment=30),
-    dict(code="SX-C", name="诸暨丙小镇", district="zhuji", tier="provincial_cultivation",
-         industry="high_end_equipment", listed_year=2016, planned_investment=50),
-    dict(code="SX-D", name="诸暨丁小镇", district="zhuji", tier="city", industry="tourism", listed_year=2017,
-         planned_investment=30, creation_years=3),
-    dict(code="SX-E", name="上虞戊小镇", district="shangyu", tier="named", industry="health", listed_year=2015,
-         annual_fai_target=10, state="named"),
-    dict(code="SX-F", name="越城申报小镇", district="yuecheng", tier="provincial_creation", industry="fashion",
-         state="applied", planned_investment=50),
-    dict(code="SX-G", name="诸暨淘汰小镇", district="zhuji", tier="provincial_cultivation", industry="fashion",
-         listed_year=2016, state="eliminated", planned_investment=50),
+    dict(
+        code="SX-A",
+        name="柯桥甲小镇",
+        district="keqiao",
+        tier="provincial_creation",
+        industry="fashion",
+        listed_year=2016,
+        planned_investment=50,
+        warnings=1,
+    ),
+    dict(
+        code="SX-B",
+        name="柯桥乙小镇",
+        district="keqiao",
+        tier="provincial_creation",
+        industry="information_economy",
+        listed_year=2017,
+        planned_investment=30,
+    ),
+    dict(
+        code="SX-C",
+        name="诸暨丙小镇",
+        district="zhuji",
+        tier="provincial_cultivation",
+        industry="high_end_equipment",
+        listed_year=2016,
+        planned_investment=50,
+    ),
+    dict(
+        code="SX-D",
+        name="诸暨丁小镇",
+        district="zhuji",
+        tier="city",
+        industry="tourism",
+        listed_year=2017,
+        planned_investment=30,
+        creation_years=3,
+    ),
+    dict(
+        code="SX-E",
+        name="上虞戊小镇",
+        district="shangyu",
+        tier="named",
+        industry="health",
+        listed_year=2015,
+        annual_fai_target=10,
+        state="named",
+    ),
+    dict(
+        code="SX-F",
+        name="越城申报小镇",
+        district="yuecheng",
+        tier="provincial_creation",
+        industry="fashion",
+        state="applied",
+        planned_investment=50,
+    ),
+    dict(
+        code="SX-G",
+        name="诸暨淘汰小镇",
+        district="zhuji",
+        tier="provincial_cultivation",
+        industry="fashion",
+        listed_year=2016,
+        state="eliminated",
+        planned_investment=50,
+    ),
 ]
 
 # (code, period, revision, fai, industry_fai, nongov_fai, tax, received_at)
@@ -46,12 +99,12 @@ REPORTS = [
     ("SX-A", "2017-12", 1, 16.0, 12.0, 14.0, 2.0, None),
     ("SX-C", "2017-12", 1, 15.0, 12.0, 13.0, 3.0, None),
     ("SX-C", "2018-04", 1, 5.0, 4.0, 4.5, None, None),
-    ("SX-B", "2018-04", 1, 2.0, 1.6, 1.5, None, datetime(2018, 5, 15, 9, 30, tzinfo=timezone.utc)),
+    ("SX-B", "2018-04", 1, 2.0, 1.6, 1.5, None, datetime(2018, 5, 15, 9, 30, tzinfo=UTC)),
     ("SX-A", "2018-05", 1, 3.5, 3.0, 3.0, None, None),
     ("SX-B", "2018-05", 1, 3.0, 2.4, 2.2, None, None),
     ("SX-C", "2018-05", 1, 7.0, 5.6, 6.3, None, None),
     ("SX-D", "2018-05", 1, 3.0, 2.5, 1.0, None, None),
-    ("SX-E", "2018-05", 1, 5.0, 4.0, 4.5, None, datetime(2018, 6, 14, 8, 0, tzinfo=timezone.utc)),
+    ("SX-E", "2018-05", 1, 5.0, 4.0, 4.5, None, datetime(2018, 6, 14, 8, 0, tzinfo=UTC)),
     ("SX-A", "2018-06", 1, 3.0, 2.5, 2.5, 0.5, None),
     ("SX-A", "2018-06", 2, 4.8, 4.0, 4.0, 1.0, None),
     ("SX-B", "2018-06", 1, 4.0, 3.2, 3.0, 0.5, None),
@@ -83,19 +136,46 @@ def add_town(s: Session, **kw) -> None:
 
 
 def add_report(s: Session, code, period, revision, fai, industry_fai, nongov_fai, tax=None, received_at=None):
-    received = received_at or datetime(int(period[:4]), int(period[5:]), 28, 12, 0, tzinfo=timezone.utc)
-    s.add(MonthlyReport(
-        submission_id=f"t:{code}:{period}:{revision}", code=code, period=period, revision=revision, fai=fai,
-        industry_fai=industry_fai, nongov_fai=nongov_fai, tax=tax, correction=revision > 1, submitted_by="tester",
-        received_at=received, recorded_at=received, raw={}))
+    received = received_at or datetime(int(period[:4]), int(period[5:]), 28, 12, 0, tzinfo=UTC)
+    s.add(
+        MonthlyReport(
+            submission_id=f"t:{code}:{period}:{revision}",
+            code=code,
+            period=period,
+            revision=revision,
+            fai=fai,
+            industry_fai=industry_fai,
+            nongov_fai=nongov_fai,
+            tax=tax,
+            correction=revision > 1,
+            submitted_by="tester",
+            received_at=received,
+            recorded_at=received,
+            raw={},
+        )
+    )
 
 
 def add_finding(s: Session, code, period, revision, rule, clause, passed, inputs, reason):
-    s.add(FindingRow(
-        key=f"t:{code}:{period}:{revision}/{rule}", submission_id=f"t:{code}:{period}:{revision}", code=code,
-        period=period, revision=revision, rule=rule, clause=clause, passed=passed, inputs=inputs,
-        reason_zh=f"{reason}（中文）", reason_en=reason, pack_id="sx2018", pack_version="2018.2", pack_hash="x",
-        recorded_at=T0))
+    s.add(
+        FindingRow(
+            key=f"t:{code}:{period}:{revision}/{rule}",
+            submission_id=f"t:{code}:{period}:{revision}",
+            code=code,
+            period=period,
+            revision=revision,
+            rule=rule,
+            clause=clause,
+            passed=passed,
+            inputs=inputs,
+            reason_zh=f"{reason}（中文）",
+            reason_en=reason,
+            pack_id="sx2018",
+            pack_version="2018.2",
+            pack_hash="x",
+            recorded_at=T0,
+        )
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ effect on 1 January of Y+1, an application decision for year Y on 1 January of Y
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session
@@ -16,22 +16,53 @@ from towns.rules.pack import load_pack
 
 from .conftest import T0, add_report, add_town
 
-def decision(code: str, kind: str, year: int, grade: str, before: dict, effects: dict, id_: int | None = None
-             ) -> DecisionRow:
-    full_before = {"state": "creating", "tier": "provincial_creation", "warnings": 0, "last_grade": None,
-                   "listed_year": 2016, "creation_years": 3, "acceptance_failures": 0} | before
-    return DecisionRow(id=id_, round_id=f"round-{year}-{kind}", kind=kind, year=year, code=code, proposed_grade=grade,
-                       final_grade=grade, by="王主任", before=full_before, effects=effects, pack_id="sx2018",
-                       pack_version="2018.2", pack_hash="x", recorded_at=datetime(year + 1, 3, 1, tzinfo=timezone.utc))
+
+def decision(
+    code: str, kind: str, year: int, grade: str, before: dict, effects: dict, id_: int | None = None
+) -> DecisionRow:
+    full_before = {
+        "state": "creating",
+        "tier": "provincial_creation",
+        "warnings": 0,
+        "last_grade": None,
+        "listed_year": 2016,
+        "creation_years": 3,
+        "acceptance_failures": 0,
+    } | before
+    return DecisionRow(
+        id=id_,
+        round_id=f"round-{year}-{kind}",
+        kind=kind,
+        year=year,
+        code=code,
+        proposed_grade=grade,
+        final_grade=grade,
+        by="王主任",
+        before=full_before,
+        effects=effects,
+        pack_id="sx2018",
+        pack_version="2018.2",
+        pack_hash="x",
+        recorded_at=datetime(year + 1, 3, 1, tzinfo=UTC),
+    )
 
 
 def town(**kw) -> Town:
-    base = dict(code="SX-W", name="警告后合格小镇", district="keqiao", tier="provincial_creation", industry="fashion",
-                listed_year=2016, planned_investment=50, registered_at=T0)
+    base = dict(
+        code="SX-W",
+        name="警告后合格小镇",
+        district="keqiao",
+        tier="provincial_creation",
+        industry="fashion",
+        listed_year=2016,
+        planned_investment=50,
+        registered_at=T0,
+    )
     return Town(**(base | kw))
 
 
 # ---------------------------------------------------------------- the pure function
+
 
 def test_warned_in_2017_then_pass_in_2018():
     now = town(warnings=0, last_grade="pass")
@@ -66,8 +97,17 @@ def test_eliminated_demoted_and_admitted():
 
     # an application round for 2019 admits a town listed in 2019: in effect from 1 January 2019
     admitted = town(code="SX-Y", listed_year=2019)
-    d = [decision("SX-Y", "application", 2019, "admitted", {"state": "applied", "listed_year": None},
-                  {"state": "creating", "listed_year": 2019}, id_=7)]
+    d = [
+        decision(
+            "SX-Y",
+            "application",
+            2019,
+            "admitted",
+            {"state": "applied", "listed_year": None},
+            {"state": "creating", "listed_year": 2019},
+            id_=7,
+        )
+    ]
     assert standing_as_of(admitted, d, 2019) is admitted
     then = standing_as_of(admitted, d, 2018)
     assert (then.state, then.listed_year) == ("applied", None) and not then.on_list_in(2018)
@@ -86,38 +126,89 @@ def test_other_towns_decisions_are_ignored():
 
 # ---------------------------------------------------------------- the bulletin, end to end
 
+
 @pytest.fixture
 def decided(engine):
     """The towns table after the 2018 annual round and the 2019 application round were applied;
     the decisions table says what they were before."""
     with Session(engine) as s:
         # warned in 2017, pass in 2018: today 0 warnings, last grade pass
-        add_town(s, code="SX-W", name="警告后合格小镇", district="keqiao", tier="provincial_creation",
-                 industry="fashion", listed_year=2016, planned_investment=50, warnings=0, last_grade="pass")
+        add_town(
+            s,
+            code="SX-W",
+            name="警告后合格小镇",
+            district="keqiao",
+            tier="provincial_creation",
+            industry="fashion",
+            listed_year=2016,
+            planned_investment=50,
+            warnings=0,
+            last_grade="pass",
+        )
         # eliminated by the 2018 annual round
-        add_town(s, code="SX-X", name="淘汰小镇", district="zhuji", tier="provincial_creation", industry="fashion",
-                 listed_year=2016, planned_investment=50, state="eliminated", warnings=1, last_grade="eliminated")
+        add_town(
+            s,
+            code="SX-X",
+            name="淘汰小镇",
+            district="zhuji",
+            tier="provincial_creation",
+            industry="fashion",
+            listed_year=2016,
+            planned_investment=50,
+            state="eliminated",
+            warnings=1,
+            last_grade="eliminated",
+        )
         # demoted by the 2018 annual round: provincial creation (target 15) → cultivation
-        add_town(s, code="SX-Z", name="降格小镇", district="shangyu", tier="provincial_cultivation",
-                 industry="fashion", listed_year=2016, planned_investment=50, warnings=0, last_grade="demoted")
+        add_town(
+            s,
+            code="SX-Z",
+            name="降格小镇",
+            district="shangyu",
+            tier="provincial_cultivation",
+            industry="fashion",
+            listed_year=2016,
+            planned_investment=50,
+            warnings=0,
+            last_grade="demoted",
+        )
         # admitted by the 2019 application round
-        add_town(s, code="SX-Y", name="新列入小镇", district="yuecheng", tier="provincial_cultivation",
-                 industry="fashion", listed_year=2019, planned_investment=50)
+        add_town(
+            s,
+            code="SX-Y",
+            name="新列入小镇",
+            district="yuecheng",
+            tier="provincial_cultivation",
+            industry="fashion",
+            listed_year=2019,
+            planned_investment=50,
+        )
         for c, fai in (("SX-W", 3.0), ("SX-X", 5.0), ("SX-Z", 9.0)):
-            add_report(s, c, "2018-06", 1, fai, fai * 0.8, fai * 0.9,
-                       received_at=datetime(2018, 7, 5, tzinfo=timezone.utc))
-        add_report(s, "SX-Y", "2019-03", 1, 5.0, 4.0, 4.5, received_at=datetime(2019, 4, 5, tzinfo=timezone.utc))
+            add_report(s, c, "2018-06", 1, fai, fai * 0.8, fai * 0.9, received_at=datetime(2018, 7, 5, tzinfo=UTC))
+        add_report(s, "SX-Y", "2019-03", 1, 5.0, 4.0, 4.5, received_at=datetime(2019, 4, 5, tzinfo=UTC))
         for row in (
             decision("SX-W", "annual", 2017, "warning", {"warnings": 0, "last_grade": "good"}, {"warnings": 1}),
             decision("SX-Z", "annual", 2017, "warning", {"warnings": 0, "last_grade": "good"}, {"warnings": 1}),
             decision("SX-W", "annual", 2018, "pass", {"warnings": 1, "last_grade": "warning"}, {"warnings": 0}),
-            decision("SX-X", "annual", 2018, "eliminated", {"warnings": 1, "last_grade": "warning"},
-                     {"state": "eliminated"}),
-            decision("SX-Z", "annual", 2018, "demoted", {"warnings": 1, "last_grade": "warning"},
-                     {"tier": "provincial_cultivation"}),
-            decision("SX-Y", "application", 2019, "admitted",
-                     {"state": "applied", "listed_year": None, "tier": "provincial_cultivation"},
-                     {"state": "creating", "listed_year": 2019}),
+            decision(
+                "SX-X", "annual", 2018, "eliminated", {"warnings": 1, "last_grade": "warning"}, {"state": "eliminated"}
+            ),
+            decision(
+                "SX-Z",
+                "annual",
+                2018,
+                "demoted",
+                {"warnings": 1, "last_grade": "warning"},
+                {"tier": "provincial_cultivation"},
+            ),
+            decision(
+                "SX-Y",
+                "application",
+                2019,
+                "admitted",
+                {"state": "applied", "listed_year": None, "tier": "provincial_cultivation"},
+                {"state": "creating", "listed_year": 2019},
+            ),
         ):
             s.add(row)
         s.commit()
@@ -130,8 +221,11 @@ def test_2018_bulletin_computed_after_the_2018_decisions(decided):
     # the eliminated town was on its list all of 2018; the town admitted in 2019 was not yet
     assert sorted(towns) == ["SX-W", "SX-X", "SX-Z"]
     # the demoted town was a provincial creation town in 2018: its tier and its target (15) say so
-    assert (towns["SX-Z"].tier, towns["SX-Z"].tier_zh, towns["SX-Z"].annual_target) == \
-        ("provincial_creation", "省级创建", 15.0)
+    assert (towns["SX-Z"].tier, towns["SX-Z"].tier_zh, towns["SX-Z"].annual_target) == (
+        "provincial_creation",
+        "省级创建",
+        15.0,
+    )
     warnings = {w.code: w for w in b.early_warnings}
     # SX-W: 3.0 × 12/6 = 6 < 15 with the 2017 warning standing → a second warning: demoted
     assert warnings["SX-W"].warnings_before == 1
@@ -152,8 +246,19 @@ def test_a_town_eliminated_since_still_makes_its_year_publishable(engine):
     """The only town was eliminated by the 2018 annual round: 2018's quarters still had it on a
     list (and can be published); 2019's had no town at all."""
     with Session(engine) as s:
-        add_town(s, code="SX-X", name="淘汰小镇", district="zhuji", tier="provincial_creation", industry="fashion",
-                 listed_year=2016, planned_investment=50, state="eliminated", warnings=1, last_grade="eliminated")
+        add_town(
+            s,
+            code="SX-X",
+            name="淘汰小镇",
+            district="zhuji",
+            tier="provincial_creation",
+            industry="fashion",
+            listed_year=2016,
+            planned_investment=50,
+            state="eliminated",
+            warnings=1,
+            last_grade="eliminated",
+        )
         s.add(decision("SX-X", "annual", 2018, "eliminated", {"warnings": 1}, {"state": "eliminated"}))
         s.commit()
     check_publishable(engine, "2018Q4", date(2019, 1, 15))

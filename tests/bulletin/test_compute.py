@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pytest
@@ -45,10 +45,10 @@ def test_towns_ranks_completion_and_schedule(bulletin):
     got = [(t["code"], t["rank"], t["tier_rank"], t["completion"], t["behind_schedule"]) for t in towns]
     assert got == [
         ("SX-C", 1, 1, 0.6, False),
-        ("SX-E", 1, 1, 0.6, False),   # a tie shares the better rank
-        ("SX-B", 3, 1, 0.4, False),   # exactly on the pace line 0.5 × 0.8: not behind
-        ("SX-A", 4, 2, 0.32, True),   # the correction (revision 2, 4.8) wins over revision 1 (3.0)
-        ("SX-D", 5, 1, 0.0, True),    # no June report: kept, null figures, behind
+        ("SX-E", 1, 1, 0.6, False),  # a tie shares the better rank
+        ("SX-B", 3, 1, 0.4, False),  # exactly on the pace line 0.5 × 0.8: not behind
+        ("SX-A", 4, 2, 0.32, True),  # the correction (revision 2, 4.8) wins over revision 1 (3.0)
+        ("SX-D", 5, 1, 0.0, True),  # no June report: kept, null figures, behind
     ]
     by = {t["code"]: t for t in towns}
     assert by["SX-A"]["fai"] == 4.8 and by["SX-A"]["industry_fai"] == 4.0 and by["SX-A"]["revision"] == 2
@@ -63,8 +63,10 @@ def test_towns_ranks_completion_and_schedule(bulletin):
 def test_town_findings_latest_revision_and_quarter_only(bulletin):
     by = {t.code: [(f.period, f.rule, f.reason_en) for f in t.findings] for t in bulletin.towns}
     assert by["SX-A"] == [("2018-06", "pace-provincial", "A behind pace")]
-    assert by["SX-B"] == [("2018-04", "report-overdue", "B April overdue"),
-                          ("2018-06", "nongov-share", "B nongov below 80%")]
+    assert by["SX-B"] == [
+        ("2018-04", "report-overdue", "B April overdue"),
+        ("2018-06", "nongov-share", "B nongov below 80%"),
+    ]
     assert by["SX-C"] == []
     assert by["SX-D"] == [("2018-06", "report-overdue", "D June overdue")]
     assert by["SX-E"] == [("2018-05", "report-late", "E May late"), ("2018-05", "report-overdue", "E May overdue")]
@@ -134,26 +136,54 @@ def test_missing_reports(bulletin):
     assert m == [
         # April: A, D and E never reported it (data loaded after the fact: no timer watched them)
         {"code": "SX-A", "name": "柯桥甲小镇", "period": "2018-04", "due": "2018-05-10", **never},
-        {"code": "SX-B", "name": "柯桥乙小镇", "period": "2018-04", "due": "2018-05-10", "status": "late",
-         "status_zh": "迟报", "received_at": "2018-05-15T09:30:00+00:00", "clause": "SX2018-S3"},
+        {
+            "code": "SX-B",
+            "name": "柯桥乙小镇",
+            "period": "2018-04",
+            "due": "2018-05-10",
+            "status": "late",
+            "status_zh": "迟报",
+            "received_at": "2018-05-15T09:30:00+00:00",
+            "clause": "SX2018-S3",
+        },
         {"code": "SX-D", "name": "诸暨丁小镇", "period": "2018-04", "due": "2018-05-10", **never},
         {"code": "SX-E", "name": "上虞戊小镇", "period": "2018-04", "due": "2018-05-10", **never},
-        {"code": "SX-E", "name": "上虞戊小镇", "period": "2018-05", "due": "2018-06-10", "status": "late",
-         "status_zh": "迟报", "received_at": "2018-06-14T08:00:00+00:00", "clause": "SX2018-S3"},
-        {"code": "SX-D", "name": "诸暨丁小镇", "period": "2018-06", "due": "2018-07-10", "status": "open",
-         "status_zh": "未报", "received_at": None, "clause": "SX2018-S3"},
+        {
+            "code": "SX-E",
+            "name": "上虞戊小镇",
+            "period": "2018-05",
+            "due": "2018-06-10",
+            "status": "late",
+            "status_zh": "迟报",
+            "received_at": "2018-06-14T08:00:00+00:00",
+            "clause": "SX2018-S3",
+        },
+        {
+            "code": "SX-D",
+            "name": "诸暨丁小镇",
+            "period": "2018-06",
+            "due": "2018-07-10",
+            "status": "open",
+            "status_zh": "未报",
+            "received_at": None,
+            "clause": "SX2018-S3",
+        },
     ]
 
 
 def test_first_quarter(city):
-    b = compute_bulletin(city, "2018Q1", "sx2018", issued_on=date(2018, 4, 15), synthetic_note="合成数据 synthetic data")
+    b = compute_bulletin(
+        city, "2018Q1", "sx2018", issued_on=date(2018, 4, 15), synthetic_note="合成数据 synthetic data"
+    )
     assert b.period == "2018-03" and b.elapsed_share == 0.25 and b.synthetic_note == "合成数据 synthetic data"
     # nobody reported March: every town kept, completion 0, all share rank 1, all behind
     assert [(t.code, t.rank, t.completion, t.behind_schedule, t.fai) for t in b.towns] == [
-        (c, 1, 0.0, True, None) for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")]
+        (c, 1, 0.0, True, None) for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")
+    ]
     # nobody reported January–March: every town, every month is missing (B's March also by its timer)
     assert [(m.code, m.period, m.status) for m in b.missing_reports] == [
-        (c, p, "open") for p in ("2018-01", "2018-02", "2018-03") for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")]
+        (c, p, "open") for p in ("2018-01", "2018-02", "2018-03") for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")
+    ]
     assert [x.period for x in b.city.monthly_cumulative] == ["2018-01", "2018-02", "2018-03"]
     assert b.city.total_fai == 0.0 and b.city.provincial_nongov_share is None
 
@@ -162,23 +192,50 @@ def test_provincial_town_without_report_is_warned(engine):
     """A provincial cultivation town with one warning and no report: projected as a year without
     figures, graded a warning → eliminated; still in the town list."""
     with Session(engine) as s:
-        add_town(s, code="SX-H", name="嵊州己小镇", district="shengzhou", tier="provincial_cultivation",
-                 industry="fashion", listed_year=2017, planned_investment=50, warnings=1)
-        add_town(s, code="SX-I", name="新昌庚小镇", district="xinchang", tier="provincial_creation",
-                 industry="fashion", listed_year=2017, planned_investment=50)
-        add_report(s, "SX-I", "2018-09", 1, 12.0, 10.0, 11.0, received_at=datetime(2018, 10, 8, tzinfo=timezone.utc))
+        add_town(
+            s,
+            code="SX-H",
+            name="嵊州己小镇",
+            district="shengzhou",
+            tier="provincial_cultivation",
+            industry="fashion",
+            listed_year=2017,
+            planned_investment=50,
+            warnings=1,
+        )
+        add_town(
+            s,
+            code="SX-I",
+            name="新昌庚小镇",
+            district="xinchang",
+            tier="provincial_creation",
+            industry="fashion",
+            listed_year=2017,
+            planned_investment=50,
+        )
+        add_report(s, "SX-I", "2018-09", 1, 12.0, 10.0, 11.0, received_at=datetime(2018, 10, 8, tzinfo=UTC))
         s.commit()
     b = compute_bulletin(engine, "2018Q3", load_pack(), issued_on=date(2018, 10, 15))
     assert b.elapsed_share == 0.75
     assert [(t.code, t.rank, t.completion, t.behind_schedule) for t in b.towns] == [
-        ("SX-I", 1, 0.8, False), ("SX-H", 2, 0.0, True)]
+        ("SX-I", 1, 0.8, False),
+        ("SX-H", 2, 0.0, True),
+    ]
     assert [(w.code, w.projected_grade, w.projected_fai) for w in b.early_warnings] == [("SX-H", "eliminated", None)]
     assert "annual-december-report" in [r.rule for r in b.early_warnings[0].reasons]
 
 
 def test_projection():
-    fig = Figures(fai=4.8, industry_fai=4.0, nongov_fai=4.0, tax=1.1, new_enterprises=7, high_end_talents=3,
-                  scenic_level=3, tourists_10k=12.5)
+    fig = Figures(
+        fai=4.8,
+        industry_fai=4.0,
+        nongov_fai=4.0,
+        tax=1.1,
+        new_enterprises=7,
+        high_end_talents=3,
+        scenic_level=3,
+        tourists_10k=12.5,
+    )
     p = project(fig, 6)
     assert (p.fai, p.industry_fai, p.nongov_fai, p.tax) == (9.6, 8.0, 8.0, 2.2)
     assert (p.new_enterprises, p.high_end_talents, p.scenic_level, p.tourists_10k) == (7, 3, 3, 12.5)

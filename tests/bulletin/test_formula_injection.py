@@ -60,8 +60,9 @@ def test_town_names_that_look_like_formulas_stay_text(city, tmp_path):
     assert note.data_type == "s" and note.quotePrefix is True
     # numbers are still numbers, and ordinary text has no quote prefix
     back = read_back(path)
-    assert [(t["code"], t["name"], t["completion"]) for t in back["towns"]] == \
-        [(t.code, t.name, t.completion) for t in b.towns]
+    assert [(t["code"], t["name"], t["completion"]) for t in back["towns"]] == [
+        (t.code, t.name, t.completion) for t in b.towns
+    ]
     wb = load_workbook(path)
     ws = wb["小镇 Towns"]
     assert ws["A2"].data_type == "n" and ws["A1"].quotePrefix is False

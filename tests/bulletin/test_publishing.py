@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -16,14 +16,21 @@ from typer.testing import CliRunner
 
 from towns import demo
 from towns.activities.bulletins import Bulletins
+from towns.bulletin import (
+    BulletinRefused,
+    beijing_today,
+    check_publishable,
+    compute_bulletin,
+    read_back,
+    render_html,
+    write_xlsx,
+)
 from towns.models.activities import PublishRequest
-from towns.bulletin import (BulletinRefused, beijing_today, check_publishable, compute_bulletin, read_back,
-                            render_html, write_xlsx)
 from towns.models.bulletin import BulletinRow
 from towns.models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from towns.models.town import Town, TownProfile
-from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
 from towns.models.workflows import BulletinRequest
+from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
 
 from .conftest import T0, add_town
 
@@ -51,6 +58,7 @@ def demo_towns(engine):
 
 # ---------------------------------------------------------------- refusals
 
+
 def test_a_quarter_is_published_only_once_it_has_ended(city):
     # 2018Q2 ends at 00:00 on 1 July 2018, Beijing time
     with pytest.raises(BulletinRefused) as refused:
@@ -59,9 +67,9 @@ def test_a_quarter_is_published_only_once_it_has_ended(city):
     assert "2018年第二季度尚未结束" in refused.value.zh and "SX2018-S3" in str(refused.value)
     check_publishable(city, "2018Q2", date(2018, 7, 1))
     # 23:30 on 30 June in UTC is already 1 July in Beijing
-    assert beijing_today(datetime(2018, 6, 30, 16, 30, tzinfo=timezone.utc)) == date(2018, 7, 1)
+    assert beijing_today(datetime(2018, 6, 30, 16, 30, tzinfo=UTC)) == date(2018, 7, 1)
     # the fourth quarter ends with the year
-    with pytest.raises(BulletinRefused, match="2018-12-31|2019-01-01"):
+    with pytest.raises(BulletinRefused, match=r"2018-12-31|2019-01-01"):
         check_publishable(city, "2018Q4", date(2018, 12, 31))
     # computing the published bulletin refuses the same quarters; a draft is computed
     with pytest.raises(BulletinRefused):
@@ -88,8 +96,12 @@ def test_a_quarter_without_a_town_on_a_list_is_refused(demo_towns):
 
 def test_the_activity_refuses_without_retry_and_stores_nothing(demo_towns):
     act = Bulletins(demo_towns)
-    for quarter, why in (("2030Q1", "2030Q1 has not ended"), (current_quarter(), "has not ended"),
-                         ("2014Q1", "no town was on a creation list in 2014Q1"), ("2018Q5", "is not a quarter")):
+    for quarter, why in (
+        ("2030Q1", "2030Q1 has not ended"),
+        (current_quarter(), "has not ended"),
+        ("2014Q1", "no town was on a creation list in 2014Q1"),
+        ("2018Q5", "is not a quarter"),
+    ):
         with pytest.raises(ApplicationError) as refused:
             act.publish_bulletin(PublishRequest(quarter=quarter, by="tester"))
         assert refused.value.type == "BulletinRefused" and refused.value.non_retryable
@@ -106,13 +118,11 @@ def test_the_activity_judges_by_the_temporal_servers_clock(city):
     """Inside a worker, "now" is when Temporal scheduled the attempt (the workflow's clock), in Beijing time."""
     act = Bulletins(city)
     env = ActivityEnvironment()
-    env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 15, 59,
-                                                                                     tzinfo=timezone.utc))
+    env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 15, 59, tzinfo=UTC))
     with pytest.raises(ApplicationError, match="2018Q2 has not ended") as refused:  # 23:59 on 30 June in Beijing
         env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))
     assert refused.value.non_retryable and stored(city) == []
-    env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 16, 0,
-                                                                                     tzinfo=timezone.utc))
+    env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 16, 0, tzinfo=UTC))
     result = env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))  # 00:00 on 1 July
     assert result.new and result.towns == 5
     with Session(city) as s:
@@ -122,25 +132,41 @@ def test_the_activity_judges_by_the_temporal_servers_clock(city):
 async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, worker):
     """No town on a list in 2014: the workflow fails with the refusal, after one attempt, and stores nothing.
     (The time-skipping server's clock runs far ahead, so the "not ended" refusal is tested on the activity.)"""
-    handle = await env.client.start_workflow(BulletinWorkflow.run, BulletinRequest(quarter="2014Q1", by="tester"),
-                                             id=f"bulletin-2014Q1-{uuid.uuid4().hex[:6]}", task_queue=worker)
+    handle = await env.client.start_workflow(
+        BulletinWorkflow.run,
+        BulletinRequest(quarter="2014Q1", by="tester"),
+        id=f"bulletin-2014Q1-{uuid.uuid4().hex[:6]}",
+        task_queue=worker,
+    )
     with pytest.raises(WorkflowFailureError) as failed:
         await handle.result()
     assert isinstance(failed.value.cause, ActivityError)
     app = failed.value.cause.cause
     assert isinstance(app, ApplicationError) and app.type == "BulletinRefused" and app.non_retryable
     assert "no town was on a creation list in 2014Q1" in app.message and "没有列入创建名单的小镇" in app.message
-    started = [e.activity_task_started_event_attributes async for e in handle.fetch_history_events()
-               if e.HasField("activity_task_started_event_attributes")]
+    started = [
+        e.activity_task_started_event_attributes
+        async for e in handle.fetch_history_events()
+        if e.HasField("activity_task_started_event_attributes")
+    ]
     assert [a.attempt for a in started] == [1]  # not retried
     assert stored(engine) == []
     # started as the schedule starts it (no quarter): the quarter just ended by the server's clock is published
     with Session(engine) as s:
-        add_town(s, code="SX-WF", name="工作流小镇", district="keqiao", tier="provincial_creation", industry="fashion",
-                 listed_year=2016, planned_investment=50)
+        add_town(
+            s,
+            code="SX-WF",
+            name="工作流小镇",
+            district="keqiao",
+            tier="provincial_creation",
+            industry="fashion",
+            listed_year=2016,
+            planned_investment=50,
+        )
         s.commit()
-    handle = await env.client.start_workflow(BulletinWorkflow.run, BulletinRequest(),
-                                             id=f"bulletin-sched-{uuid.uuid4().hex[:6]}", task_queue=worker)
+    handle = await env.client.start_workflow(
+        BulletinWorkflow.run, BulletinRequest(), id=f"bulletin-sched-{uuid.uuid4().hex[:6]}", task_queue=worker
+    )
     result = await handle.result()
     assert result.new and result.towns == 1
     assert result.quarter == quarter_just_ended((await handle.describe()).start_time)
@@ -148,10 +174,19 @@ async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, wor
 
 # ---------------------------------------------------------------- issue date and drafts
 
+
 def test_the_issue_date_is_in_the_bulletin_and_decides_what_is_missing(city):
     with Session(city) as s:
-        add_town(s, code="SX-J", name="未报小镇", district="paojiang", tier="city", industry="tourism",
-                 listed_year=2017, planned_investment=30)
+        add_town(
+            s,
+            code="SX-J",
+            name="未报小镇",
+            district="paojiang",
+            tier="city",
+            industry="tourism",
+            listed_year=2017,
+            planned_investment=30,
+        )
         s.commit()
     early = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 5))
     later = compute_bulletin(city, "2018Q2", issued_on="2018-07-15")
@@ -168,7 +203,7 @@ def test_the_issue_date_is_in_the_bulletin_and_decides_what_is_missing(city):
 def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
     issued = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 15))
     page = render_html(issued)
-    head = page[page.index("<h1>"):page.index('<h2>')]
+    head = page[page.index("<h1>") : page.index("<h2>")]
     assert "发布日期 issued on 2018-07-15" in head and "未发布草稿" not in page
     back = read_back(write_xlsx(issued, tmp_path / "issued.xlsx"))
     assert back["city"]["meta"]["issued_on"] == "2018-07-15"
@@ -186,6 +221,7 @@ def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
 
 # ---------------------------------------------------------------- synthetic data
 
+
 def test_a_bulletin_on_the_demo_says_its_data_is_synthetic(demo_towns, tmp_path):
     b = compute_bulletin(demo_towns, "2018Q2", issued_on=date(2018, 7, 15))
     assert b.synthetic_note == SYNTHETIC_NOTE and "合成数据" in b.synthetic_note
@@ -196,8 +232,17 @@ def test_a_bulletin_on_the_demo_says_its_data_is_synthetic(demo_towns, tmp_path)
 def test_one_demo_town_among_real_ones_is_enough(city):
     assert compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 15)).synthetic_note is None
     with Session(city) as s:
-        add_town(s, code="SX-DEMO", name="演示小镇", district="keqiao", tier="city", industry="tourism",
-                 listed_year=2017, planned_investment=30, registered_by=DEMO_ACTOR)
+        add_town(
+            s,
+            code="SX-DEMO",
+            name="演示小镇",
+            district="keqiao",
+            tier="city",
+            industry="tourism",
+            listed_year=2017,
+            planned_investment=30,
+            registered_by=DEMO_ACTOR,
+        )
         s.commit()
     assert compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 15)).synthetic_note == SYNTHETIC_NOTE
 

@@ -14,8 +14,13 @@ from towns.rules.pack import load_pack
 
 @pytest.fixture
 def bulletin(city):
-    return compute_bulletin(city, "2018Q2", load_pack("sx2018"), issued_on=date(2018, 7, 15),
-                            synthetic_note="演示数据为合成数据 synthetic demo data")
+    return compute_bulletin(
+        city,
+        "2018Q2",
+        load_pack("sx2018"),
+        issued_on=date(2018, 7, 15),
+        synthetic_note="演示数据为合成数据 synthetic demo data",
+    )
 
 
 def test_html_is_self_contained_with_three_charts(bulletin):
@@ -30,7 +35,7 @@ def test_html_is_self_contained_with_three_charts(bulletin):
     assert "落后进度" in page and "synthetic demo data" in page
     # nothing fetched from elsewhere: no scripts, stylesheets, images or fonts
     assert "<script" not in page and "<link" not in page and "<img" not in page and "@import" not in page
-    assert not re.search(r'(src|href)\s*=', page)
+    assert not re.search(r"(src|href)\s*=", page)
     assert set(re.findall(r"https?://[^\s\"'<>)]+", page)) <= {"http://www.w3.org/2000/svg"}
     # behind-schedule towns are drawn in the other colour, and the pace line is there
     assert page.count('fill="#d9480f"') >= 2 + 1  # SX-A, SX-D, and the legend
@@ -56,7 +61,7 @@ def test_xlsx_holds_the_json_numbers(bulletin, tmp_path):
     col = {h: i for i, h in enumerate(header)}
     rows = list(ws.iter_rows(min_row=2))
     assert [r[col["代码 code"]].value for r in rows] == [t["code"] for t in data["towns"]]
-    for r, t in zip(rows, data["towns"]):
+    for r, t in zip(rows, data["towns"], strict=True):
         comp = r[col["完成率 completion"]]
         assert isinstance(comp.value, (int, float)) and not isinstance(comp.value, bool)  # a number, not text
         assert comp.value == t["completion"] and comp.number_format == "0.00%"
@@ -67,9 +72,14 @@ def test_xlsx_holds_the_json_numbers(bulletin, tmp_path):
     ws = wb[SHEET_NAMES["districts"]]
     header = [c.value for c in ws[1]]
     col = {h: i for i, h in enumerate(header)}
-    got = {r[col["区县代码 district code"]].value: (r[col["累计投资 total FAI (亿元)"]].value,
-                                                    r[col["任务 quota (亿元)"]].value, r[col["完成率 completion"]].value)
-           for r in ws.iter_rows(min_row=2)}
+    got = {
+        r[col["区县代码 district code"]].value: (
+            r[col["累计投资 total FAI (亿元)"]].value,
+            r[col["任务 quota (亿元)"]].value,
+            r[col["完成率 completion"]].value,
+        )
+        for r in ws.iter_rows(min_row=2)
+    }
     assert got == {d["district"]: (d["total"], d["quota"], d["completion"]) for d in data["districts"]}
     assert got["keqiao"] == (8.8, 80, 0.11)
 
@@ -83,13 +93,26 @@ def test_xlsx_holds_the_json_numbers(bulletin, tmp_path):
     assert (row[1].value, row[2].value) == (0.8613, 0.8) and row[1].number_format == "0.00%"
 
     back = read_back(path)
-    for key in ("total_fai", "fai_target", "fai_completion", "total_industry_fai", "industry_fai_target",
-                "industry_fai_completion", "provincial_nongov_share", "nongov_share_min", "monthly_cumulative"):
+    for key in (
+        "total_fai",
+        "fai_target",
+        "fai_completion",
+        "total_industry_fai",
+        "industry_fai_target",
+        "industry_fai_completion",
+        "provincial_nongov_share",
+        "nongov_share_min",
+        "monthly_cumulative",
+    ):
         assert back["city"][key] == data["city"][key], key
-    assert [(t["code"], t["rank"], t["tier_rank"], t["completion"], t["behind_schedule"]) for t in back["towns"]] == \
-        [(t["code"], t["rank"], t["tier_rank"], t["completion"], t["behind_schedule"]) for t in data["towns"]]
-    assert [(w["code"], w["projected_grade"], w["projected_fai"]) for w in back["early_warnings"]] == \
-        [("SX-A", "demoted", 9.6), ("SX-B", "warning", 8)]
-    assert [(m["code"], m["period"], m["status"], m["received_at"]) for m in back["missing_reports"]] == \
-        [(m["code"], m["period"], m["status"], m["received_at"]) for m in data["missing_reports"]]
+    assert [(t["code"], t["rank"], t["tier_rank"], t["completion"], t["behind_schedule"]) for t in back["towns"]] == [
+        (t["code"], t["rank"], t["tier_rank"], t["completion"], t["behind_schedule"]) for t in data["towns"]
+    ]
+    assert [(w["code"], w["projected_grade"], w["projected_fai"]) for w in back["early_warnings"]] == [
+        ("SX-A", "demoted", 9.6),
+        ("SX-B", "warning", 8),
+    ]
+    assert [(m["code"], m["period"], m["status"], m["received_at"]) for m in back["missing_reports"]] == [
+        (m["code"], m["period"], m["status"], m["received_at"]) for m in data["missing_reports"]
+    ]
     assert back["city"]["meta"]["quarter"] == "2018Q2"

@@ -6,9 +6,9 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -44,8 +44,13 @@ def running_server(home: Path, database_url: str | None = None) -> Iterator[tupl
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url  # the server's only; commands find it in server.json
-    proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     for line in proc.stdout:  # the server says when it is ready; no sleeping
         lines.append(line)

@@ -24,8 +24,9 @@ async def cli_scenario(env, engine, worker, db_url, tmp_path, monkeypatch):
     await office.december(code, 2016, fai=5, tax=1.0)
     await office.round("annual", 2016, city_tax_growth=0.0)
     await office.december(code, 2017, fai=5, tax=1.0)
-    detail = await office.round("annual", 2017, city_tax_growth=0.0,
-                                overrides=[Override(code=code, grade="warning", reason="再给一年观察期")])
+    detail = await office.round(
+        "annual", 2017, city_tax_growth=0.0, overrides=[Override(code=code, grade="warning", reason="再给一年观察期")]
+    )
     return code, detail.id
 
 
@@ -34,7 +35,7 @@ def invoke(*args):
 
 
 async def test_verify_replay_and_tampering(cli_scenario, engine):
-    code, round_id = cli_scenario
+    _code, round_id = cli_scenario
     ok = invoke("audit", "verify")
     assert ok.exit_code == 0 and "ledger intact" in ok.stdout
     replayed = invoke("audit", "replay", "--all", "--json")
@@ -48,7 +49,7 @@ async def test_verify_replay_and_tampering(cli_scenario, engine):
 
 
 async def test_history_xlsx_and_as_of(cli_scenario, tmp_path):
-    code, round_id = cli_scenario
+    code, _round_id = cli_scenario
     out = tmp_path / "history.xlsx"
     result = invoke("history", code, "--xlsx", str(out), "--json")
     assert result.exit_code == 0
@@ -64,12 +65,14 @@ async def test_history_xlsx_and_as_of(cli_scenario, tmp_path):
 
 
 async def test_simulate_from_the_command_line(cli_scenario, tmp_path):
-    code, round_id = cli_scenario
+    code, _round_id = cli_scenario
     text_ = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
     # a pack whose annual investment floor is 4 亿元: the town would no longer be warned in 2017
     what_if = tmp_path / "floor4.toml"
-    what_if.write_text(text_.replace("provincial_fai_floor     = { value = 15,", "provincial_fai_floor     = { value = 4,"),
-                       encoding="utf-8")
+    what_if.write_text(
+        text_.replace("provincial_fai_floor     = { value = 15,", "provincial_fai_floor     = { value = 4,"),
+        encoding="utf-8",
+    )
     result = invoke("round", "simulate", "--kind", "annual", "--year", "2017", "--pack", str(what_if), "--json")
     assert result.exit_code == 0, result.output
     sim = json.loads(result.stdout)

@@ -4,8 +4,6 @@ import json
 import os
 import subprocess
 
-import pytest
-
 from tests.cli.conftest import TOWNS, free_port, towns
 
 TOWNS_CSV = """code,name,district,tier,industry,batch,listed_year,creation_years,planned_investment,annual_fai_target,planned_area_km2,core_area_km2,state
@@ -59,8 +57,11 @@ def _import_status_history(home, banner, tmp_path):
         return {(e["rule"], e["clause"], e["passed"]) for e in h["events"] if e["kind"] == "finding"}
 
     # provincial creation: pace 3.0 ≥ 15 × 3/12 × 0.8 = 3.0 passes; non-gov 2.0/3.0 fails; industry 80 % passes
-    assert findings("E2E-P") == {("pace-provincial", "SX2018-G3", True), ("nongov-share", "SX2018-G4", False),
-                                 ("industry-share", "ZJ-GUIDE-IND70", True)}
+    assert findings("E2E-P") == {
+        ("pace-provincial", "SX2018-G3", True),
+        ("nongov-share", "SX2018-G4", False),
+        ("industry-share", "ZJ-GUIDE-IND70", True),
+    }
     # city-level: no G4; pace 2.0 < 12 × 3/12 × 0.8 = 2.4 fails under S3; industry 60 % fails
     assert findings("E2E-C") == {("pace-city", "SX2018-S3", False), ("industry-share", "ZJ-GUIDE-IND70", False)}
     # named: no pace finding at all
@@ -76,10 +77,18 @@ def _import_status_history(home, banner, tmp_path):
 def test_import_without_server_says_how_to_fix(tmp_path):
     (tmp_path / "r.csv").write_text("code,period,fai,industry_fai,nongov_fai\nX,2018-01,1,1,1\n")
     env_home = tmp_path / "nohome"
-    out = subprocess.run([*TOWNS, "import", "reports", str(tmp_path / "r.csv")], capture_output=True, text=True,
-                         env={**os.environ, "TOWNS_HOME": str(env_home), "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
-                              "TOWNS_CONNECT_WAIT": "1"},
-                         timeout=120)
+    out = subprocess.run(
+        [*TOWNS, "import", "reports", str(tmp_path / "r.csv")],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "TOWNS_HOME": str(env_home),
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+            "TOWNS_CONNECT_WAIT": "1",
+        },
+        timeout=120,
+    )
     assert out.returncode == 2
     assert "towns server" in out.stderr
 
@@ -103,33 +112,70 @@ def test_annual_round_with_approval_and_override(server, tmp_path):
     towns("import", "towns", str(tmp_path / "towns.csv"), home=home, check_rc=0)
     towns("import", "reports", str(tmp_path / "reports.csv"), home=home, check_rc=0)
 
-    started = json.loads(towns("round", "start", "--kind", "annual", "--year", "2017", "--city-tax-growth", "5%",
-                               "--wait", "--json", home=home, check_rc=0).stdout)
+    started = json.loads(
+        towns(
+            "round",
+            "start",
+            "--kind",
+            "annual",
+            "--year",
+            "2017",
+            "--city-tax-growth",
+            "5%",
+            "--wait",
+            "--json",
+            home=home,
+            check_rc=0,
+        ).stdout
+    )
     assert started == {"id": "round-2017-annual", "state": "proposed"}
     shown = json.loads(towns("round", "show", "round-2017-annual", "--json", home=home, check_rc=0).stdout)
-    assert (shown["id"], shown["kind"], shown["year"], shown["state"]) == ("round-2017-annual", "annual", 2017,
-                                                                          "proposed")
+    assert (shown["id"], shown["kind"], shown["year"], shown["state"]) == (
+        "round-2017-annual",
+        "annual",
+        2017,
+        "proposed",
+    )
     by_code = {t["code"]: t for t in shown["towns"]}
     assert by_code["RD-B"]["proposed_grade"] == "warning" and by_code["RD-B"]["final_grade"] is None
     assert any(f["clause"] == "SX2018-G3" and not f["passed"] for f in by_code["RD-B"]["findings"])
     assert {f["clause"] for f in shown["city"]["findings"]} >= {"SX2018-G1", "SX2018-G2", "SX2018-T4"}
 
-    refused = towns("round", "approve", "round-2017-annual", "--by", "王主任", "--override", "RD-B=pass",
-                    home=home, check_rc=1)
+    refused = towns(
+        "round", "approve", "round-2017-annual", "--by", "王主任", "--override", "RD-B=pass", home=home, check_rc=1
+    )
     assert "needs --reason" in refused.stderr
-    towns("round", "approve", "round-2017-annual", "--by", "王主任", "--override", "RD-B=pass",
-          "--reason", "受台风影响，经核实", home=home, check_rc=0)
+    towns(
+        "round",
+        "approve",
+        "round-2017-annual",
+        "--by",
+        "王主任",
+        "--override",
+        "RD-B=pass",
+        "--reason",
+        "受台风影响，经核实",
+        home=home,
+        check_rc=0,
+    )
     again = towns("round", "approve", "round-2017-annual", "--by", "李四", home=home, check_rc=1)
     assert "already approved by 王主任" in again.stderr
 
     shown = json.loads(towns("round", "show", "round-2017-annual", "--json", home=home, check_rc=0).stdout)
     b = next(t for t in shown["towns"] if t["code"] == "RD-B")
     assert (shown["state"], b["proposed_grade"], b["final_grade"], b["reason"]) == (
-        "applied", "warning", "pass", "受台风影响，经核实")
+        "applied",
+        "warning",
+        "pass",
+        "受台风影响，经核实",
+    )
     status = json.loads(towns("status", "RD-B", "--json", home=home, check_rc=0).stdout)
     assert (status["warnings"], status["last_grade"]) == (0, "pass")
-    decision = [e for e in json.loads(towns("history", "RD-B", "--json", home=home, check_rc=0).stdout)["events"]
-                if e["kind"] == "decision"]
+    decision = [
+        e
+        for e in json.loads(towns("history", "RD-B", "--json", home=home, check_rc=0).stdout)["events"]
+        if e["kind"] == "decision"
+    ]
     assert decision and decision[0]["round"] == "round-2017-annual" and decision[0]["grade"] == "pass"
     assert decision[0]["by"] == "王主任" and decision[0]["reason"] == "受台风影响，经核实"
     listed = json.loads(towns("round", "list", "--json", home=home, check_rc=0).stdout)
@@ -152,8 +198,9 @@ def test_quarterly_schedule_and_bulletin(server, tmp_path):
     home, banner = server
     assert f"schedule {SCHEDULE_ID}: created" in banner
     (tmp_path / "towns.csv").write_text(ROUND_TOWNS, encoding="utf-8")
-    (tmp_path / "reports.csv").write_text("code,period,fai,industry_fai,nongov_fai\nRD-A,2018-06,8,7,7.5\n"
-                                          "RD-B,2018-06,4,3,3.5\n", encoding="utf-8")
+    (tmp_path / "reports.csv").write_text(
+        "code,period,fai,industry_fai,nongov_fai\nRD-A,2018-06,8,7,7.5\nRD-B,2018-06,4,3,3.5\n", encoding="utf-8"
+    )
     towns("import", "towns", str(tmp_path / "towns.csv"), home=home, check_rc=0)
     towns("import", "reports", str(tmp_path / "reports.csv"), home=home, check_rc=0)
     address = json.loads((home / "server.json").read_text())["temporal_address"]

@@ -57,8 +57,14 @@ def test_a_worker_of_another_database_is_refused(server, tmp_path):
 
     prepare_database(make_engine(f"sqlite:///{other}"))
     (tmp_path / "t.csv").write_text(TOWN, encoding="utf-8")
-    out = towns("import", "towns", str(tmp_path / "t.csv"), home=lonely, check_rc=2,
-                env={"DATABASE_URL": f"sqlite:///{other}", "TEMPORAL_ADDRESS": address})
+    out = towns(
+        "import",
+        "towns",
+        str(tmp_path / "t.csv"),
+        home=lonely,
+        check_rc=2,
+        env={"DATABASE_URL": f"sqlite:///{other}", "TEMPORAL_ADDRESS": address},
+    )
     assert "write to another database" in out.stderr
     with Session(make_engine(f"sqlite:///{other}")) as s:
         assert s.exec(select(Town)).first() is None
@@ -67,9 +73,12 @@ def test_a_worker_of_another_database_is_refused(server, tmp_path):
 def test_no_server_for_the_home_is_said_at_once(tmp_path):
     home = tmp_path / "nobody"
     (tmp_path / "r.csv").write_text(REPORT, encoding="utf-8")
-    for args in (["import", "reports", str(tmp_path / "r.csv")], ["round", "start", "--kind", "annual", "--year", "2018"],
-                 ["bulletin", "run", "--quarter", "2018Q2"],
-                 ["apply", "HOME-A", "--tier", "provincial_creation"]):
+    for args in (
+        ["import", "reports", str(tmp_path / "r.csv")],
+        ["round", "start", "--kind", "annual", "--year", "2018"],
+        ["bulletin", "run", "--quarter", "2018Q2"],
+        ["apply", "HOME-A", "--tier", "provincial_creation"],
+    ):
         started = time.monotonic()
         out = towns(*args, home=home, check_rc=2)
         assert time.monotonic() - started < 10, args  # no waiting for a server that is not there
@@ -87,15 +96,25 @@ def test_a_second_server_on_a_busy_port_exits_and_a_killed_one_is_seen(server, t
     second = tmp_path / "second"
     env = {**os.environ, "TOWNS_HOME": str(second)}
     env.pop("DATABASE_URL", None)
-    out = subprocess.run([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(free_port())],
-                         env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "already in use" in out.stdout and "towns server ready" not in out.stdout
     assert not (second / "towns.db").exists()
     # the first server still answers
     towns("round", "list", home=home, check_rc=0)
     # a second server for the same home is refused too
-    out = subprocess.run([*TOWNS, "server", "--temporal-port", str(free_port())],
-                         env={**env, "TOWNS_HOME": str(home)}, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*TOWNS, "server", "--temporal-port", str(free_port())],
+        env={**env, "TOWNS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "already runs for" in out.stdout
 
 
@@ -103,8 +122,13 @@ def test_a_killed_server_is_not_mistaken_for_a_running_one(tmp_path):
     home = tmp_path / "killed"
     env = {**os.environ, "TOWNS_HOME": str(home)}
     env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(free_port()), "--ui-port", str(free_port())],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*TOWNS, "server", "--temporal-port", str(free_port()), "--ui-port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for line in proc.stdout:
         if "Ctrl-C stops" in line:
             break

@@ -28,8 +28,9 @@ TASK_QUEUE = "towns"
 @pytest_asyncio.fixture
 async def temporal(tmp_path):
     """A file-backed Temporal dev server of the test's own; its address."""
-    server = DevServer(venv_binary("temporal"), tmp_path / "temporal.db", free_port(), free_port(),
-                       tmp_path / "temporal.log")
+    server = DevServer(
+        venv_binary("temporal"), tmp_path / "temporal.db", free_port(), free_port(), tmp_path / "temporal.log"
+    )
     await server.start()
     yield server
     await server.stop()
@@ -60,13 +61,20 @@ class Workers:
         self.procs: list[subprocess.Popen] = []
 
     def start(self, pauses: str = "", pause_seconds: float = 60) -> subprocess.Popen:
-        env = {**os.environ, "TEMPORAL_ADDRESS": self.address, "DATABASE_URL": self.db_url,
-               "TOWNS_FAULT_DIR": str(self.marks), "TOWNS_FAULT_PAUSE": pauses, "TOWNS_HOME": str(self.home),
-               "TOWNS_FAULT_PAUSE_SECONDS": str(pause_seconds)}
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": self.address,
+            "DATABASE_URL": self.db_url,
+            "TOWNS_FAULT_DIR": str(self.marks),
+            "TOWNS_FAULT_PAUSE": pauses,
+            "TOWNS_HOME": str(self.home),
+            "TOWNS_FAULT_PAUSE_SECONDS": str(pause_seconds),
+        }
         log = self.marks / f"worker-{len(self.procs) + 1}.log"  # a file, not a pipe: a full pipe would stall it
         with open(log, "w") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "tests.faults.worker"], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.faults.worker"], env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+            )
         self.procs.append(proc)
         end = time.monotonic() + 60
         while "worker ready" not in log.read_text():

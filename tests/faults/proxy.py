@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Optional
 
 from tests.cli.conftest import free_port
 
@@ -19,7 +18,7 @@ class Proxy:
         self.target = (target_host, target_port)
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
-        self.server: Optional[asyncio.AbstractServer] = None
+        self.server: asyncio.AbstractServer | None = None
         self.writers: set[asyncio.StreamWriter] = set()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()

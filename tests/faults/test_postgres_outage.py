@@ -17,8 +17,8 @@ from towns.intake.service import import_reports
 from towns.models.db import make_engine
 from towns.models.report import MonthlyReport
 from towns.models.round import Approval, DecisionRow, RoundKind
-from towns.workflows.round import RoundWorkflow
 from towns.models.workflows import RoundStart, RoundView
+from towns.workflows.round import RoundWorkflow
 
 OUTAGE = 3.0  # seconds
 
@@ -28,8 +28,14 @@ def rows_for(codes: list[str], year: int) -> list[Row]:
     for m in range(1, 13):
         for c in codes:
             fai = round(1.5 * m, 2)
-            values = {"code": c, "period": f"{year}-{m:02d}", "fai": fai, "industry_fai": round(fai * 0.8, 2),
-                      "nongov_fai": round(fai * 0.9, 2), "tax": round(0.1 * m, 2)}
+            values = {
+                "code": c,
+                "period": f"{year}-{m:02d}",
+                "fai": fai,
+                "industry_fai": round(fai * 0.8, 2),
+                "nongov_fai": round(fai * 0.9, 2),
+                "tax": round(0.1 * m, 2),
+            }
             out.append(Row(number=n, raw=dict(values), values=dict(values)))
             n += 1
     return out
@@ -50,8 +56,11 @@ async def test_postgresql_outage_during_an_import_and_an_apply(temporal, workers
         # ---- an import: the outage starts once a part of it is answered
         rows = rows_for(codes, 2018)
         answered: list = []
-        importing = asyncio.ensure_future(import_reports(client, proxied, rows, by="fault-test", source="pg.csv",
-                                                         progress=answered.append, concurrency=4))
+        importing = asyncio.ensure_future(
+            import_reports(
+                client, proxied, rows, by="fault-test", source="pg.csv", progress=answered.append, concurrency=4
+            )
+        )
         await until(lambda: len(answered) >= 10 or importing.done(), 120, "part of the import answered")
         proxy.outage()
         down_at = time.monotonic()
@@ -67,12 +76,16 @@ async def test_postgresql_outage_during_an_import_and_an_apply(temporal, workers
 
         # ---- an apply: PostgreSQL goes away as the approval is given
         rid = "round-2018-annual"
-        handle = await client.start_workflow(RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2018,
-                                                                           city_tax_growth=0.0), id=rid,
-                                             task_queue=TASK_QUEUE)
+        handle = await client.start_workflow(
+            RoundWorkflow.run,
+            RoundStart(kind=RoundKind.annual, year=2018, city_tax_growth=0.0),
+            id=rid,
+            task_queue=TASK_QUEUE,
+        )
         await asyncio.wait_for(handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView), 120)
-        approving = asyncio.ensure_future(handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"),
-                                                                result_type=RoundView))
+        approving = asyncio.ensure_future(
+            handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"), result_type=RoundView)
+        )
         marks = Path(pool.marks)
         await until(lambda: (marks / "apply_round_batch.before").exists(), 60, "the apply about to start")
         proxy.outage()

@@ -2,12 +2,10 @@
 the middle of an import: every town workflow goes on (none started twice), the overdue timers
 are still set, and the interrupted import's answers are true."""
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
-import time
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -18,9 +16,8 @@ from tests.cli.conftest import TOWNS, free_port, towns
 from tests.faults.conftest import until
 from towns.models.db import make_engine
 from towns.models.report import MonthlyReport
-from towns.models.times import CST
-from towns.workflows.town import TownWorkflow, report_deadline
 from towns.models.workflows import workflow_id
+from towns.workflows.town import TownWorkflow, report_deadline
 
 N = 15
 
@@ -29,8 +26,13 @@ def start_server(home, port: int, ui: int) -> subprocess.Popen:
     env = {**os.environ, "TOWNS_HOME": str(home)}
     env.pop("DATABASE_URL", None)
     env.pop("TEMPORAL_ADDRESS", None)
-    proc = subprocess.Popen([*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     for line in proc.stdout:
         lines.append(line)
@@ -46,8 +48,11 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def towns_csv(path) -> None:
-    path.write_text("code,name,district,tier,industry,listed_year,planned_investment\n" + "".join(
-        f"RS-{i:02d},镇{i},keqiao,provincial_creation,fashion,2016,50\n" for i in range(N)), encoding="utf-8")
+    path.write_text(
+        "code,name,district,tier,industry,listed_year,planned_investment\n"
+        + "".join(f"RS-{i:02d},镇{i},keqiao,provincial_creation,fashion,2016,50\n" for i in range(N)),
+        encoding="utf-8",
+    )
 
 
 def reports_csv(path, months: list[str]) -> int:
@@ -72,7 +77,9 @@ async def pending_timers(client: Client, code: str) -> list:
     for e in history.events:
         if e.HasField("timer_started_event_attributes"):
             a = e.timer_started_event_attributes
-            started[a.timer_id] = e.event_time.ToDatetime().timestamp() + a.start_to_fire_timeout.ToTimedelta().total_seconds()
+            started[a.timer_id] = (
+                e.event_time.ToDatetime().timestamp() + a.start_to_fire_timeout.ToTimedelta().total_seconds()
+            )
         for f in ("timer_fired_event_attributes", "timer_canceled_event_attributes"):
             if e.HasField(f):
                 done.add(getattr(e, f).timer_id)
@@ -90,8 +97,10 @@ async def test_server_restart_between_months_and_in_the_middle_of_an_import(tmp_
         towns("import", "towns", str(tmp_path / "towns.csv"), home=home, check_rc=0)
         towns("import", "reports", str(tmp_path / "m1.csv"), home=home, check_rc=0)
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
-        runs = {f"RS-{i:02d}": (await client.get_workflow_handle(workflow_id(f"RS-{i:02d}")).describe()).run_id
-                for i in range(N)}
+        runs = {
+            f"RS-{i:02d}": (await client.get_workflow_handle(workflow_id(f"RS-{i:02d}")).describe()).run_id
+            for i in range(N)
+        }
         timers = {c: await pending_timers(client, c) for c in runs}
         assert all(len(t) == 1 for t in timers.values())  # each town's next report is watched
 
@@ -101,7 +110,9 @@ async def test_server_restart_between_months_and_in_the_middle_of_an_import(tmp_
         client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
         out = json.loads(towns("import", "reports", str(tmp_path / "m2.csv"), "--json", home=home, check_rc=0).stdout)
         assert out["accepted"] == N and out["rejected"] == 0
-        again = json.loads(towns("import", "towns", str(tmp_path / "towns.csv"), "--json", home=home, check_rc=0).stdout)
+        again = json.loads(
+            towns("import", "towns", str(tmp_path / "towns.csv"), "--json", home=home, check_rc=0).stdout
+        )
         assert {r["status"] for r in again["rows"]} == {"unchanged"}
         for code, run_id in runs.items():
             assert len(await executions(client, code)) == 1  # never started twice
@@ -119,8 +130,13 @@ async def test_server_restart_between_months_and_in_the_middle_of_an_import(tmp_
         rows = reports_csv(tmp_path / "big.csv", months)
         env = {**os.environ, "TOWNS_HOME": str(home), "COLUMNS": "200"}
         env.pop("DATABASE_URL", None)
-        importing = subprocess.Popen([*TOWNS, "import", "reports", str(tmp_path / "big.csv"), "--json"], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        importing = subprocess.Popen(
+            [*TOWNS, "import", "reports", str(tmp_path / "big.csv"), "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         engine = make_engine(f"sqlite:///{home / 'towns.db'}")
 
         def recorded() -> int:
@@ -130,7 +146,7 @@ async def test_server_restart_between_months_and_in_the_middle_of_an_import(tmp_
         await until(lambda: recorded() > 2 * N, 120, "part of the import recorded")
         stop_server(server)
         server = start_server(home, port, ui)
-        stdout, stderr = importing.communicate(timeout=400)
+        stdout, _stderr = importing.communicate(timeout=400)
         result = json.loads(stdout)  # nothing but the JSON on stdout, whatever the Temporal core said meanwhile
         assert len(result["rows"]) == rows
         statuses = {r["status"] for r in result["rows"]}
@@ -143,8 +159,9 @@ async def test_server_restart_between_months_and_in_the_middle_of_an_import(tmp_
             if r["status"] in ("accepted", "unchanged"):
                 assert (r["code"], r["period"]) in keys
         # running the same file again: every row is already there
-        rerun = json.loads(towns("import", "reports", str(tmp_path / "big.csv"), "--json", home=home,
-                                 check_rc=0).stdout)
+        rerun = json.loads(
+            towns("import", "reports", str(tmp_path / "big.csv"), "--json", home=home, check_rc=0).stdout
+        )
         assert {r["status"] for r in rerun["rows"]} == {"unchanged"}
         assert recorded() == rows + 2 * N
     finally:

@@ -4,7 +4,6 @@ the ledger verifies."""
 import asyncio
 
 from sqlmodel import Session, select
-
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -14,10 +13,9 @@ from tests.faults.test_worker_killed import load
 from towns.audit.verify import verify
 from towns.models.ledger import LedgerEntry
 from towns.models.round import Approval, DecisionRow, RoundKind
+from towns.models.workflows import RoundStart, RoundView, workflow_id
 from towns.workflows.round import RoundWorkflow
-from towns.models.workflows import RoundStart, RoundView
 from towns.workflows.town import TownWorkflow
-from towns.models.workflows import workflow_id
 
 
 async def test_two_workers_on_postgresql_apply_each_decision_once(temporal, workers, pg_database):
@@ -30,12 +28,16 @@ async def test_two_workers_on_postgresql_apply_each_decision_once(temporal, work
     codes = await load(client, engine, "TWO", n=30)
 
     rid = "round-2017-annual"
-    handle = await client.start_workflow(RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2017,
-                                                                       city_tax_growth=0.0), id=rid,
-                                         task_queue=TASK_QUEUE)
+    handle = await client.start_workflow(
+        RoundWorkflow.run,
+        RoundStart(kind=RoundKind.annual, year=2017, city_tax_growth=0.0),
+        id=rid,
+        task_queue=TASK_QUEUE,
+    )
     await asyncio.wait_for(handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView), 120)
-    view = await asyncio.wait_for(handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"),
-                                                        result_type=RoundView), 120)
+    view = await asyncio.wait_for(
+        handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"), result_type=RoundView), 120
+    )
     assert view.state == "applied"
 
     with Session(engine) as s:
@@ -51,9 +53,13 @@ async def test_two_workers_on_postgresql_apply_each_decision_once(temporal, work
 
 
 async def pollers(client) -> int:
-    resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace="default",
+            task_queue=TaskQueue(name=TASK_QUEUE),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        )
+    )
     return len({p.identity for p in resp.pollers})
 
 

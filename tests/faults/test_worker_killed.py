@@ -12,24 +12,59 @@ from towns.intake.service import register_town, submit_batch
 from towns.models.report import ReportBatch, ReportRow, ReportSubmission
 from towns.models.round import Approval, DecisionRow, ProposalRow, RoundKind, RoundRow
 from towns.models.town import TownProfile
+from towns.models.workflows import RoundStart, RoundView, workflow_id
 from towns.workflows.round import RoundWorkflow
-from towns.models.workflows import RoundStart, RoundView
 from towns.workflows.town import TownWorkflow
-from towns.models.workflows import workflow_id
 
 TOWNS = 12
 
 
 async def load(client, engine, prefix: str, n: int = TOWNS) -> list[str]:
     codes = [f"{prefix}-{i:02d}" for i in range(n)]
-    await asyncio.gather(*(register_town(client, engine, TownProfile(
-        code=c, name=f"镇{i}", district="keqiao", tier="provincial_creation", industry="fashion", listed_year=2016,
-        planned_investment=50), "fault-test", TASK_QUEUE) for i, c in enumerate(codes)))
+    await asyncio.gather(
+        *(
+            register_town(
+                client,
+                engine,
+                TownProfile(
+                    code=c,
+                    name=f"镇{i}",
+                    district="keqiao",
+                    tier="provincial_creation",
+                    industry="fashion",
+                    listed_year=2016,
+                    planned_investment=50,
+                ),
+                "fault-test",
+                TASK_QUEUE,
+            )
+            for i, c in enumerate(codes)
+        )
+    )
     for i, c in enumerate(codes):  # half of them miss the investment target (a warning)
         fai = 20.0 if i % 2 else 5.0
-        await submit_batch(client, ReportBatch(code=c, rows=[ReportRow(row="2", submission=ReportSubmission(
-            code=c, period="2017-12", fai=fai, industry_fai=fai * 0.8, nongov_fai=fai * 0.9, tax=1.0,
-            submitted_by="fault-test", submission_id=f"{c}:2017-12"))]), update_id=f"{c}:2017-12")
+        await submit_batch(
+            client,
+            ReportBatch(
+                code=c,
+                rows=[
+                    ReportRow(
+                        row="2",
+                        submission=ReportSubmission(
+                            code=c,
+                            period="2017-12",
+                            fai=fai,
+                            industry_fai=fai * 0.8,
+                            nongov_fai=fai * 0.9,
+                            tax=1.0,
+                            submitted_by="fault-test",
+                            submission_id=f"{c}:2017-12",
+                        ),
+                    )
+                ],
+            ),
+            update_id=f"{c}:2017-12",
+        )
     return codes
 
 
@@ -41,9 +76,12 @@ async def test_worker_killed_mid_evaluation_and_mid_apply(temporal, workers, tmp
     codes = await load(client, engine, "KILL")
 
     rid = "round-2017-annual"
-    handle = await client.start_workflow(RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2017,
-                                                                       city_tax_growth=0.0), id=rid,
-                                         task_queue=TASK_QUEUE)
+    handle = await client.start_workflow(
+        RoundWorkflow.run,
+        RoundStart(kind=RoundKind.annual, year=2017, city_tax_growth=0.0),
+        id=rid,
+        task_queue=TASK_QUEUE,
+    )
     await until(lambda: (tmp_path / "evaluate_round_batch.before").exists(), 60, "evaluation started")
     pool.kill(first)
     second = pool.start(pauses="apply_round_batch:after")
@@ -53,8 +91,9 @@ async def test_worker_killed_mid_evaluation_and_mid_apply(temporal, workers, tmp
     with Session(engine) as s:
         assert len(s.exec(select(ProposalRow).where(ProposalRow.round_id == rid)).all()) == TOWNS
 
-    approving = asyncio.ensure_future(handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"),
-                                                            result_type=RoundView))
+    approving = asyncio.ensure_future(
+        handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"), result_type=RoundView)
+    )
     await until(lambda: (tmp_path / "apply_round_batch.after").exists(), 60, "apply done, not yet answered")
     pool.kill(second)
     pool.start()

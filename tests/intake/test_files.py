@@ -11,8 +11,11 @@ REQ = ["code", "period", "fai", "industry_fai", "nongov_fai"]
 
 def test_chinese_headers_with_units(tmp_path):
     f = tmp_path / "r.csv"
-    f.write_text("小镇代码,月份,固定资产投资（亿元）,特色产业投资(亿元),非政府投资,税收收入,是否更正,备注\n"
-                 "SX-A,2018-03,3.5,2.5,2.9,0.4,否,ok\n\n", encoding="utf-8-sig")
+    f.write_text(
+        "小镇代码,月份,固定资产投资（亿元）,特色产业投资(亿元),非政府投资,税收收入,是否更正,备注\n"
+        "SX-A,2018-03,3.5,2.5,2.9,0.4,否,ok\n\n",
+        encoding="utf-8-sig",
+    )
     rows, warnings = read_rows(f, REPORT_HEADERS, REQ)
     assert len(rows) == 1 and rows[0].number == 2 and not warnings
     sub = ReportSubmission.model_validate(rows[0].values)
@@ -58,7 +61,7 @@ def test_unknown_columns_are_reported_not_silently_used(tmp_path):
 def test_wrong_file_type(tmp_path):
     f = tmp_path / "r.pdf"
     f.write_text("x")
-    with pytest.raises(FileError, match="csv or .xlsx"):
+    with pytest.raises(FileError, match=r"csv or \.xlsx"):
         read_rows(f, REPORT_HEADERS, REQ)
 
 
@@ -91,8 +94,9 @@ def _xlsx(path, *sheets, titles=None):
 def test_a_very_long_csv_cell_is_read_not_a_crash(tmp_path):
     # 1: _csv.Error "field larger than field limit (131072)" escaped read_rows
     f = tmp_path / "r.csv"
-    f.write_text("code,period,fai,industry_fai,nongov_fai,submitted_by\n"
-                 f"SX-A,2018-01,1,1,1,{'x' * 200_000}\n", encoding="utf-8")
+    f.write_text(
+        f"code,period,fai,industry_fai,nongov_fai,submitted_by\nSX-A,2018-01,1,1,1,{'x' * 200_000}\n", encoding="utf-8"
+    )
     rows, _ = read_rows(f, REPORT_HEADERS, REQ)
     assert len(rows) == 1 and len(rows[0].raw["submitted_by"]) == 200_000
 
@@ -104,8 +108,7 @@ def test_a_cell_beyond_any_limit_is_a_file_error_naming_the_line(tmp_path, monke
     old = __import__("csv").field_size_limit(1000)
     try:
         f = tmp_path / "r.csv"
-        f.write_text("code,period,fai,industry_fai,nongov_fai\nSX-A,2018-01,1,1,1\n"
-                     f"SX-A,2018-02,1,1,{'9' * 2000}\n")
+        f.write_text(f"code,period,fai,industry_fai,nongov_fai\nSX-A,2018-01,1,1,1\nSX-A,2018-02,1,1,{'9' * 2000}\n")
         with pytest.raises(FileError, match="line 3") as e:
             read_rows(f, REPORT_HEADERS, REQ)
         assert e.value.zh
@@ -147,8 +150,9 @@ def test_title_rows_above_the_header_are_skipped_and_said(tmp_path):
 
 def test_title_row_in_a_csv(tmp_path):
     f = tmp_path / "r.csv"
-    f.write_text("2018年3月特色小镇统计表,,,,\n" + ",".join(R_HEAD) + "\nSX-A,2018-03,3.5,2.5,2.9\n",
-                 encoding="utf-8-sig")
+    f.write_text(
+        "2018年3月特色小镇统计表,,,,\n" + ",".join(R_HEAD) + "\nSX-A,2018-03,3.5,2.5,2.9\n", encoding="utf-8-sig"
+    )
     rows, warnings = read_rows(f, REPORT_HEADERS, REQ)
     assert [r.number for r in rows] == [3]
     assert any("row 1 above the header" in w for w in warnings)
@@ -164,14 +168,19 @@ def test_the_header_is_looked_for_in_the_first_20_rows_only(tmp_path):
 
 def test_every_sheet_with_a_header_is_read(tmp_path):
     # 4: only the first sheet was read; data on the others was silently not imported
-    f = _xlsx(tmp_path / "r.xlsx",
-              ("柯桥", [R_HEAD, ["SX-A", "2018-03", 1, 1, 1], ["SX-A", "2018-04", 2, 1, 1]]),
-              ("说明", [["本表由各区县填报"], ["单位：亿元"]]),
-              ("越城", [["2018年越城区"], R_HEAD, ["SX-B", "2018-03", 1, 1, 1]]),
-              ("空", []))
+    f = _xlsx(
+        tmp_path / "r.xlsx",
+        ("柯桥", [R_HEAD, ["SX-A", "2018-03", 1, 1, 1], ["SX-A", "2018-04", 2, 1, 1]]),
+        ("说明", [["本表由各区县填报"], ["单位：亿元"]]),
+        ("越城", [["2018年越城区"], R_HEAD, ["SX-B", "2018-03", 1, 1, 1]]),
+        ("空", []),
+    )
     rows, warnings = read_rows(f, REPORT_HEADERS, REQ)
     assert [(r.sheet, r.number, r.values["code"]) for r in rows] == [
-        ("柯桥", 2, "SX-A"), ("柯桥", 3, "SX-A"), ("越城", 3, "SX-B")]
+        ("柯桥", 2, "SX-A"),
+        ("柯桥", 3, "SX-A"),
+        ("越城", 3, "SX-B"),
+    ]
     assert [r.where for r in rows] == ["柯桥!2", "柯桥!3", "越城!3"]
     assert any("说明" in w and "本表由各区县填报" in w for w in warnings)
     assert not any("'空'" in w for w in warnings)
@@ -221,7 +230,7 @@ def test_merged_cells_alone_do_not_make_a_row(tmp_path):
 
 def test_a_formula_without_its_value_is_a_problem_on_the_row(tmp_path):
     # 6: the value silently disappeared (data_only reads None) and the row lost its figure
-    f = _xlsx(tmp_path / "r.xlsx", ("Sheet", [R_HEAD + ["税收收入"], ["SX-A", "2018-03", 3, "=C2*0.5", 1, "=C2/10"]]))
+    f = _xlsx(tmp_path / "r.xlsx", ("Sheet", [[*R_HEAD, "税收收入"], ["SX-A", "2018-03", 3, "=C2*0.5", 1, "=C2/10"]]))
     rows, _ = read_rows(f, REPORT_HEADERS, REQ)
     row = rows[0]
     assert row.raw["特色产业投资"] == "=C2*0.5" and row.raw["税收收入"] == "=C2/10"
@@ -235,34 +244,55 @@ def test_a_formula_without_its_value_is_a_problem_on_the_row(tmp_path):
 def test_a_formula_with_its_cached_value_is_read_as_the_value(tmp_path):
     import zipfile
 
-    f = _xlsx(tmp_path / "r.xlsx", ("Sheet", [R_HEAD + ["备注"], ["SX-A", "2018-03", 3, "=C2*0.5", 1, '=IF(C2>5,"x","")']]))
+    f = _xlsx(
+        tmp_path / "r.xlsx", ("Sheet", [[*R_HEAD, "备注"], ["SX-A", "2018-03", 3, "=C2*0.5", 1, '=IF(C2>5,"x","")']])
+    )
     # what Excel writes: the result next to the formula, an empty <v></v> of type str for ""
     g = tmp_path / "excel.xlsx"
     with zipfile.ZipFile(f) as src, zipfile.ZipFile(g, "w") as dst:
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = (data.decode().replace("<f>C2*0.5</f><v />", "<f>C2*0.5</f><v>1.5</v>")
-                        .replace('<c r="F2"><f>', '<c r="F2" t="str"><f>').replace("&quot;)</f><v />", "&quot;)</f><v></v>")
-                        .encode())
+                data = (
+                    data.decode()
+                    .replace("<f>C2*0.5</f><v />", "<f>C2*0.5</f><v>1.5</v>")
+                    .replace('<c r="F2"><f>', '<c r="F2" t="str"><f>')
+                    .replace("&quot;)</f><v />", "&quot;)</f><v></v>")
+                    .encode()
+                )
             dst.writestr(item, data)
     rows, _ = read_rows(g, REPORT_HEADERS, REQ)
     assert rows[0].values["industry_fai"] == 1.5 and not rows[0].problems
 
 
 def test_a_formula_in_an_unmapped_column_is_kept_raw_and_refuses_nothing(tmp_path):
-    f = _xlsx(tmp_path / "r.xlsx", ("Sheet", [R_HEAD + ["备注"], ["SX-A", "2018-03", 3, 1, 1, "=A2"]]))
+    f = _xlsx(tmp_path / "r.xlsx", ("Sheet", [[*R_HEAD, "备注"], ["SX-A", "2018-03", 3, 1, 1, "=A2"]]))
     rows, _ = read_rows(f, REPORT_HEADERS, REQ)
     assert rows[0].problems == [] and rows[0].raw["备注"] == "=A2"
 
 
-@pytest.mark.parametrize("unit", ["【亿元】", "［亿元］", "〔亿元〕", "[亿元]", "(亿元)", "（亿元）", "/亿元", "：亿元",
-                                  "单位：亿元", "（单位：亿元）", " （ 亿元 ）"])
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "【亿元】",
+        "［亿元］",
+        "〔亿元〕",
+        "[亿元]",
+        "(亿元)",
+        "（亿元）",
+        "/亿元",
+        "：亿元",
+        "单位：亿元",
+        "（单位：亿元）",
+        " （ 亿元 ）",
+    ],
+)
 def test_units_in_any_brackets_or_after_a_slash_or_colon(tmp_path, unit):
     # 7: 固定资产投资【亿元】 was an unknown column and the file "missed" fai
     f = tmp_path / "r.csv"
-    f.write_text(f"代码,月份,固定资产投资{unit},特色产业投资{unit},非政府投资{unit}\nSX-A,2018-03,3,2,1\n",
-                 encoding="utf-8")
+    f.write_text(
+        f"代码,月份,固定资产投资{unit},特色产业投资{unit},非政府投资{unit}\nSX-A,2018-03,3,2,1\n", encoding="utf-8"
+    )
     rows, warnings = read_rows(f, REPORT_HEADERS, REQ)
     assert rows[0].values["fai"] == "3" and not warnings
 
@@ -277,8 +307,11 @@ def test_full_width_header_letters(tmp_path):
 def test_full_width_values_are_normalised_and_raw_is_kept(tmp_path):
     # 8: １２．５ and ＳＸ－ＺＪ－ＷＹ failed the contracts
     f = tmp_path / "r.csv"
-    f.write_text("代码,月份,固定资产投资,特色产业投资,非政府投资,填报人\n"
-                 "\u3000ＳＸ－ＺＪ－ＷＹ\xa0,２０１８－０３,１２．５,２,１, 张三　\n", encoding="utf-8")
+    f.write_text(
+        "代码,月份,固定资产投资,特色产业投资,非政府投资,填报人\n"
+        "\u3000ＳＸ－ＺＪ－ＷＹ\xa0,２０１８－０３,１２．５,２,１, 张三　\n",
+        encoding="utf-8",
+    )
     rows, _ = read_rows(f, REPORT_HEADERS, REQ)
     v = rows[0].values
     assert (v["code"], v["period"], v["fai"], v["submitted_by"]) == ("SX-ZJ-WY", "2018-03", "12.5", "张三")

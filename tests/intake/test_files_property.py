@@ -18,7 +18,7 @@ import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,8 +30,21 @@ KINDS = {
     "report": (REPORT_HEADERS, ["code", "period", "fai", "industry_fai", "nongov_fai"]),
     "town": (TOWN_HEADERS, ["code", "name", "district", "tier", "industry"]),
 }
-UNITS = ["", "", "（亿元）", "(亿元)", "【亿元】", "［亿元］", "〔亿元〕", "[亿元]", "/亿元", "：亿元", "单位：亿元",
-         " （万元） ", "（％）"]
+UNITS = [
+    "",
+    "",
+    "（亿元）",
+    "(亿元)",
+    "【亿元】",
+    "［亿元］",
+    "〔亿元〕",
+    "[亿元]",
+    "/亿元",
+    "：亿元",
+    "单位：亿元",
+    " （万元） ",
+    "（％）",
+]
 EXTRA = ["备注", "colour", "说明", "联系电话", "序号"]  # columns that mean nothing here
 TITLES = ["2018年3月特色小镇统计表", "填报单位：柯桥区发改局", "单位：亿元", "Shaoxing towns, 2018", "（续表）"]
 SHEET_NAMES = ["柯桥", "越城", "Sheet", "说明", "Data 2"]
@@ -42,8 +55,10 @@ ALPHABET = list("abcXYZ019 -.,;\t\"'\n小镇柯桥越城上虞诸暨亿元ＳＸ
 TEXT = st.text(alphabet=st.sampled_from(ALPHABET), max_size=8)
 SPECIAL = st.sampled_from(["inf", "nan", "1e308", "-0", "１２．５", "SX-A", "2018-03", "3A", "是", " ", "\u3000", ""])
 CELL = st.one_of(
-    st.none(), TEXT, SPECIAL,
-    st.integers(min_value=-10**20, max_value=10**20),
+    st.none(),
+    TEXT,
+    SPECIAL,
+    st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
 )
@@ -62,13 +77,13 @@ def header_name(draw, vocabulary: dict[str, list[str]], name: str) -> str:
 
 
 @st.composite
-def columns(draw, kind: str) -> tuple[list[Optional[str]], bool]:
+def columns(draw, kind: str) -> tuple[list[str | None], bool]:
     """Header cells (None: a column without a header), and whether they name every required field."""
     vocabulary, required = KINDS[kind]
     dropped = draw(st.sets(st.sampled_from(required), max_size=2)) if draw(st.integers(0, 4)) == 0 else set()
     optional = [f for f in vocabulary if f not in required]
     names = [f for f in required if f not in dropped] + sorted(draw(st.sets(st.sampled_from(optional), max_size=3)))
-    headers: list[Optional[str]] = [draw(header_name(vocabulary, f)) for f in names]
+    headers: list[str | None] = [draw(header_name(vocabulary, f)) for f in names]
     headers += sorted(draw(st.sets(st.sampled_from(EXTRA), max_size=2)))
     if draw(st.integers(0, 5)) == 0:
         headers.append(None)
@@ -86,9 +101,9 @@ def blank(cell: Any) -> bool:
 class Sheet:
     """The generator's model of one sheet: own cells as written (a merged range's other cells are None)."""
 
-    name: Optional[str]
+    name: str | None
     titles: list[list[Any]] = field(default_factory=list)
-    header: Optional[list[Any]] = None
+    header: list[Any] | None = None
     recognised: bool = False
     data: list[list[Any]] = field(default_factory=list)
     merges: list[tuple[int, int]] = field(default_factory=list)  # data-row index ranges merged in column A
@@ -129,13 +144,13 @@ def data_rows(draw, width: int, formulas: bool) -> list[list[Any]]:
 
 
 @st.composite
-def sheet(draw, kind: str, name: Optional[str], xlsx: bool) -> Sheet:
+def sheet(draw, kind: str, name: str | None, xlsx: bool) -> Sheet:
     s = Sheet(name)
     shape = draw(st.sampled_from(["table", "table", "table", "notes", "empty", "header only"]))
     if shape == "empty":
         return s
     if shape == "notes":  # a sheet of explanations, no header
-        s.titles = [[t] for t in draw(st.lists(st.sampled_from(TITLES + ["本表由各区县填报"]), min_size=1, max_size=3))]
+        s.titles = [[t] for t in draw(st.lists(st.sampled_from([*TITLES, "本表由各区县填报"]), min_size=1, max_size=3))]
         return s
     s.titles = [[t] + [None] * draw(st.integers(0, 3)) for t in draw(st.lists(st.sampled_from(TITLES), max_size=3))]
     s.header, s.recognised = draw(columns(kind))
@@ -205,7 +220,7 @@ def write_xlsx(path: Path, sheets: list[Sheet]) -> None:
     wb.save(path)
 
 
-def expected_rows(sheets: list[Sheet]) -> Optional[list[tuple[Sheet, int]]]:
+def expected_rows(sheets: list[Sheet]) -> list[tuple[Sheet, int]] | None:
     """(sheet, data-row index) of every row read_rows must return; None when it must raise FileError."""
     if not any(s.has_content() for s in sheets):
         return None
@@ -222,11 +237,18 @@ def as_written(number: float) -> float:
 def check(rows, sheets: list[Sheet], expected: list[tuple[Sheet, int]], xlsx: bool) -> None:
     several = len({id(s) for s in sheets if s.recognised and s.has_content()}) > 1
     assert [(r.sheet, r.number) for r in rows] == [
-        (s.name if several else None, s.header_row + 1 + i) for s, i in expected]
-    for row, (s, i) in zip(rows, expected):
+        (s.name if several else None, s.header_row + 1 + i) for s, i in expected
+    ]
+    for row, (s, i) in zip(rows, expected, strict=True):
         width = max(len(s.data[i]), len(s.header))
-        formulas = [c for c in range(width) if is_formula(s.value(i, c))  # only in columns the row needs
-                    and c < len(s.header) and s.header[c] is not None and s.header[c] not in EXTRA]
+        formulas = [
+            c
+            for c in range(width)
+            if is_formula(s.value(i, c))  # only in columns the row needs
+            and c < len(s.header)
+            and s.header[c] is not None
+            and s.header[c] not in EXTRA
+        ]
         assert len(row.problems) == len(formulas), (row, s.data[i])
         for c, key in enumerate(s.header):  # the raw row keeps what was sent
             v = s.value(i, c)
@@ -268,8 +290,12 @@ def test_xlsx_every_row_once_or_file_error(kind, data):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(kind=st.sampled_from(sorted(KINDS)), encoding=st.sampled_from(ENCODINGS), delimiter=st.sampled_from([",", "\t"]),
-       data=st.data())
+@given(
+    kind=st.sampled_from(sorted(KINDS)),
+    encoding=st.sampled_from(ENCODINGS),
+    delimiter=st.sampled_from([",", "\t"]),
+    data=st.data(),
+)
 def test_csv_every_row_once_or_file_error(kind, encoding, delimiter, data):
     s = data.draw(csv_file(kind))
     _, required = KINDS[kind]

@@ -36,22 +36,38 @@ pytestmark = pytest.mark.storage  # the database is the point here: both SQLite 
 REQUIRED = ["code", "period", "fai", "industry_fai", "nongov_fai"]
 OPTIONAL = ["tax", "scenic_level", "correction", "submitted_by", "new_enterprises", "tourists_10k"]
 
-MONEY = st.one_of(st.floats(min_value=0, max_value=30, allow_nan=False).map(lambda x: round(x, 2)),
-                  st.sampled_from(["inf", "-inf", "nan", "1e308", -1, "abc", "１２．５", "1,234.5", "", None, 1e308,
-                                   "=C2*2"]))
-PERIOD = st.one_of(st.integers(1, 12).map(lambda m: f"2018-{m:02d}"),
-                   st.sampled_from([2018.1, 2018.12, 201805, "2018年3月", "2099-01", "2014-05", "2018-13", "", None,
-                                    "二〇一八年", 2018.0]))
-TEXTISH = st.sampled_from([None, "张三", "a\x00b", "x" * 200, "=HYPERLINK(\"http://x\",\"y\")", "  "])
+MONEY = st.one_of(
+    st.floats(min_value=0, max_value=30, allow_nan=False).map(lambda x: round(x, 2)),
+    st.sampled_from(["inf", "-inf", "nan", "1e308", -1, "abc", "１２．５", "1,234.5", "", None, 1e308, "=C2*2"]),
+)
+PERIOD = st.one_of(
+    st.integers(1, 12).map(lambda m: f"2018-{m:02d}"),
+    st.sampled_from(
+        [2018.1, 2018.12, 201805, "2018年3月", "2099-01", "2014-05", "2018-13", "", None, "二〇一八年", 2018.0]
+    ),
+)
+TEXTISH = st.sampled_from([None, "张三", "a\x00b", "x" * 200, '=HYPERLINK("http://x","y")', "  "])
 SCENIC = st.sampled_from([None, 3, "4A级", "AAAA", 7, "五A", -1])
 FLAG = st.sampled_from([None, "", "是", "否", "maybe", True])
 
 
 def cells(codes: list[str]):
     code = st.one_of(st.sampled_from(codes), st.sampled_from(["NOPE-1", "", None, "ＳＸ", "a" * 60]))
-    junk = st.fixed_dictionaries({"code": code, "period": PERIOD, "fai": MONEY, "industry_fai": MONEY,
-                                  "nongov_fai": MONEY, "tax": MONEY, "scenic_level": SCENIC, "correction": FLAG,
-                                  "submitted_by": TEXTISH, "new_enterprises": MONEY, "tourists_10k": MONEY})
+    junk = st.fixed_dictionaries(
+        {
+            "code": code,
+            "period": PERIOD,
+            "fai": MONEY,
+            "industry_fai": MONEY,
+            "nongov_fai": MONEY,
+            "tax": MONEY,
+            "scenic_level": SCENIC,
+            "correction": FLAG,
+            "submitted_by": TEXTISH,
+            "new_enterprises": MONEY,
+            "tourists_10k": MONEY,
+        }
+    )
     return st.one_of(junk, good(codes), good(codes))
 
 
@@ -60,17 +76,27 @@ def good(draw, codes: list[str]) -> dict:
     """A row an office would send: figures that hold together (its month may still clash with others)."""
     m = draw(st.integers(1, 12))
     fai = round(draw(st.floats(min_value=0.5, max_value=2.0)) * m, 2)
-    return {"code": draw(st.sampled_from(codes)), "period": f"2018-{m:02d}", "fai": fai,
-            "industry_fai": round(fai * 0.8, 2), "nongov_fai": round(fai * 0.9, 2), "tax": round(0.1 * m, 2),
-            "scenic_level": draw(st.sampled_from([None, 3, "4A级"])), "correction": draw(st.sampled_from([None, "是"])),
-            "submitted_by": None, "new_enterprises": draw(st.sampled_from([None, 3])), "tourists_10k": None}
+    return {
+        "code": draw(st.sampled_from(codes)),
+        "period": f"2018-{m:02d}",
+        "fai": fai,
+        "industry_fai": round(fai * 0.8, 2),
+        "nongov_fai": round(fai * 0.9, 2),
+        "tax": round(0.1 * m, 2),
+        "scenic_level": draw(st.sampled_from([None, 3, "4A级"])),
+        "correction": draw(st.sampled_from([None, "是"])),
+        "submitted_by": None,
+        "new_enterprises": draw(st.sampled_from([None, 3])),
+        "tourists_10k": None,
+    }
 
 
 @st.composite
 def report_file(draw, codes: list[str]):
     """(sheets, is_csv, encoding): a report file's model."""
-    fields = REQUIRED[:] if draw(st.integers(0, 6)) else draw(st.lists(st.sampled_from(REQUIRED), max_size=4,
-                                                                        unique=True))
+    fields = (
+        REQUIRED[:] if draw(st.integers(0, 6)) else draw(st.lists(st.sampled_from(REQUIRED), max_size=4, unique=True))
+    )
     fields += draw(st.lists(st.sampled_from(OPTIONAL), max_size=4, unique=True))
     if draw(st.booleans()):
         fields.append("备注")
@@ -79,7 +105,7 @@ def report_file(draw, codes: list[str]):
     def header(f: str) -> str:
         if f == "备注":
             return f
-        name = draw(st.sampled_from([f] + REPORT_HEADERS[f][:2]))
+        name = draw(st.sampled_from([f, *REPORT_HEADERS[f][:2]]))
         return name + draw(st.sampled_from(UNITS))
 
     headers = [header(f) for f in fields]
@@ -89,8 +115,10 @@ def report_file(draw, codes: list[str]):
     sheets = [Sheet("柯桥", header=headers, recognised=True, data=data)]
     if not is_csv and len(data) > 3 and draw(st.booleans()):  # a second sheet of the same form
         cut = draw(st.integers(1, len(data) - 1))
-        sheets = [Sheet("柯桥", header=headers, recognised=True, data=data[:cut]),
-                  Sheet("越城", header=headers, recognised=True, data=data[cut:])]
+        sheets = [
+            Sheet("柯桥", header=headers, recognised=True, data=data[:cut]),
+            Sheet("越城", header=headers, recognised=True, data=data[cut:]),
+        ]
     if is_csv:
         for s in sheets:
             s.data = [["" if c is None else str(c) for c in r] for r in s.data]
@@ -105,9 +133,12 @@ async def test_any_report_file_is_answered_row_by_row(env, engine, worker):
     loop = asyncio.get_running_loop()
     seen: list[int] = []
 
-    @settings(max_examples=40, deadline=None, derandomize=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    )
     @given(model=report_file(codes))
     def check(model):
         sheets, is_csv, encoding = model
@@ -129,7 +160,8 @@ async def test_any_report_file_is_answered_row_by_row(env, engine, worker):
             quarantined_before = s.exec(select(func.count()).select_from(Rejection)).one()
             reports_before = s.exec(select(func.count()).select_from(MonthlyReport)).one()
         results = asyncio.run_coroutine_threadsafe(
-            import_reports(env.client, engine, rows, by="prop", source=path.name), loop).result(120)
+            import_reports(env.client, engine, rows, by="prop", source=path.name), loop
+        ).result(120)
         assert [r.where for r in results] == [r.where for r in rows]  # every row answered, in file order
         statuses = [r.status for r in results]
         assert set(statuses) <= {"accepted", "corrected", "unchanged", "rejected"}, statuses
@@ -149,15 +181,25 @@ async def test_any_report_file_is_answered_row_by_row(env, engine, worker):
 
 
 TOWN_REQUIRED = ["code", "name", "district", "tier", "industry"]
-TOWN_OPTIONAL = ["listed_year", "creation_years", "planned_investment", "annual_fai_target", "planned_area_km2",
-                 "core_area_km2", "state", "batch"]
+TOWN_OPTIONAL = [
+    "listed_year",
+    "creation_years",
+    "planned_investment",
+    "annual_fai_target",
+    "planned_area_km2",
+    "core_area_km2",
+    "state",
+    "batch",
+]
 
 
 @st.composite
 def town_cells(draw, px: str) -> dict:
     junk = {
-        "code": draw(st.sampled_from([f"TP{px}1", f"TP{px}2", "x", "", None, "a\x00b", "ＴＰ－１", "=cmd|' /C calc'!A0"])),
-        "name": draw(st.sampled_from(["甲镇", "", None, "y" * 150, "=HYPERLINK(\"x\")", "乙\u3000镇"])),
+        "code": draw(
+            st.sampled_from([f"TP{px}1", f"TP{px}2", "x", "", None, "a\x00b", "ＴＰ－１", "=cmd|' /C calc'!A0"])
+        ),
+        "name": draw(st.sampled_from(["甲镇", "", None, "y" * 150, '=HYPERLINK("x")', "乙\u3000镇"])),
         "district": draw(st.sampled_from(["keqiao", "柯桥", "越城区", "atlantis", "", None])),
         "tier": draw(st.sampled_from(["provincial_creation", "省级培育对象", "市级", "named", "foo", None])),
         "industry": draw(st.sampled_from(["fashion", "黄酒", "旅游", "钢铁", None])),
@@ -179,7 +221,7 @@ def town_file(draw, px: str):
     fields = draw(st.permutations(fields))
     from towns.intake.files import TOWN_HEADERS
 
-    headers = [draw(st.sampled_from([f] + TOWN_HEADERS[f][:2])) for f in fields]
+    headers = [draw(st.sampled_from([f, *TOWN_HEADERS[f][:2]])) for f in fields]
     rows = draw(st.lists(town_cells(px), max_size=8))
     data = [[r.get(f) for f in fields] for r in rows]
     return Sheet("名录", header=headers, recognised=True, data=data)
@@ -194,9 +236,11 @@ async def test_any_town_file_is_answered_row_by_row(env, engine, worker):
     loop = asyncio.get_running_loop()
     seen: list[tuple[int, int]] = []
 
-    @settings(max_examples=30, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    )
     @given(sheet=town_file(px))
     def check(sheet):
         with tempfile.TemporaryDirectory() as d:
@@ -213,7 +257,8 @@ async def test_any_town_file_is_answered_row_by_row(env, engine, worker):
         with Session(engine) as s:
             quarantined_before = s.exec(select(func.count()).select_from(Rejection)).one()
         results = asyncio.run_coroutine_threadsafe(
-            import_towns(env.client, engine, rows, by="prop", source=path.name, task_queue=worker), loop).result(120)
+            import_towns(env.client, engine, rows, by="prop", source=path.name, task_queue=worker), loop
+        ).result(120)
         assert [r.where for r in results] == [r.where for r in rows]
         for r in results:
             assert r.status in ("registered", "unchanged", "rejected"), r

@@ -19,7 +19,9 @@ async def test_import_towns_then_reports(env, engine, worker, tmp_path):
         "代码,名称,区县,层级,产业,列入年份,计划总投资\n"
         f"IM{px}-A,甲,柯桥区,省级创建,时尚,2016,50\n"
         f"IM{px}-B,乙,上虞区,市级,旅游,2015,36\n"
-        f"IM{px}-C,丙,atlantis,市级,旅游,2015,36\n", encoding="utf-8")
+        f"IM{px}-C,丙,atlantis,市级,旅游,2015,36\n",
+        encoding="utf-8",
+    )
     rows, _ = read_rows(towns_csv, TOWN_HEADERS, ["code"])
     res = await import_towns(env.client, engine, rows, by="office", source="towns.csv", task_queue=worker)
     assert [r.accepted for r in res] == [True, True, False]
@@ -28,22 +30,33 @@ async def test_import_towns_then_reports(env, engine, worker, tmp_path):
     reports_csv = tmp_path / "reports.csv"
     reports_csv.write_text(
         "code,period,fai,industry_fai,nongov_fai,correction\n"
-        f"IM{px}-A,2018-01,2,1.5,1.8,\n"         # 2 accepted
-        f"IM{px}-A,2018-02,1,1.5,0.8,\n"         # 3 industry_fai above fai
-        f"IM{px}-A,2018-02,3,2.5,2.0,\n"         # 4 accepted, nongov share fails
-        f"IM{px}-A,2018-02,3.5,2.5,2.9,是\n"     # 5 correction → revision 2
-        f"IM{px}-Z,2018-03,1,1,1,\n"             # 6 unknown town
-        f"IM{px}-B,2099-03,1,1,1,\n"             # 7 future
-        f"IM{px}-B,2018-06,4,3,3,\n"             # 8 accepted, behind pace (city)
-        f"IM{px}-A,2018-01,2.1,1.5,1.8,\n"       # 9 duplicate with other figures, no correction
-        f"IM{px}-A,2018-03,-1,0,0,\n"            # 10 negative
-        f"IM{px}-A,2018-01,2,1.5,1.8,\n",        # 11 the same figures as row 2: unchanged
-        encoding="utf-8")
+        f"IM{px}-A,2018-01,2,1.5,1.8,\n"  # 2 accepted
+        f"IM{px}-A,2018-02,1,1.5,0.8,\n"  # 3 industry_fai above fai
+        f"IM{px}-A,2018-02,3,2.5,2.0,\n"  # 4 accepted, nongov share fails
+        f"IM{px}-A,2018-02,3.5,2.5,2.9,是\n"  # 5 correction → revision 2
+        f"IM{px}-Z,2018-03,1,1,1,\n"  # 6 unknown town
+        f"IM{px}-B,2099-03,1,1,1,\n"  # 7 future
+        f"IM{px}-B,2018-06,4,3,3,\n"  # 8 accepted, behind pace (city)
+        f"IM{px}-A,2018-01,2.1,1.5,1.8,\n"  # 9 duplicate with other figures, no correction
+        f"IM{px}-A,2018-03,-1,0,0,\n"  # 10 negative
+        f"IM{px}-A,2018-01,2,1.5,1.8,\n",  # 11 the same figures as row 2: unchanged
+        encoding="utf-8",
+    )
     rows, _ = read_rows(reports_csv, REPORT_HEADERS, ["code"])
     res = await import_reports(env.client, engine, rows, by="keqiao-stats", source="reports.csv")
     assert [r.row for r in res] == list(range(2, 12))
-    assert [r.status for r in res] == ["accepted", "rejected", "accepted", "corrected", "rejected", "rejected",
-                                       "accepted", "rejected", "rejected", "unchanged"]
+    assert [r.status for r in res] == [
+        "accepted",
+        "rejected",
+        "accepted",
+        "corrected",
+        "rejected",
+        "rejected",
+        "accepted",
+        "rejected",
+        "rejected",
+        "unchanged",
+    ]
     by_row = {r.row: r for r in res}
     assert by_row[3].problems[0].field == "industry_fai"
     assert by_row[4].failed_rules == ["nongov-share"]
@@ -70,21 +83,30 @@ async def test_two_files_for_the_same_town_and_months_never_interleave(env, engi
     px = worker[-6:]
     code = f"CC{px}"
     towns_csv = tmp_path / "towns.csv"
-    towns_csv.write_text(f"code,name,district,tier,industry,listed_year\n{code},甲,keqiao,provincial_creation,"
-                         "fashion,2016\n", encoding="utf-8")
+    towns_csv.write_text(
+        f"code,name,district,tier,industry,listed_year\n{code},甲,keqiao,provincial_creation,fashion,2016\n",
+        encoding="utf-8",
+    )
     rows, _ = read_rows(towns_csv, TOWN_HEADERS, ["code"])
     await import_towns(env.client, engine, rows, by="office", source="towns.csv", task_queue=worker)
 
     def file(name: str, scale: float, correction: str = ""):
         path = tmp_path / name
-        path.write_text("code,period,fai,industry_fai,nongov_fai,correction\n" + "".join(
-            f"{code},2018-{m:02d},{scale * m},{scale * m * 0.8},{scale * m * 0.9},{correction}\n" for m in range(1, 7)),
-            encoding="utf-8")
+        path.write_text(
+            "code,period,fai,industry_fai,nongov_fai,correction\n"
+            + "".join(
+                f"{code},2018-{m:02d},{scale * m},{scale * m * 0.8},{scale * m * 0.9},{correction}\n"
+                for m in range(1, 7)
+            ),
+            encoding="utf-8",
+        )
         return read_rows(path, REPORT_HEADERS, ["code"])[0]
 
     a, b = file("a.csv", 1.0), file("b.csv", 1.1)
-    ra, rb = await asyncio.gather(import_reports(env.client, engine, a, by="a", source="a.csv"),
-                                  import_reports(env.client, engine, b, by="b", source="b.csv"))
+    ra, rb = await asyncio.gather(
+        import_reports(env.client, engine, a, by="a", source="a.csv"),
+        import_reports(env.client, engine, b, by="b", source="b.csv"),
+    )
     outcomes = {tuple(r.status for r in ra), tuple(r.status for r in rb)}
     assert outcomes == {("accepted",) * 6, ("rejected",) * 6}
     loser = ra if ra[0].status == "rejected" else rb
@@ -95,9 +117,13 @@ async def test_two_files_for_the_same_town_and_months_never_interleave(env, engi
 
     # the same race with corrections: every month gets the next revision, in one file's order
     c, d = file("c.csv", 1.2, "是"), file("d.csv", 1.3, "是")
-    rc, rd = await asyncio.gather(import_reports(env.client, engine, c, by="c", source="c.csv"),
-                                  import_reports(env.client, engine, d, by="d", source="d.csv"))
-    assert {r.revision for r in rc} | {r.revision for r in rd} == {2, 3}, [(r.status, r.problems) for r in rc + rd if not r.accepted]
+    rc, rd = await asyncio.gather(
+        import_reports(env.client, engine, c, by="c", source="c.csv"),
+        import_reports(env.client, engine, d, by="d", source="d.csv"),
+    )
+    assert {r.revision for r in rc} | {r.revision for r in rd} == {2, 3}, [
+        (r.status, r.problems) for r in rc + rd if not r.accepted
+    ]
     assert len({r.revision for r in rc}) == 1 and len({r.revision for r in rd}) == 1
     with Session(engine) as s:
         latest = {}
@@ -111,16 +137,29 @@ async def test_a_file_correcting_a_whole_year_upwards_is_judged_as_a_whole(env, 
     """Its January is compared with the February it also corrects, not with the old February."""
     px = worker[-6:]
     code = f"UP{px}"
-    (tmp_path / "t.csv").write_text(f"code,name,district,tier,industry,listed_year\n{code},甲,keqiao,"
-                                    "provincial_creation,fashion,2016\n", encoding="utf-8")
-    await import_towns(env.client, engine, read_rows(tmp_path / "t.csv", TOWN_HEADERS, ["code"])[0], by="office",
-                       source="t.csv", task_queue=worker)
+    (tmp_path / "t.csv").write_text(
+        f"code,name,district,tier,industry,listed_year\n{code},甲,keqiao,provincial_creation,fashion,2016\n",
+        encoding="utf-8",
+    )
+    await import_towns(
+        env.client,
+        engine,
+        read_rows(tmp_path / "t.csv", TOWN_HEADERS, ["code"])[0],
+        by="office",
+        source="t.csv",
+        task_queue=worker,
+    )
 
     def year(scale: float, correction: str = ""):
         path = tmp_path / f"y{scale}.csv"
-        path.write_text("code,period,fai,industry_fai,nongov_fai,correction\n" + "".join(
-            f"{code},2018-{m:02d},{scale * m:.2f},{scale * m * 0.8:.2f},{scale * m * 0.9:.2f},{correction}\n"
-            for m in range(1, 7)), encoding="utf-8")
+        path.write_text(
+            "code,period,fai,industry_fai,nongov_fai,correction\n"
+            + "".join(
+                f"{code},2018-{m:02d},{scale * m:.2f},{scale * m * 0.8:.2f},{scale * m * 0.9:.2f},{correction}\n"
+                for m in range(1, 7)
+            ),
+            encoding="utf-8",
+        )
         return read_rows(path, REPORT_HEADERS, ["code"])[0]
 
     first = await import_reports(env.client, engine, year(1.0), by="a", source="a.csv")
@@ -130,6 +169,7 @@ async def test_a_file_correcting_a_whole_year_upwards_is_judged_as_a_whole(env, 
     # a correction that would leave the year falling is still refused: March above the April it keeps
     path = tmp_path / "bad.csv"
     path.write_text(f"code,period,fai,industry_fai,nongov_fai,correction\n{code},2018-03,9,7,8,是\n", encoding="utf-8")
-    (bad,) = await import_reports(env.client, engine, read_rows(path, REPORT_HEADERS, ["code"])[0], by="a",
-                                  source="bad.csv")
+    (bad,) = await import_reports(
+        env.client, engine, read_rows(path, REPORT_HEADERS, ["code"])[0], by="a", source="bad.csv"
+    )
     assert bad.status == "rejected" and "later month 2018-04" in bad.problems[0].en

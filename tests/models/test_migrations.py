@@ -164,8 +164,9 @@ def test_a_demo_home_of_1a60b62_loses_nothing(tmp_path):
 def towns_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
     env["TOWNS_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "towns", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "towns", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_towns_db_upgrade_on_a_home_of_1a60b62(tmp_path):
@@ -177,7 +178,12 @@ def test_towns_db_upgrade_on_a_home_of_1a60b62(tmp_path):
     shown = towns_cli(home, "db", "current", "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) | {"database": None} == {
-        "database": None, "current": None, "head": HEAD, "up_to_date": False, "made_before_migrations_as": "0001"}
+        "database": None,
+        "current": None,
+        "head": HEAD,
+        "up_to_date": False,
+        "made_before_migrations_as": "0001",
+    }
 
     done = towns_cli(home, "db", "upgrade")
     assert done.returncode == 0, done.stderr
@@ -185,8 +191,13 @@ def test_towns_db_upgrade_on_a_home_of_1a60b62(tmp_path):
 
     again = towns_cli(home, "db", "upgrade", "--json")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout) == {"database": f"sqlite:///{home / 'towns.db'}", "from": HEAD, "to": HEAD,
-                                        "changed": False, "stamped": None}
+    assert json.loads(again.stdout) == {
+        "database": f"sqlite:///{home / 'towns.db'}",
+        "from": HEAD,
+        "to": HEAD,
+        "changed": False,
+        "stamped": None,
+    }
     now = towns_cli(home, "db", "current")
     assert now.returncode == 0 and now.stdout.strip() == HEAD, now.stdout + now.stderr
 
@@ -225,20 +236,32 @@ def catalogue(engine) -> dict:
     out: dict = {}
     for t in sorted(set(have.get_table_names()) - {"alembic_version"}):
         out[t] = {
-            "columns": sorted((c["name"], str(c["type"]), c["nullable"], str(c.get("default")), c.get("autoincrement"))
-                              for c in have.get_columns(t)),
+            "columns": sorted(
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")), c.get("autoincrement"))
+                for c in have.get_columns(t)
+            ),
             "pk": have.get_pk_constraint(t)["constrained_columns"],
-            "unique": sorted((u["name"] if engine.dialect.name == "postgresql" else None, tuple(u["column_names"]))
-                             for u in have.get_unique_constraints(t)),
+            "unique": sorted(
+                (u["name"] if engine.dialect.name == "postgresql" else None, tuple(u["column_names"]))
+                for u in have.get_unique_constraints(t)
+            ),
             "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"]) for i in have.get_indexes(t)),
         }
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            out["triggers"] = sorted(conn.execute(text(
-                "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
-                "WHERE NOT tgisinternal")).all())
-            out["functions"] = sorted(conn.execute(text(
-                "SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace")).all())
+            out["triggers"] = sorted(
+                conn.execute(
+                    text(
+                        "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
+                        "WHERE NOT tgisinternal"
+                    )
+                ).all()
+            )
+            out["functions"] = sorted(
+                conn.execute(
+                    text("SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
+                ).all()
+            )
     return out
 
 
@@ -311,7 +334,8 @@ def test_a_database_made_by_create_all_is_stamped_then_upgraded(engine, made_by)
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO rejections (id, kind, code, submitted_by, received_at, raw, problems) VALUES "
-            "(7, 'report', 'SX-YC-HJ', 'someone', '2018-07-02 00:00:00', '{\"fai\": \"-1\"}', '[]')")
+            "(7, 'report', 'SX-YC-HJ', 'someone', '2018-07-02 00:00:00', '{\"fai\": \"-1\"}', '[]')"
+        )
 
     m = upgrade_database(engine)
     assert m.before is None and m.after == HEAD
@@ -351,8 +375,16 @@ RACE = textwrap.dedent("""
 def test_concurrent_prepare_database_calls_take_turns(kind, tmp_path):
     def race(url: str, n: int = 4) -> list[str]:
         start = time.time() + 2.5  # past every process's imports
-        procs = [subprocess.Popen([sys.executable, "-c", RACE, url, str(start)], cwd=ROOT, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(n)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACE, url, str(start)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(n)
+        ]
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
         return [out.strip() for out, _ in outs]

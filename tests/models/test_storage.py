@@ -1,6 +1,6 @@
 """Storage on SQLite and PostgreSQL: reports, findings, quarantine, history."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -17,13 +17,13 @@ pytestmark = pytest.mark.storage  # the database is the point here: both SQLite 
 
 
 def accepted(sub, revision=1):
-    return AcceptedReport(submission=sub, revision=revision, received_at=datetime.now(timezone.utc))
+    return AcceptedReport(submission=sub, revision=revision, received_at=datetime.now(UTC))
 
 
 def register(engine, **over):
     t = town(**over)
     with Session(engine) as s:
-        s.add(Town(**t.model_dump(mode="json"), registered_at=datetime.now(timezone.utc)))
+        s.add(Town(**t.model_dump(mode="json"), registered_at=datetime.now(UTC)))
         s.commit()
     return t
 
@@ -49,8 +49,9 @@ def test_tax_growth_uses_last_years_latest_revision(engine):
         sub = report(period="2017-06", tax=tax, correction=rev > 1, submission_id=f"ly{rev}")
         ev = acts.evaluate_report(EvaluateRequest(town=t, report=accepted(sub, rev), pack_id="sx2018"))
         acts.record_report(RecordRequest(report=accepted(sub, rev), evaluation=ev))
-    ev = acts.evaluate_report(EvaluateRequest(town=t, report=accepted(report(period="2018-06", tax=1.5)),
-                                              pack_id="sx2018"))
+    ev = acts.evaluate_report(
+        EvaluateRequest(town=t, report=accepted(report(period="2018-06", tax=1.5)), pack_id="sx2018")
+    )
     growth = next(m for m in ev.measures if m.name == "tax_growth")
     assert growth.value == 0.5 and growth.inputs["tax_same_period_last_year"] == 1.0
 
@@ -60,14 +61,18 @@ def test_history_and_status_read_back(engine):
     t = register(engine)
     for period, fai in (("2018-01", 0.5), ("2018-02", 3.0)):
         rep = accepted(report(period=period, fai=fai, industry_fai=fai * 0.8, nongov_fai=fai * 0.9))
-        acts.record_report(RecordRequest(report=rep, evaluation=acts.evaluate_report(
-            EvaluateRequest(town=t, report=rep, pack_id="sx2018"))))
+        acts.record_report(
+            RecordRequest(
+                report=rep, evaluation=acts.evaluate_report(EvaluateRequest(town=t, report=rep, pack_id="sx2018"))
+            )
+        )
     h = history(engine, t.code)
     kinds = [e.kind for e in h.events]
     assert kinds == ["report", "finding", "finding", "finding"] * 2
     assert [e.period for e in h.events if e.kind == "report"] == ["2018-01", "2018-02"]
-    jan_pace = next(e for e in h.events if e.kind == "finding" and e.period == "2018-01"
-                    and e.rule == "pace-provincial")
+    jan_pace = next(
+        e for e in h.events if e.kind == "finding" and e.period == "2018-01" and e.rule == "pace-provincial"
+    )
     assert jan_pace.passed is False and jan_pace.clause == "SX2018-G3" and jan_pace.clause_zh
     with Session(engine) as s:
         st = town_status(engine, s.get(Town, t.code))

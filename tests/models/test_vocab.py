@@ -5,27 +5,44 @@ import pytest
 from towns.models.vocab import District, Industry, Tier, TownState
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("keqiao", District.keqiao), ("柯桥区", District.keqiao), ("柯桥", District.keqiao), ("Zhuji", District.zhuji),
-    ("袍江开发区", District.paojiang),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("keqiao", District.keqiao),
+        ("柯桥区", District.keqiao),
+        ("柯桥", District.keqiao),
+        ("Zhuji", District.zhuji),
+        ("袍江开发区", District.paojiang),
+    ],
+)
 def test_district(raw, expected):
     assert District.parse(raw) is expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("省级创建", Tier.provincial_creation), ("省级创建对象", Tier.provincial_creation),
-    ("省级培育", Tier.provincial_cultivation), ("市级特色小镇", Tier.city), ("named", Tier.named),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("省级创建", Tier.provincial_creation),
+        ("省级创建对象", Tier.provincial_creation),
+        ("省级培育", Tier.provincial_cultivation),
+        ("市级特色小镇", Tier.city),
+        ("named", Tier.named),
+    ],
+)
 def test_tier(raw, expected):
     assert Tier.parse(raw) is expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("历史经典（黄酒）", Industry.historical_classic), ("黄酒", Industry.historical_classic),
-    ("high_end_equipment", Industry.high_end_equipment), ("智能装备", Industry.high_end_equipment),
-    ("旅游", Industry.tourism),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("历史经典（黄酒）", Industry.historical_classic),
+        ("黄酒", Industry.historical_classic),
+        ("high_end_equipment", Industry.high_end_equipment),
+        ("智能装备", Industry.high_end_equipment),
+        ("旅游", Industry.tourism),
+    ],
+)
 def test_industry(raw, expected):
     assert Industry.parse(raw) is expected
 

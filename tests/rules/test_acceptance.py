@@ -23,8 +23,13 @@ def rec(fais=(20, 20, 20), scenic=3, annual_grade="good", failures=0, industries
         if fai is not None:
             december[2016 + i] = year(fai, None if industries is None else industries[i])
     latest = Figures(fai=1, industry_fai=1, nongov_fai=1, scenic_level=scenic)
-    return TownRecord(profile=town(**profile), december=december, latest=latest, annual_grade=annual_grade,
-                      acceptance_failures=failures)
+    return TownRecord(
+        profile=town(**profile),
+        december=december,
+        latest=latest,
+        annual_grade=annual_grade,
+        acceptance_failures=failures,
+    )
 
 
 def by_rule(p):
@@ -78,9 +83,15 @@ def test_cumulative_industry_share_boundary(industry, passed):
     assert f.passed is passed
 
 
-@pytest.mark.parametrize("industry,scenic,passed", [
-    ("fashion", 3, True), ("fashion", 2, False), ("tourism", 4, True), ("tourism", 3, False),
-])
+@pytest.mark.parametrize(
+    "industry,scenic,passed",
+    [
+        ("fashion", 3, True),
+        ("fashion", 2, False),
+        ("tourism", 4, True),
+        ("tourism", 3, False),
+    ],
+)
 def test_scenic_level(industry, scenic, passed):
     f = by_rule(evaluate(rec(fais=(20, 20, 20), scenic=scenic, industry=industry)))["acceptance-scenic"]
     assert f.passed is passed and f.threshold == (4 if industry == "tourism" else 3)
@@ -100,8 +111,9 @@ def test_missing_year_counts_zero_and_is_named():
     assert p.proposed_grade == "not_named"
 
 
-@pytest.mark.parametrize("grade,passed", [("warning", False), ("demoted", False), ("eliminated", False),
-                                          ("pass", True), ("excellent", True)])
+@pytest.mark.parametrize(
+    "grade,passed", [("warning", False), ("demoted", False), ("eliminated", False), ("pass", True), ("excellent", True)]
+)
 def test_no_warning_in_the_year(grade, passed):
     p = evaluate(rec(annual_grade=grade))
     assert by_rule(p)["acceptance-no-warning"].passed is passed
@@ -120,8 +132,9 @@ def test_first_failure_is_not_named_and_extends_creation():
     assert by_rule(p)["acceptance-consequence"].clause == "ZJ-ACCEPT"
 
 
-@pytest.mark.parametrize("tier,grade", [("provincial_creation", "demoted"), ("provincial_cultivation", "eliminated"),
-                                        ("city", "eliminated")])
+@pytest.mark.parametrize(
+    "tier,grade", [("provincial_creation", "demoted"), ("provincial_cultivation", "eliminated"), ("city", "eliminated")]
+)
 def test_second_failure(tier, grade):
     p = evaluate(rec(fais=(10, 10, 10), failures=1, tier=tier, creation_years=4, listed_year=2015))
     assert p.proposed_grade == grade

@@ -19,8 +19,13 @@ Y = 2018
 
 def fig(fai, industry=None, nongov=None, tax=None, **kw):
     """December figures; shares default to full marks (industry 0.8, nongov 0.9 of fai)."""
-    return Figures(fai=fai, industry_fai=fai * 0.8 if industry is None else industry,
-                   nongov_fai=fai * 0.9 if nongov is None else nongov, tax=tax, **kw)
+    return Figures(
+        fai=fai,
+        industry_fai=fai * 0.8 if industry is None else industry,
+        nongov_fai=fai * 0.9 if nongov is None else nongov,
+        tax=tax,
+        **kw,
+    )
 
 
 def rec(this=None, last=None, warnings=0, **profile):
@@ -51,6 +56,7 @@ def by_rule(proposal):
 
 # ---------------------------------------------------------------- single rules
 
+
 @pytest.mark.parametrize("fai,passed", [(15.0, True), (14.99, False), (15.01, True)])
 def test_investment_boundary_provincial(fai, passed):
     f = by_rule(evaluate(rec(fig(fai, **FULL_TAX), LAST)))["annual-investment"]
@@ -60,7 +66,9 @@ def test_investment_boundary_provincial(fai, passed):
 def test_investment_city_cites_s3_and_named_cites_g3():
     city = by_rule(evaluate(rec(fig(10, **FULL_TAX), LAST, tier="city", planned_investment=30)))["annual-investment"]
     assert city.clause == "SX2018-S3" and city.threshold == 10.0 and city.passed
-    assert not by_rule(evaluate(rec(fig(9.99, **FULL_TAX), LAST, tier="city", planned_investment=30)))["annual-investment"].passed
+    assert not by_rule(evaluate(rec(fig(9.99, **FULL_TAX), LAST, tier="city", planned_investment=30)))[
+        "annual-investment"
+    ].passed
     named = by_rule(evaluate(rec(fig(15, **FULL_TAX), LAST, tier="named")))["annual-investment"]
     assert named.clause == "SX2018-G3" and named.passed
 
@@ -83,7 +91,8 @@ def test_nongov_share_not_for_city_and_its_weight_goes_to_investment():
 @pytest.mark.parametrize("tier", ["provincial_creation", "provincial_cultivation", "city", "named"])
 def test_industry_share_boundary_every_tier(tier, industry, passed):
     f = by_rule(evaluate(rec(fig(20, industry=industry, **FULL_TAX), LAST, tier=tier, planned_investment=30)))[
-        "annual-industry-share"]
+        "annual-industry-share"
+    ]
     assert f.passed is passed and f.clause == "ZJ-GUIDE-IND70"
 
 
@@ -97,6 +106,7 @@ def test_missing_december_report_fails_and_warns():
 
 
 # ---------------------------------------------------------------- G5 tax growth
+
 
 @pytest.mark.parametrize("tax,passed", [(1.3, True), (1.2999, False), (1.31, True)])
 def test_tax_growth_points_mode_with_office_figure(tax, passed):
@@ -117,7 +127,9 @@ def test_tax_growth_relative_mode_with_office_figure(tax, passed):
 def test_tax_growth_relative_mode_with_a_falling_average_stays_above_it():
     f = by_rule(evaluate(rec(fig(20, tax=0.92), LAST), ctx(growth=-0.10), pack=RELATIVE))["annual-tax-growth"]
     assert f.threshold == -0.08 and f.passed  # −10 % + 20 % of 10 % = −8 %
-    assert not by_rule(evaluate(rec(fig(20, tax=0.9199), LAST), ctx(growth=-0.10), pack=RELATIVE))["annual-tax-growth"].passed
+    assert not by_rule(evaluate(rec(fig(20, tax=0.9199), LAST), ctx(growth=-0.10), pack=RELATIVE))[
+        "annual-tax-growth"
+    ].passed
 
 
 def test_pooled_city_growth_both_modes():
@@ -174,6 +186,7 @@ def test_no_town_with_both_tax_figures_gives_source_none():
 
 # ---------------------------------------------------------------- innovation
 
+
 def test_innovation_ranks_with_a_tie():
     towns = [
         rec(fig(20, high_tech_enterprises=5, high_end_talents=3, new_enterprises=2), code="SX-A"),  # 10
@@ -197,25 +210,38 @@ def test_single_town_gets_full_innovation_points():
 
 # ---------------------------------------------------------------- score and grade
 
-@pytest.mark.parametrize("innovation,score,grade", [
-    (5.0, 90.0, "excellent"), (4.99, 89.99, "good"),
-])
+
+@pytest.mark.parametrize(
+    "innovation,score,grade",
+    [
+        (5.0, 90.0, "excellent"),
+        (4.99, 89.99, "good"),
+    ],
+)
 def test_band_excellent_good(innovation, score, grade):
     p = evaluate(rec(fig(20, **FULL_TAX), LAST), ctx(innovation=innovation))  # 85 + innovation
     assert p.score == score and p.proposed_grade == grade
 
 
-@pytest.mark.parametrize("innovation,score,grade", [
-    (10.0, 80.0, "good"), (9.99, 79.99, "pass"),
-])
+@pytest.mark.parametrize(
+    "innovation,score,grade",
+    [
+        (10.0, 80.0, "good"),
+        (9.99, 79.99, "pass"),
+    ],
+)
 def test_band_good_pass(innovation, score, grade):
     p = evaluate(rec(fig(20, tax=None), LAST), ctx(innovation=innovation))  # 70 (no tax figure) + innovation
     assert p.score == score and p.proposed_grade == grade
 
 
-@pytest.mark.parametrize("innovation,score,grade", [
-    (5.0, 60.0, "pass"), (4.99, 59.99, "warning"),
-])
+@pytest.mark.parametrize(
+    "innovation,score,grade",
+    [
+        (5.0, 60.0, "pass"),
+        (4.99, 59.99, "warning"),
+    ],
+)
 def test_band_pass_warning(innovation, score, grade):
     # investment 40 + industry 15 + nongov 0 + tax 0 + innovation
     p = evaluate(rec(fig(20, nongov=0, tax=None), LAST), ctx(innovation=innovation))
@@ -237,11 +263,14 @@ def test_missing_the_investment_target_warns_whatever_the_score():
 MISSED = fig(14, **FULL_TAX)  # below the 15 target, good score otherwise
 
 
-@pytest.mark.parametrize("tier,first,second", [
-    ("provincial_creation", "warning", "demoted"),
-    ("provincial_cultivation", "warning", "eliminated"),
-    ("named", "warning", "warning"),
-])
+@pytest.mark.parametrize(
+    "tier,first,second",
+    [
+        ("provincial_creation", "warning", "demoted"),
+        ("provincial_cultivation", "warning", "eliminated"),
+        ("named", "warning", "warning"),
+    ],
+)
 def test_second_consecutive_warning(tier, first, second):
     assert evaluate(rec(MISSED, LAST, tier=tier, warnings=0)).proposed_grade == first
     p = evaluate(rec(MISSED, LAST, tier=tier, warnings=1))
@@ -254,7 +283,9 @@ def test_second_consecutive_warning(tier, first, second):
 
 def test_second_warning_city_is_eliminated():
     # 9 of 10: warned (not slow: ≥ 5), score 55 × 0.9 + 45 = 94.5
-    record = lambda w: rec(fig(9, **FULL_TAX), LAST, tier="city", planned_investment=30, warnings=w)
+    def record(w):
+        return rec(fig(9, **FULL_TAX), LAST, tier="city", planned_investment=30, warnings=w)
+
     assert evaluate(record(0)).proposed_grade == "warning"
     p = evaluate(record(1))
     assert p.proposed_grade == "eliminated" and by_rule(p)["annual-dynamic-management"].clause == "SX2018-S3"
@@ -313,12 +344,14 @@ def test_proposal_carries_inputs_effects_and_clauses():
 
 # ---------------------------------------------------------------- city aggregates
 
+
 def test_city_aggregates_hand_computed():
     towns = [
         rec(fig(100, industry=70, tax=1.3), LAST, code="SX-A", district="keqiao"),
         rec(fig(30.5, industry=20, tax=1.3), LAST, code="SX-B", district="keqiao", tier="city", planned_investment=30),
-        rec(fig(80, industry=60, nongov=40, tax=1.3), LAST, code="SX-C", district="zhuji",
-            tier="provincial_cultivation"),
+        rec(
+            fig(80, industry=60, nongov=40, tax=1.3), LAST, code="SX-C", district="zhuji", tier="provincial_cultivation"
+        ),
         rec(None, LAST, code="SX-D", district="shangyu"),  # no December report: warned
     ]
     context = annual_context(towns, Y, PACK, 0.10)
@@ -329,9 +362,12 @@ def test_city_aggregates_hand_computed():
     assert v["total_fai"] == 210.5  # 100 + 30.5 + 80
     assert v["total_industry_fai"] == 150.0  # 70 + 20 + 60
     assert v["districts"] == {
-        "yuecheng": {"total": 0.0, "quota": 26.0}, "keqiao": {"total": 130.5, "quota": 80.0},
-        "shangyu": {"total": 0.0, "quota": 48.0}, "zhuji": {"total": 80.0, "quota": 75.0},
-        "shengzhou": {"total": 0.0, "quota": 30.0}, "xinchang": {"total": 0.0, "quota": 35.0},
+        "yuecheng": {"total": 0.0, "quota": 26.0},
+        "keqiao": {"total": 130.5, "quota": 80.0},
+        "shangyu": {"total": 0.0, "quota": 48.0},
+        "zhuji": {"total": 80.0, "quota": 75.0},
+        "shengzhou": {"total": 0.0, "quota": 30.0},
+        "xinchang": {"total": 0.0, "quota": 35.0},
         "paojiang": {"total": 0.0, "quota": 6.0},
     }
     assert v["g6_risk"] == ["SX-D"]  # C passes: 40/80 nongov costs points, not the grade
@@ -350,8 +386,10 @@ def test_city_aggregates_hand_computed():
 
 @pytest.mark.parametrize("fai,industry,passed", [(300.0, 180.0, True), (299.99, 179.99, False)])
 def test_city_targets_boundary(fai, industry, passed):
-    towns = [rec(fig(fai - 200, industry=industry - 150), LAST, code="SX-A", district="keqiao"),
-             rec(fig(200, industry=150), LAST, code="SX-B", district="zhuji")]
+    towns = [
+        rec(fig(fai - 200, industry=industry - 150), LAST, code="SX-A", district="keqiao"),
+        rec(fig(200, industry=150), LAST, code="SX-B", district="zhuji"),
+    ]
     context = annual_context(towns, Y, PACK, 0.1)
     city = annual_city(towns, [evaluate_annual_town(t, Y, PACK, context) for t in towns], Y, PACK, 1)
     f = by_rule(city)
@@ -375,6 +413,7 @@ def test_g6_lists_demoted_and_warned_provincial_towns_only():
 
 # ---------------------------------------------------------------- the pack sections
 
+
 def test_pack_annual_section_is_cited_and_weights_sum_to_100():
     assert PACK.pack.version == "2018.2"
     assert sum(w.value for w in PACK.annual.weights.values()) == 100
@@ -395,7 +434,11 @@ def test_pack_refuses_bands_not_descending():
 
 def test_pack_refuses_unknown_keys_and_clauses_in_new_sections():
     with pytest.raises(PackError, match="unknown clause"):
-        parse_pack(TEXT.replace('slow_fai_ratio        = { value = 0.5,   clause = "SX2018-S3"',
-                                'slow_fai_ratio        = { value = 0.5,   clause = "SX2018-S9"'))
+        parse_pack(
+            TEXT.replace(
+                'slow_fai_ratio        = { value = 0.5,   clause = "SX2018-S3"',
+                'slow_fai_ratio        = { value = 0.5,   clause = "SX2018-S9"',
+            )
+        )
     with pytest.raises(PackError, match="Extra inputs"):
-        parse_pack(TEXT.replace("[annual]\n", "[annual]\nsurprise = { value = 1, clause = \"SX2018-S3\" }\n"))
+        parse_pack(TEXT.replace("[annual]\n", '[annual]\nsurprise = { value = 1, clause = "SX2018-S3" }\n'))

@@ -37,14 +37,22 @@ def test_admitted_at_every_boundary():
     assert f["application-investment"].clause == "ZJ-GUIDE-INV" and f["application-investment"].threshold == 50
     e = p.effects
     assert (e.state, e.tier, e.listed_year, e.warnings, e.acceptance_failures) == (
-        "creating", "provincial_creation", 2018, 0, 0)
+        "creating",
+        "provincial_creation",
+        2018,
+        0,
+        0,
+    )
 
 
-@pytest.mark.parametrize("over,rule", [
-    (dict(planned_area_km2=3.51), "application-planned-area"),
-    (dict(core_area_km2=1.21), "application-core-area"),
-    (dict(planned_investment=49.99), "application-investment"),
-])
+@pytest.mark.parametrize(
+    "over,rule",
+    [
+        (dict(planned_area_km2=3.51), "application-planned-area"),
+        (dict(core_area_km2=1.21), "application-core-area"),
+        (dict(planned_investment=49.99), "application-investment"),
+    ],
+)
 def test_rejected_just_past_a_boundary(over, rule):
     p = evaluate(applicant(**over))
     assert p.proposed_grade == "rejected"
@@ -57,8 +65,12 @@ def test_tourism_is_exempt_from_the_planned_area_limit_only():
     f = by_rule(p)["application-planned-area"]
     assert f.passed and f.value == 6.0 and "allowed for a tourism town" in f.reason_en
     assert p.proposed_grade == "admitted"
-    assert evaluate(applicant(industry="tourism", planned_area_km2=6.0, core_area_km2=1.3,
-                              planned_investment=30)).proposed_grade == "rejected"
+    assert (
+        evaluate(
+            applicant(industry="tourism", planned_area_km2=6.0, core_area_km2=1.3, planned_investment=30)
+        ).proposed_grade
+        == "rejected"
+    )
 
 
 @pytest.mark.parametrize("inv,grade", [(30, "admitted"), (29.99, "rejected")])
@@ -76,8 +88,11 @@ def test_missing_area_is_required():
 
 
 def test_existing_town_applying_higher_keeps_its_place_when_rejected():
-    r = TownRecord(profile=town(tier="city", planned_area_km2=4.0, core_area_km2=1.0, planned_investment=60,
-                                listed_year=2015), applying_for="provincial_cultivation", warnings=1)
+    r = TownRecord(
+        profile=town(tier="city", planned_area_km2=4.0, core_area_km2=1.0, planned_investment=60, listed_year=2015),
+        applying_for="provincial_cultivation",
+        warnings=1,
+    )
     p = evaluate(r)
     assert p.proposed_grade == "rejected"
     assert (p.effects.state, p.effects.tier, p.effects.listed_year) == ("creating", "city", 2015)
@@ -94,8 +109,11 @@ def test_applying_for_the_list_it_is_on_or_for_naming_is_refused():
 
 
 def test_application_city_counts():
-    ps = [evaluate(applicant(code="SX-A")), evaluate(applicant(code="SX-B", planned_area_km2=4)),
-          evaluate(applicant(code="SX-C", applying_for="city"))]
+    ps = [
+        evaluate(applicant(code="SX-A")),
+        evaluate(applicant(code="SX-B", planned_area_km2=4)),
+        evaluate(applicant(code="SX-C", applying_for="city")),
+    ]
     v = application_city(ps, Y, PACK).values
     assert v["admitted"] == 2 and v["rejected"] == 1 and v["applications"] == 3
     assert v["admitted_codes"] == ["SX-A", "SX-C"] and v["rejected_codes"] == ["SX-B"]

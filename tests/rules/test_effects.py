@@ -12,8 +12,9 @@ Y = 2018
 
 
 def rec(warnings=1, failures=0, applying_for=None, **profile):
-    return TownRecord(profile=town(**profile), warnings=warnings, acceptance_failures=failures,
-                      applying_for=applying_for)
+    return TownRecord(
+        profile=town(**profile), warnings=warnings, acceptance_failures=failures, applying_for=applying_for
+    )
 
 
 def full(e):
@@ -28,14 +29,26 @@ def test_good_grades_reset_warnings(grade):
 def test_warning_counts_up_and_changes_nothing_else():
     assert full(effects(rec(warnings=1), "warning", Y, PACK)) == ("creating", "provincial_creation", 2, 2016, 3, 0)
     assert full(effects(rec(warnings=0, tier="named", state="named"), "warning", Y, PACK)) == (
-        "named", "named", 1, 2016, 3, 0)
+        "named",
+        "named",
+        1,
+        2016,
+        3,
+        0,
+    )
 
 
 def test_demoted_moves_to_cultivation_and_resets_warnings():
     assert full(effects(rec(warnings=1), "demoted", Y, PACK)) == ("creating", "provincial_cultivation", 0, 2016, 3, 0)
     # a named town demoted (override or named_auto_demote) is back in provincial creation
     assert full(effects(rec(tier="named", state="named"), "demoted", Y, PACK)) == (
-        "creating", "provincial_creation", 0, 2016, 3, 0)
+        "creating",
+        "provincial_creation",
+        0,
+        2016,
+        3,
+        0,
+    )
     # no list below cultivation: tier unchanged
     assert effects(rec(tier="provincial_cultivation"), "demoted", Y, PACK).tier == "provincial_cultivation"
 
@@ -46,8 +59,9 @@ def test_eliminated(tier):
     assert e.state == "eliminated" and e.tier == tier and e.warnings == 1
 
 
-@pytest.mark.parametrize("tier,named_tier", [("provincial_creation", "named"), ("provincial_cultivation", "named"),
-                                             ("city", "city")])
+@pytest.mark.parametrize(
+    "tier,named_tier", [("provincial_creation", "named"), ("provincial_cultivation", "named"), ("city", "city")]
+)
 def test_named(tier, named_tier):
     e = effects(rec(tier=tier, warnings=0), "named", Y, PACK)
     assert full(e) == ("named", named_tier, 0, 2016, 3, 0)

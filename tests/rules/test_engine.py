@@ -11,10 +11,18 @@ SPECS = (RuleSpec("min-rule", ("a", "b")), RuleSpec("max-rule", ("a",), directio
 
 def test_verdicts_per_fact_in_order():
     eng = DurableRulesEngine()
-    got = eng.judge("test_engine_1", SPECS, [
-        Fact("min-rule", "a", 0), Fact("min-rule", "b", -1), Fact("min-rule", "c", 1),
-        Fact("max-rule", "a", 1), Fact("max-rule", "a", 0), Fact("max-rule", "b", -1),
-    ])
+    got = eng.judge(
+        "test_engine_1",
+        SPECS,
+        [
+            Fact("min-rule", "a", 0),
+            Fact("min-rule", "b", -1),
+            Fact("min-rule", "c", 1),
+            Fact("max-rule", "a", 1),
+            Fact("max-rule", "a", 0),
+            Fact("max-rule", "b", -1),
+        ],
+    )
     assert got == ["passed", "failed", "not_applicable", "failed", "passed", "not_applicable"]
 
 
@@ -32,7 +40,8 @@ def test_concurrent_evaluations_do_not_mix_results():
             for _ in range(50):
                 cmp = 1 if i % 2 else -1
                 assert eng.judge("test_engine_1", SPECS, [Fact("min-rule", "a", cmp)]) == [
-                    "passed" if cmp > 0 else "failed"]
+                    "passed" if cmp > 0 else "failed"
+                ]
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

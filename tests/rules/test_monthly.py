@@ -94,8 +94,9 @@ def test_finding_carries_inputs_threshold_and_both_languages():
 
 
 def test_tax_growth_against_same_period_last_year():
-    ev = evaluate_monthly(town(), "2018-06", 1, Figures(fai=10, industry_fai=8, nongov_fai=9, tax=1.2), PACK,
-                          tax_last_year=1.0)
+    ev = evaluate_monthly(
+        town(), "2018-06", 1, Figures(fai=10, industry_fai=8, nongov_fai=9, tax=1.2), PACK, tax_last_year=1.0
+    )
     growth = next(m for m in ev.measures if m.name == "tax_growth")
     assert growth.value == pytest.approx(0.2) and growth.clause == "SX2018-G5"
     ev = evaluate_monthly(town(), "2018-06", 1, Figures(fai=10, industry_fai=8, nongov_fai=9, tax=1.2), PACK)

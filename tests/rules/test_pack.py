@@ -1,10 +1,11 @@
 """The rule pack: every number cited, checked on load, hashed."""
 
+from importlib import resources
+
 import pytest
 
 from towns.rules.clauses import catalogue
 from towns.rules.pack import PackError, load_pack, parse_pack
-from importlib import resources
 
 TEXT = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
 
@@ -25,7 +26,7 @@ def test_district_quotas_sum_to_city_target():
 def test_hash_is_stable_and_changes_with_content():
     a = parse_pack(TEXT)
     assert a.hash == parse_pack(TEXT).hash
-    b = parse_pack(TEXT.replace("value = 0.80, clause = \"SX2018-G4\"", "value = 0.75, clause = \"SX2018-G4\""))
+    b = parse_pack(TEXT.replace('value = 0.80, clause = "SX2018-G4"', 'value = 0.75, clause = "SX2018-G4"'))
     assert b.value("nongov_share_min") == 0.75 and b.hash != a.hash
 
 
@@ -52,12 +53,15 @@ def test_changed_threshold_changes_the_outcome():
 
     strict = parse_pack(TEXT.replace("value = 0.70, clause", "value = 0.75, clause"))
     fig = Figures(fai=10, industry_fai=7.2, nongov_fai=9)
-    rules = lambda pack: {f.rule: f.passed for f in evaluate_monthly(town(), "2018-06", 1, fig, pack).findings}
+
+    def rules(pack):
+        return {f.rule: f.passed for f in evaluate_monthly(town(), "2018-06", 1, fig, pack).findings}
+
     assert rules(load_pack())["industry-share"] is True
     assert rules(strict)["industry-share"] is False
 
 
 def test_supervision_days_are_required_pack_data():
     assert load_pack().value("report_due_day") == 10 and load_pack().value("bulletin_day") == 15
-    with pytest.raises(PackError, match="params.report_due_day is missing"):
+    with pytest.raises(PackError, match=r"params\.report_due_day is missing"):
         parse_pack("\n".join(line for line in TEXT.splitlines() if not line.startswith("report_due_day")))

@@ -57,10 +57,17 @@ def test_implausible_figure_hints_at_the_unit():
     assert p.field == "fai" and "万元" in p.en
 
 
-@pytest.mark.parametrize("over,field", [
-    (dict(fai=-1), "fai"), (dict(fai="abc"), "fai"), (dict(nongov_fai=11), None), (dict(period="2018-13"), "period"),
-    (dict(scenic_level=7), "scenic_level"), (dict(correction="maybe"), "correction"),
-])
+@pytest.mark.parametrize(
+    "over,field",
+    [
+        (dict(fai=-1), "fai"),
+        (dict(fai="abc"), "fai"),
+        (dict(nongov_fai=11), None),
+        (dict(period="2018-13"), "period"),
+        (dict(scenic_level=7), "scenic_level"),
+        (dict(correction="maybe"), "correction"),
+    ],
+)
 def test_row_level_problems(over, field):
     with pytest.raises(ValidationError) as exc:
         report(**over)

@@ -26,15 +26,15 @@ from towns.intake.service import register_town, submit_report
 try:  # histories before v4 were recorded without file batches
     from towns.intake.service import submit_batch
     from towns.models.report import ReportBatch, ReportRow
+
     HAS_BATCHES = True
 except ImportError:  # pragma: no cover
     HAS_BATCHES = False
 from towns.models.db import make_engine, prepare_database
 from towns.models.round import Approval, Override, RoundKind
-from towns.workflows.round import RoundWorkflow
-from towns.models.workflows import RoundStart, RoundView
+from towns.models.workflows import RoundStart, RoundView, workflow_id
 from towns.worker import build_worker
-from towns.models.workflows import workflow_id
+from towns.workflows.round import RoundWorkflow
 
 HERE = Path(__file__).parent / "histories"
 
@@ -50,29 +50,100 @@ async def record(name: str) -> Path:
             async with build_worker(env.client, engine, "record", ex):
                 t = town(code="REC-1")
                 await register_town(env.client, engine, t, "recorder", "record")
-                await submit_report(env.client, report(code="REC-1", period="2018-01", fai=1.0, industry_fai=0.8,
-                                                       nongov_fai=0.9, submission_id="r1"))
-                await submit_report(env.client, report(code="REC-1", period="2018-02", fai=2.0, industry_fai=1.2,
-                                                       nongov_fai=1.9, submission_id="r2"))
-                await submit_report(env.client, report(code="REC-1", period="2018-02", fai=2.5, industry_fai=2.0,
-                                                       nongov_fai=2.1, correction=True, submission_id="r3"))
-                await submit_report(env.client, report(code="REC-1", period="2018-12", fai=20.0, industry_fai=16.0,
-                                                       nongov_fai=18.0, tax=1.5, submission_id="r4"))
+                await submit_report(
+                    env.client,
+                    report(
+                        code="REC-1", period="2018-01", fai=1.0, industry_fai=0.8, nongov_fai=0.9, submission_id="r1"
+                    ),
+                )
+                await submit_report(
+                    env.client,
+                    report(
+                        code="REC-1", period="2018-02", fai=2.0, industry_fai=1.2, nongov_fai=1.9, submission_id="r2"
+                    ),
+                )
+                await submit_report(
+                    env.client,
+                    report(
+                        code="REC-1",
+                        period="2018-02",
+                        fai=2.5,
+                        industry_fai=2.0,
+                        nongov_fai=2.1,
+                        correction=True,
+                        submission_id="r3",
+                    ),
+                )
+                await submit_report(
+                    env.client,
+                    report(
+                        code="REC-1",
+                        period="2018-12",
+                        fai=20.0,
+                        industry_fai=16.0,
+                        nongov_fai=18.0,
+                        tax=1.5,
+                        submission_id="r4",
+                    ),
+                )
                 if HAS_BATCHES:  # v4: a file's rows in one Update — accepted, unchanged, rejected
-                    await submit_batch(env.client, ReportBatch(code="REC-1", rows=[
-                        ReportRow(row="2", submission=report(code="REC-1", period="2018-03", fai=3.0, industry_fai=2.4,
-                                                             nongov_fai=2.5, submission_id="b2")),
-                        ReportRow(row="3", submission=report(code="REC-1", period="2018-01", fai=1.0, industry_fai=0.8,
-                                                             nongov_fai=0.9, submission_id="b3")),
-                        ReportRow(row="4", raw={"fai": "0.5"}, submission=report(
-                            code="REC-1", period="2018-04", fai=0.5, industry_fai=0.4, nongov_fai=0.4,
-                            submission_id="b4"))]), update_id="batch-1")
+                    await submit_batch(
+                        env.client,
+                        ReportBatch(
+                            code="REC-1",
+                            rows=[
+                                ReportRow(
+                                    row="2",
+                                    submission=report(
+                                        code="REC-1",
+                                        period="2018-03",
+                                        fai=3.0,
+                                        industry_fai=2.4,
+                                        nongov_fai=2.5,
+                                        submission_id="b2",
+                                    ),
+                                ),
+                                ReportRow(
+                                    row="3",
+                                    submission=report(
+                                        code="REC-1",
+                                        period="2018-01",
+                                        fai=1.0,
+                                        industry_fai=0.8,
+                                        nongov_fai=0.9,
+                                        submission_id="b3",
+                                    ),
+                                ),
+                                ReportRow(
+                                    row="4",
+                                    raw={"fai": "0.5"},
+                                    submission=report(
+                                        code="REC-1",
+                                        period="2018-04",
+                                        fai=0.5,
+                                        industry_fai=0.4,
+                                        nongov_fai=0.4,
+                                        submission_id="b4",
+                                    ),
+                                ),
+                            ],
+                        ),
+                        update_id="batch-1",
+                    )
                 handle = await env.client.start_workflow(
-                    RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2018, city_tax_growth=0.0),
-                    id="round-2018-annual", task_queue="record")
+                    RoundWorkflow.run,
+                    RoundStart(kind=RoundKind.annual, year=2018, city_tax_growth=0.0),
+                    id="round-2018-annual",
+                    task_queue="record",
+                )
                 await handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView)
-                await handle.execute_update(RoundWorkflow.approve, Approval(by="recorder", overrides=[
-                    Override(code="REC-1", grade="pass", reason="recorded override")]), result_type=RoundView)
+                await handle.execute_update(
+                    RoundWorkflow.approve,
+                    Approval(
+                        by="recorder", overrides=[Override(code="REC-1", grade="pass", reason="recorded override")]
+                    ),
+                    result_type=RoundView,
+                )
                 await handle.result()
                 town_history = await env.client.get_workflow_handle(workflow_id("REC-1")).fetch_history()
                 round_history = await handle.fetch_history()

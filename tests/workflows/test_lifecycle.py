@@ -10,11 +10,10 @@ from temporalio.service import RPCError
 
 from towns.intake.service import apply_for_tier
 from towns.models.round import Approval, DecisionRow, Override, RoundRow
+from towns.models.workflows import RoundView, workflow_id
 from towns.queries import RoundDetail, history
 from towns.workflows.round import RoundWorkflow
-from towns.models.workflows import RoundView
 from towns.workflows.town import TownWorkflow
-from towns.models.workflows import workflow_id
 
 
 def grade(detail: RoundDetail, code: str) -> tuple:
@@ -71,8 +70,9 @@ async def test_city_level_slow_and_poor_is_eliminated_at_once(office):
 async def test_override_with_reason_is_applied_and_in_history(office):
     code = await office.register("OVR", listed_year=2016)
     await office.december(code, 2017, fai=5)
-    d = await office.round("annual", 2017, city_tax_growth=0.0,
-                           overrides=[Override(code=code, grade="pass", reason="台风停工，经核实")])
+    d = await office.round(
+        "annual", 2017, city_tax_growth=0.0, overrides=[Override(code=code, grade="pass", reason="台风停工，经核实")]
+    )
     assert grade(d, code) == ("warning", "pass")
     assert next(t for t in d.towns if t.code == code).reason == "台风停工，经核实"
     assert office.town(code).warnings == 0
@@ -86,8 +86,11 @@ async def test_override_without_reason_and_second_approval_are_refused(office):
     await office.december(code, 2017, fai=5)
     handle, rid = await office.start("annual", 2017, city_tax_growth=0.0)
     with pytest.raises(WorkflowUpdateFailedError) as exc:
-        await handle.execute_update(RoundWorkflow.approve, Approval(by="王主任", overrides=[
-            Override(code=code, grade="pass", reason="")]), result_type=RoundView)
+        await handle.execute_update(
+            RoundWorkflow.approve,
+            Approval(by="王主任", overrides=[Override(code=code, grade="pass", reason="")]),
+            result_type=RoundView,
+        )
     assert "needs --reason" in str(exc.value.cause)
     assert office.town(code).warnings == 0 and office.town(code).last_grade is None  # nothing changed
     await handle.execute_update(RoundWorkflow.approve, Approval(by="王主任"), result_type=RoundView)
@@ -99,22 +102,40 @@ async def test_override_without_reason_and_second_approval_are_refused(office):
 
 
 async def test_application_round_admits_and_rejects(office):
-    good = await office.register("APPOK", state="applied", listed_year=None, tier="provincial_cultivation",
-                                 planned_area_km2=3.0, core_area_km2=1.0, planned_investment=55)
-    big = await office.register("APPBIG", state="applied", listed_year=None, tier="provincial_cultivation",
-                                planned_area_km2=4.2, core_area_km2=1.0, planned_investment=55)
+    good = await office.register(
+        "APPOK",
+        state="applied",
+        listed_year=None,
+        tier="provincial_cultivation",
+        planned_area_km2=3.0,
+        core_area_km2=1.0,
+        planned_investment=55,
+    )
+    big = await office.register(
+        "APPBIG",
+        state="applied",
+        listed_year=None,
+        tier="provincial_cultivation",
+        planned_area_km2=4.2,
+        core_area_km2=1.0,
+        planned_investment=55,
+    )
     d = await office.round("application", 2018)
     assert grade(d, good) == ("admitted", "admitted") and grade(d, big) == ("rejected", "rejected")
     assert (office.town(good).state, office.town(good).listed_year, office.town(good).tier) == (
-        "creating", 2018, "provincial_cultivation")
+        "creating",
+        2018,
+        "provincial_cultivation",
+    )
     assert office.town(big).state == "rejected"
     area = next(f for f in next(t for t in d.towns if t.code == big).findings if not f.passed)
     assert area.clause == "ZJ-GUIDE-AREA"
 
 
 async def test_a_city_town_moves_up_a_tier_by_application(office):
-    code = await office.register("UP", tier="city", planned_investment=60, listed_year=2015,
-                                 planned_area_km2=3.0, core_area_km2=1.0)
+    code = await office.register(
+        "UP", tier="city", planned_investment=60, listed_year=2015, planned_area_km2=3.0, core_area_km2=1.0
+    )
     apply_for_tier(office.engine, code, "provincial_cultivation", "office")
     from towns.audit.verify import verify
     from towns.models.ledger import LedgerEntry

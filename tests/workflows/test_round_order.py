@@ -6,13 +6,13 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
 from towns.activities.rounds import Rounds
-from towns.models.activities import ApplyRequest
 from towns.audit.replay import replay
 from towns.audit.verify import verify
+from towns.models.activities import ApplyRequest
 from towns.models.round import Approval, DecisionRow, RoundKind, RoundRow
+from towns.models.workflows import RoundStart, RoundView
 from towns.rules.pack import load_pack
 from towns.workflows.round import RoundWorkflow
-from towns.models.workflows import RoundStart, RoundView
 
 
 async def _good_2017_bad_2018(office) -> str:
@@ -46,8 +46,11 @@ async def test_starting_a_round_for_an_earlier_year_is_refused_before_anything_i
     await office.round("annual", 2018, city_tax_growth=0.0)
     rid = f"round-2017-annual-late-{office.tag}"
     handle = await office.env.client.start_workflow(
-        RoundWorkflow.run, RoundStart(kind=RoundKind.annual, year=2017, started_by="tester"), id=rid,
-        task_queue=office.queue)
+        RoundWorkflow.run,
+        RoundStart(kind=RoundKind.annual, year=2017, started_by="tester"),
+        id=rid,
+        task_queue=office.queue,
+    )
     with pytest.raises(WorkflowFailureError) as exc:
         await handle.result()
     assert "year order" in str(exc.value.cause.cause) and code in str(exc.value.cause.cause)
@@ -63,9 +66,18 @@ async def test_two_approvals_at_once_leave_the_later_decision_standing(office):
     _, r2017 = await office.start("annual", 2017, city_tax_growth=0.0)
     await office.round("annual", 2018, city_tax_growth=0.0)
     pack = load_pack()
-    Rounds(office.engine)._apply(ApplyRequest(
-        round_id=r2017, kind=RoundKind.annual, year=2017, pack_id=pack.pack.id, pack_hash=pack.hash, by="王主任",
-        overrides={}, codes=[code]))
+    Rounds(office.engine)._apply(
+        ApplyRequest(
+            round_id=r2017,
+            kind=RoundKind.annual,
+            year=2017,
+            pack_id=pack.pack.id,
+            pack_hash=pack.hash,
+            by="王主任",
+            overrides={},
+            codes=[code],
+        )
+    )
     with Session(office.engine) as s:
         d = s.exec(select(DecisionRow).where(DecisionRow.round_id == r2017)).one()
     assert d.final_grade == "good" or d.final_grade in ("excellent", "pass")

@@ -12,8 +12,7 @@ test server the skipped time. Its date is the bulletin's issue date.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -23,19 +22,26 @@ from temporalio.exceptions import ApplicationError
 
 from ..bulletin.compute import BulletinRefused, QuarterError, beijing_today, compute_bulletin, parse_quarter
 from ..models import ledger
+from ..models.activities import BulletinActivities, PublishRequest, PublishResult, SupervisionRequest
 from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
 from ..models.ledger import Keys, ledger_lock
-from ..models.activities import BulletinActivities, PublishRequest, PublishResult, SupervisionRequest
 from ..rules.pack import load_pack
 from .support import deterministic, workflow_ref
 
 
 def _result(row: BulletinRow, new: bool) -> PublishResult:
     c = row.content
-    return PublishResult(quarter=row.quarter, published_at=row.published_at, published_by=row.published_by, new=new,
-                         towns=len(c["towns"]), behind_schedule=sum(t["behind_schedule"] for t in c["towns"]),
-                         early_warnings=len(c["early_warnings"]), missing_reports=len(c["missing_reports"]))
+    return PublishResult(
+        quarter=row.quarter,
+        published_at=row.published_at,
+        published_by=row.published_by,
+        new=new,
+        towns=len(c["towns"]),
+        behind_schedule=sum(t["behind_schedule"] for t in c["towns"]),
+        early_warnings=len(c["early_warnings"]),
+        missing_reports=len(c["missing_reports"]),
+    )
 
 
 class Bulletins(BulletinActivities):
@@ -65,17 +71,24 @@ class Bulletins(BulletinActivities):
             bulletin = compute_bulletin(self.engine, quarter, pack, issued_on=issued_on)
         except BulletinRefused as exc:
             raise ApplicationError(str(exc), type="BulletinRefused", non_retryable=True) from None
-        row = BulletinRow(quarter=quarter, content=bulletin.model_dump(mode="json"), pack_hash=pack.hash,
-                          published_at=datetime.now(timezone.utc), published_by=req.by,
-                          workflow_id=info.workflow_id if info else "")
+        row = BulletinRow(
+            quarter=quarter,
+            content=bulletin.model_dump(mode="json"),
+            pack_hash=pack.hash,
+            published_at=datetime.now(UTC),
+            published_by=req.by,
+            workflow_id=info.workflow_id if info else "",
+        )
         with Session(self.engine) as s:
             if s.get(BulletinRow, quarter) is None:  # first writer wins
                 s.add(row)
                 s.commit()
             stored = s.get(BulletinRow, quarter)
-            return _result(stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at)
+            return _result(
+                stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at
+            )
 
-    def _supervision(self, req: SupervisionRequest, words: "Supervision") -> None:
+    def _supervision(self, req: SupervisionRequest, words: Supervision) -> None:
         with ledger_lock(self.engine), Session(self.engine) as s:
             add_supervision(s, req, words, workflow_ref())
             s.commit()
@@ -93,6 +106,7 @@ class Bulletins(BulletinActivities):
 
 # ---------------------------------------------------------------- report supervision (SX2018-S3)
 
+
 class Supervision(BaseModel):
     """A finding about a report's timeliness: what it says, in both languages."""
 
@@ -104,32 +118,71 @@ class Supervision(BaseModel):
 
 
 def overdue_words(req: SupervisionRequest) -> Supervision:
-    return Supervision(rule="report-overdue", passed=False,
-                       en=f"the report for {req.period} was due on {req.due} and has not arrived",
-                       zh=f"{req.period} 月报应于 {req.due} 前报送，至今未报", inputs={"due": req.due})
+    return Supervision(
+        rule="report-overdue",
+        passed=False,
+        en=f"the report for {req.period} was due on {req.due} and has not arrived",
+        zh=f"{req.period} 月报应于 {req.due} 前报送，至今未报",
+        inputs={"due": req.due},
+    )
 
 
 def late_words(req: SupervisionRequest) -> Supervision:
     received = ledger.utc_iso(req.received_at)
     return Supervision(
-        rule="report-late", passed=True,
+        rule="report-late",
+        passed=True,
         en=f"the report for {req.period}, due on {req.due}, arrived late on {received[:10]}; the overdue item is closed",
         zh=f"{req.period} 月报（应于 {req.due} 前报送）已于 {received[:10]} 补报，逾期事项关闭",
-        inputs={"due": req.due, "received_at": received})
+        inputs={"due": req.due, "received_at": received},
+    )
 
 
-def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: Optional[dict]) -> None:
+def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: dict | None) -> None:
     """Record the finding and its ledger entry in the caller's transaction (idempotent on its key)."""
     pack = load_pack(req.pack_id)
     sid = Keys.supervision(w.rule, req.code, req.period)
     if s.exec(select(FindingRow).where(FindingRow.key == sid)).first() is not None:
         return
-    s.add(FindingRow(key=sid, submission_id=sid, code=req.code, period=req.period, revision=0, rule=w.rule,
-                     clause="SX2018-S3", passed=w.passed, inputs=w.inputs, reason_en=w.en, reason_zh=w.zh,
-                     pack_id=pack.pack.id, pack_version=pack.pack.version, pack_hash=pack.hash,
-                     recorded_at=datetime.now(timezone.utc)))
-    ledger.append(s, kind="supervision", key=Keys.findings(sid), code=req.code, period=req.period,
-                  outcome=w.rule, pack=pack.ref.model_dump(), inputs=w.inputs,
-                  findings=[{"rule": w.rule, "clause": "SX2018-S3", "passed": w.passed, "value": None,
-                             "threshold": None, "reason_en": w.en, "reason_zh": w.zh, "inputs": w.inputs}],
-                  workflow=workflow)
+    s.add(
+        FindingRow(
+            key=sid,
+            submission_id=sid,
+            code=req.code,
+            period=req.period,
+            revision=0,
+            rule=w.rule,
+            clause="SX2018-S3",
+            passed=w.passed,
+            inputs=w.inputs,
+            reason_en=w.en,
+            reason_zh=w.zh,
+            pack_id=pack.pack.id,
+            pack_version=pack.pack.version,
+            pack_hash=pack.hash,
+            recorded_at=datetime.now(UTC),
+        )
+    )
+    ledger.append(
+        s,
+        kind="supervision",
+        key=Keys.findings(sid),
+        code=req.code,
+        period=req.period,
+        outcome=w.rule,
+        pack=pack.ref.model_dump(),
+        inputs=w.inputs,
+        findings=[
+            {
+                "rule": w.rule,
+                "clause": "SX2018-S3",
+                "passed": w.passed,
+                "value": None,
+                "threshold": None,
+                "reason_en": w.en,
+                "reason_zh": w.zh,
+                "inputs": w.inputs,
+            }
+        ],
+        workflow=workflow,
+    )

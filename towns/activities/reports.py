@@ -14,7 +14,6 @@ builds, kept registered for workflow runs that started with them.
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 from sqlalchemy import desc
 from sqlalchemy.engine import Engine
@@ -24,12 +23,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ..models import ledger, pack_store
+from ..models.activities import EvaluateRequest, Recorded, RecordRequest, ReportActivities, TakeRequest, TakeResult
 from ..models.finding import Evaluation, Finding, FindingRow, Measure, MeasureRow, PackRef
 from ..models.ledger import Keys, LedgerEntry, ledger_lock
 from ..models.period import year_month
 from ..models.rejection import Rejection, rejection_row
-from ..models.activities import (EvaluateRequest, RecordRequest, Recorded, ReportActivities, TakeRequest,
-                                 TakeResult)
 from ..models.report import AcceptedReport, MonthlyReport
 from ..models.times import now_utc
 from ..models.town import TownProfile
@@ -39,7 +37,7 @@ from .bulletins import add_supervision, late_words
 from .support import deterministic, heartbeating, workflow_ref
 
 
-def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
+def last_year_tax(session: Session, code: str, period: str) -> float | None:
     y, m = year_month(period)
     row = session.exec(
         select(MonthlyReport)
@@ -49,68 +47,120 @@ def last_year_tax(session: Session, code: str, period: str) -> Optional[float]:
     return row.tax if row else None
 
 
-def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Optional[TownProfile]) -> MonthlyReport:
+def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: TownProfile | None) -> MonthlyReport:
     """The report revision, its findings and measures and its ledger entry, in the caller's transaction."""
     sub = rep.submission
     recorded = now_utc()
     row = MonthlyReport(
-        **sub.figures().model_dump(), code=sub.code, period=sub.period, revision=rep.revision,
-        correction=sub.correction, submitted_by=sub.submitted_by, source=sub.source,
-        submission_id=sub.submission_id, received_at=rep.received_at, recorded_at=recorded,
+        **sub.figures().model_dump(),
+        code=sub.code,
+        period=sub.period,
+        revision=rep.revision,
+        correction=sub.correction,
+        submitted_by=sub.submitted_by,
+        source=sub.source,
+        submission_id=sub.submission_id,
+        received_at=rep.received_at,
+        recorded_at=recorded,
         raw=sub.model_dump(mode="json"),
     )
     session.add(row)
     for f in ev.findings:
-        session.add(FindingRow(
-            key=f"{sub.submission_id}/{f.rule}", submission_id=sub.submission_id, code=sub.code,
-            period=sub.period, revision=rep.revision, rule=f.rule, clause=f.clause, passed=f.passed,
-            value=f.value, threshold=f.threshold, inputs=f.inputs, reason_zh=f.reason_zh,
-            reason_en=f.reason_en, pack_id=ev.pack.id, pack_version=ev.pack.version,
-            pack_hash=ev.pack.hash, recorded_at=recorded,
-        ))
+        session.add(
+            FindingRow(
+                key=f"{sub.submission_id}/{f.rule}",
+                submission_id=sub.submission_id,
+                code=sub.code,
+                period=sub.period,
+                revision=rep.revision,
+                rule=f.rule,
+                clause=f.clause,
+                passed=f.passed,
+                value=f.value,
+                threshold=f.threshold,
+                inputs=f.inputs,
+                reason_zh=f.reason_zh,
+                reason_en=f.reason_en,
+                pack_id=ev.pack.id,
+                pack_version=ev.pack.version,
+                pack_hash=ev.pack.hash,
+                recorded_at=recorded,
+            )
+        )
     for m in ev.measures:
-        session.add(MeasureRow(
-            key=f"{sub.submission_id}/{m.name}", code=sub.code, period=sub.period,
-            revision=rep.revision, name=m.name, clause=m.clause, value=m.value,
-            inputs=m.inputs, note=m.note, recorded_at=recorded,
-        ))
+        session.add(
+            MeasureRow(
+                key=f"{sub.submission_id}/{m.name}",
+                code=sub.code,
+                period=sub.period,
+                revision=rep.revision,
+                name=m.name,
+                clause=m.clause,
+                value=m.value,
+                inputs=m.inputs,
+                note=m.note,
+                recorded_at=recorded,
+            )
+        )
     current = load_pack(ev.pack.id)
     if current.hash == ev.pack.hash:  # keep the text of the pack this finding set used
         pack_store.remember(session, current)
     failed = [f.rule for f in ev.findings if not f.passed]
     tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"), None)
     ledger.append(
-        session, kind="findings", key=Keys.findings(sub.submission_id), code=sub.code, period=sub.period,
-        actor=sub.submitted_by, actor_role="reporter",
+        session,
+        kind="findings",
+        key=Keys.findings(sub.submission_id),
+        code=sub.code,
+        period=sub.period,
+        actor=sub.submitted_by,
+        actor_role="reporter",
         outcome=f"{len(ev.findings) - len(failed)} passed, {len(failed)} failed"
-                + (f" ({', '.join(failed)})" if failed else ""),
+        + (f" ({', '.join(failed)})" if failed else ""),
         pack=ev.pack.model_dump(),
-        inputs={"town": town.model_dump(mode="json") if town else None,
-                "figures": sub.figures().model_dump(mode="json"), "revision": rep.revision,
-                "tax_last_year": tax_ly, "submission_id": sub.submission_id, "source": sub.source,
-                "correction": sub.correction},
+        inputs={
+            "town": town.model_dump(mode="json") if town else None,
+            "figures": sub.figures().model_dump(mode="json"),
+            "revision": rep.revision,
+            "tax_last_year": tax_ly,
+            "submission_id": sub.submission_id,
+            "source": sub.source,
+            "correction": sub.correction,
+        },
         findings=[f.model_dump(mode="json") for f in ev.findings],
         workflow=workflow_ref(),
         event_time=ledger.utc_iso(rep.received_at),
-        extra={"measures": [m.model_dump(mode="json") for m in ev.measures]})
+        extra={"measures": [m.model_dump(mode="json") for m in ev.measures]},
+    )
     return row
 
 
-def stored_evaluation(session: Session, submission_id: str) -> Optional[Evaluation]:
+def stored_evaluation(session: Session, submission_id: str) -> Evaluation | None:
     """The evaluation of a recorded report, as its ledger entry keeps it."""
     entry = session.exec(select(LedgerEntry).where(LedgerEntry.key == Keys.findings(submission_id))).first()
     if entry is None:
         return None
     body = json.loads(entry.body)
-    return Evaluation(code=body["code"], period=body["period"], revision=body["inputs"]["revision"],
-                      pack=PackRef.model_validate(body["pack"]),
-                      findings=[Finding.model_validate(f) for f in body.get("findings") or []],
-                      measures=[Measure.model_validate(m) for m in body.get("measures") or []])
+    return Evaluation(
+        code=body["code"],
+        period=body["period"],
+        revision=body["inputs"]["revision"],
+        pack=PackRef.model_validate(body["pack"]),
+        findings=[Finding.model_validate(f) for f in body.get("findings") or []],
+        measures=[Measure.model_validate(m) for m in body.get("measures") or []],
+    )
 
 
 def _answer(evaluations: list[Evaluation], ids: list[str], want_all: bool) -> TakeResult:
-    recorded = [Recorded(submission_id=sid, period=ev.period, revision=ev.revision,
-                         failed=[f.rule for f in ev.findings if not f.passed]) for sid, ev in zip(ids, evaluations)]
+    recorded = [
+        Recorded(
+            submission_id=sid,
+            period=ev.period,
+            revision=ev.revision,
+            failed=[f.rule for f in ev.findings if not f.passed],
+        )
+        for sid, ev in zip(ids, evaluations, strict=False)
+    ]
     latest = max(evaluations, key=lambda e: (e.period, e.revision), default=None)
     return TakeResult(recorded=recorded, latest=latest, evaluations=evaluations if want_all else [])
 
@@ -136,7 +186,7 @@ class Reports(ReportActivities):
                 return done
             taxes = self._last_year_taxes(s, req)
         pack = load_pack(req.pack_id)
-        batch_tax: dict[str, Optional[float]] = {}
+        batch_tax: dict[str, float | None] = {}
         evaluations = []
         for rep in req.reports:  # in file order: a January in the batch serves the next January
             sub = rep.submission
@@ -146,12 +196,22 @@ class Reports(ReportActivities):
             evaluations.append(evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly))
             batch_tax[sub.period] = sub.tax
         with ledger_lock(self.engine), Session(self.engine) as s:
-            for rep, ev in zip(req.reports, evaluations):
+            for rep, ev in zip(req.reports, evaluations, strict=True):
                 add_report(s, rep, ev, req.town)
             for r in req.refused:
                 if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
-                    s.add(rejection_row("report", key=r.key, code=r.code, period=r.period, source=r.source,
-                                        by=r.submitted_by, raw=r.raw, problems=r.problems))
+                    s.add(
+                        rejection_row(
+                            "report",
+                            key=r.key,
+                            code=r.code,
+                            period=r.period,
+                            source=r.source,
+                            by=r.submitted_by,
+                            raw=r.raw,
+                            problems=r.problems,
+                        )
+                    )
             workflow = workflow_ref()
             for late in req.late:
                 add_supervision(s, late, late_words(late), workflow)
@@ -165,11 +225,13 @@ class Reports(ReportActivities):
                         f"town {req.town.code}: the database already holds other revisions of "
                         f"{sorted({r.submission.period for r in req.reports})} than the town's workflow knows; "
                         "its records and the database are out of step (was the database restored or replaced?)",
-                        type="OutOfStep", non_retryable=True) from None
+                        type="OutOfStep",
+                        non_retryable=True,
+                    ) from None
                 return done
         return _answer(evaluations, ids, req.evaluations)
 
-    def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> Optional[TakeResult]:
+    def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> TakeResult | None:
         """The answer from the database when this batch is recorded already, else None."""
         if ids:
             found = s.exec(select(MonthlyReport.submission_id).where(MonthlyReport.submission_id.in_(ids))).all()
@@ -185,7 +247,7 @@ class Reports(ReportActivities):
         return _answer([e for e in evaluations if e is not None], ids, req.evaluations)
 
     @staticmethod
-    def _last_year_taxes(s: Session, req: TakeRequest) -> dict[str, Optional[float]]:
+    def _last_year_taxes(s: Session, req: TakeRequest) -> dict[str, float | None]:
         """Tax of the same month last year (latest revision), for every month of the batch, in one query."""
         wanted = set()
         for rep in req.reports:
@@ -193,8 +255,11 @@ class Reports(ReportActivities):
             wanted.add(f"{y - 1:04d}-{m:02d}")
         latest: dict[str, MonthlyReport] = {}
         if wanted:
-            for r in s.exec(select(MonthlyReport).where(MonthlyReport.code == req.town.code,
-                                                        MonthlyReport.period.in_(sorted(wanted)))).all():
+            for r in s.exec(
+                select(MonthlyReport).where(
+                    MonthlyReport.code == req.town.code, MonthlyReport.period.in_(sorted(wanted))
+                )
+            ).all():
                 if r.period not in latest or r.revision > latest[r.period].revision:
                     latest[r.period] = r
         return {p: r.tax for p, r in latest.items()}
@@ -207,7 +272,9 @@ class Reports(ReportActivities):
         sub = req.report.submission
         with Session(self.engine) as session:
             tax_ly = last_year_tax(session, sub.code, sub.period)
-        return evaluate_monthly(req.town, sub.period, req.report.revision, sub.figures(), load_pack(req.pack_id), tax_ly)
+        return evaluate_monthly(
+            req.town, sub.period, req.report.revision, sub.figures(), load_pack(req.pack_id), tax_ly
+        )
 
     @activity.defn(name="record_report")
     @deterministic
@@ -215,7 +282,9 @@ class Reports(ReportActivities):
         """Store the report revision, its findings and measures in one transaction; returns the report row id."""
         sub = req.report.submission
         with ledger_lock(self.engine), Session(self.engine) as session:
-            existing = session.exec(select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)).first()
+            existing = session.exec(
+                select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)
+            ).first()
             if existing:
                 return existing.id
             row = add_report(session, req.report, req.evaluation, req.town)
@@ -224,7 +293,9 @@ class Reports(ReportActivities):
             except IntegrityError:
                 # a concurrent attempt of the same activity got there first
                 session.rollback()
-                existing = session.exec(select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)).first()
+                existing = session.exec(
+                    select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)
+                ).first()
                 if existing is None:
                     raise
                 return existing.id

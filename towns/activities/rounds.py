@@ -9,7 +9,6 @@ batch at a time (cheaper than a signal per town from the round workflow; DESIGN.
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -19,20 +18,40 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..models import ledger, pack_store
-from ..models.activities import (OUT_OF_ORDER, ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest,
-                                 ProposalSummary, RoundActivities, RoundPlan, RoundRef)
+from ..models.activities import (
+    OUT_OF_ORDER,
+    ApplyRequest,
+    ApprovalRecord,
+    BatchRequest,
+    PrepareRequest,
+    ProposalSummary,
+    RoundActivities,
+    RoundPlan,
+    RoundRef,
+)
 from ..models.finding import Finding
 from ..models.ledger import Keys, ledger_lock
+from ..models.round import (
+    CityAggregates,
+    DecisionNotice,
+    DecisionRow,
+    Effects,
+    ProposalRow,
+    RoundKind,
+    RoundRow,
+    TownProposal,
+    later_decisions,
+    load_records,
+    order_problems,
+)
 from ..models.times import now_utc
-from ..models.round import (CityAggregates, DecisionNotice, DecisionRow, Effects, ProposalRow, RoundKind, RoundRow,
-                            TownProposal, later_decisions, load_records, order_problems)
 from ..models.town import Town
 from ..models.workflows import APPLY_DECISION, workflow_id
 from ..rules import acceptance, annual, application
-from ..rules.proposals import evaluate
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
 from ..rules.pack import load_pack
+from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
 
@@ -43,7 +62,10 @@ def pinned_pack(pack_id: str, pack_hash: str):
     if pack_hash and pack.hash != pack_hash:
         raise ApplicationError(
             f"rule pack {pack_id} changed while the round was running (pinned {pack_hash[:12]}, now "
-            f"{pack.hash[:12]}); start a new round", type="PackChanged", non_retryable=True)
+            f"{pack.hash[:12]}); start a new round",
+            type="PackChanged",
+            non_retryable=True,
+        )
     return pack
 
 
@@ -54,7 +76,7 @@ def _pack_of(row: RoundRow) -> dict:
 class Rounds(RoundActivities):
     """The round activities, on the database (and a client, to send decisions to the towns)."""
 
-    def __init__(self, engine: Engine, client: Optional[Client] = None):
+    def __init__(self, engine: Engine, client: Client | None = None):
         self.engine = engine
         self.client = client
 
@@ -70,17 +92,31 @@ class Rounds(RoundActivities):
                     raise ApplicationError("; ".join(problems), problems, type=OUT_OF_ORDER, non_retryable=True)
             pack_store.remember(s, pack)
             if s.get(RoundRow, req.round_id) is None:
-                s.add(RoundRow(id=req.round_id, kind=req.kind.value, year=req.year, pack_id=pack.pack.id,
-                               pack_version=pack.pack.version, pack_hash=pack.hash, started_by=req.started_by,
-                               started_at=now_utc(), city_tax_growth=req.city_tax_growth))
+                s.add(
+                    RoundRow(
+                        id=req.round_id,
+                        kind=req.kind.value,
+                        year=req.year,
+                        pack_id=pack.pack.id,
+                        pack_version=pack.pack.version,
+                        pack_hash=pack.hash,
+                        started_by=req.started_by,
+                        started_at=now_utc(),
+                        city_tax_growth=req.city_tax_growth,
+                    )
+                )
             s.commit()
             towns = s.exec(select(Town).order_by(Town.code)).all()
             codes = [t.code for t in towns if in_scope(t, req.kind, req.year)]
             context = None
             if req.kind == RoundKind.annual:
                 context = annual.annual_context(load_records(s, codes, req.year), req.year, pack, req.city_tax_growth)
-        return RoundPlan(pack=pack.ref, codes=codes, context=context,
-                         approval_overdue_days=float(pack.annual_value("approval_overdue_days")))
+        return RoundPlan(
+            pack=pack.ref,
+            codes=codes,
+            context=context,
+            approval_overdue_days=float(pack.annual_value("approval_overdue_days")),
+        )
 
     @activity.defn(name="evaluate_round_batch")
     @deterministic
@@ -89,28 +125,48 @@ class Rounds(RoundActivities):
         with heartbeating(), ledger_lock(self.engine), Session(self.engine) as s:
             records = load_records(s, req.codes, req.year)
             proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
-            stored = {p.code for p in s.exec(select(ProposalRow).where(
-                ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))).all()}
+            stored = {
+                p.code
+                for p in s.exec(
+                    select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))
+                ).all()
+            }
             by_code = {r.profile.code: r for r in records}
             for p in proposals:
                 if p.code in stored:
                     continue
-                s.add(ProposalRow(round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"),
-                                  recorded_at=now_utc()))
+                s.add(
+                    ProposalRow(
+                        round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"), recorded_at=now_utc()
+                    )
+                )
                 ledger.append(
-                    s, kind="proposal", key=Keys.proposal(req.round_id, p.code), code=p.code,
-                    round_id=req.round_id, period=str(req.year), outcome=p.proposed_grade,
+                    s,
+                    kind="proposal",
+                    key=Keys.proposal(req.round_id, p.code),
+                    code=p.code,
+                    round_id=req.round_id,
+                    period=str(req.year),
+                    outcome=p.proposed_grade,
                     pack=pack.ref.model_dump(),
-                    inputs={"record": by_code[p.code].model_dump(mode="json"),
-                            "context": req.context.model_dump(mode="json") if req.context else None,
-                            "kind": req.kind.value, "year": req.year},
-                    findings=[f.model_dump(mode="json") for f in p.findings], workflow=workflow_ref(),
-                    extra={"score": p.score, "effects": p.effects.model_dump(mode="json")})
+                    inputs={
+                        "record": by_code[p.code].model_dump(mode="json"),
+                        "context": req.context.model_dump(mode="json") if req.context else None,
+                        "kind": req.kind.value,
+                        "year": req.year,
+                    },
+                    findings=[f.model_dump(mode="json") for f in p.findings],
+                    workflow=workflow_ref(),
+                    extra={"score": p.score, "effects": p.effects.model_dump(mode="json")},
+                )
             s.commit()
-            rows = s.exec(select(ProposalRow).where(ProposalRow.round_id == req.round_id,
-                                                    ProposalRow.code.in_(req.codes))).all()
-        return [ProposalSummary(code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"])
-                for r in sorted(rows, key=lambda r: r.code)]
+            rows = s.exec(
+                select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))
+            ).all()
+        return [
+            ProposalSummary(code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"])
+            for r in sorted(rows, key=lambda r: r.code)
+        ]
 
     @activity.defn(name="sum_up_round")
     @deterministic
@@ -119,13 +175,23 @@ class Rounds(RoundActivities):
         pack = load_pack(ref.pack_id)
         with heartbeating(), Session(self.engine) as s:
             row = s.get(RoundRow, ref.round_id)
-            proposals = [TownProposal.model_validate(p.proposal) for p in s.exec(
-                select(ProposalRow).where(ProposalRow.round_id == ref.round_id).order_by(ProposalRow.code)).all()]
+            proposals = [
+                TownProposal.model_validate(p.proposal)
+                for p in s.exec(
+                    select(ProposalRow).where(ProposalRow.round_id == ref.round_id).order_by(ProposalRow.code)
+                ).all()
+            ]
             records = load_records(s, [p.code for p in proposals], ref.year)
             if ref.kind == RoundKind.annual:
-                named = len(s.exec(select(DecisionRow.id).where(
-                    DecisionRow.kind == "acceptance", DecisionRow.year == ref.year,
-                    DecisionRow.final_grade == "named")).all())
+                named = len(
+                    s.exec(
+                        select(DecisionRow.id).where(
+                            DecisionRow.kind == "acceptance",
+                            DecisionRow.year == ref.year,
+                            DecisionRow.final_grade == "named",
+                        )
+                    ).all()
+                )
                 city = annual.annual_city(records, proposals, ref.year, pack, named)
             elif ref.kind == RoundKind.acceptance:
                 city = acceptance.acceptance_city(proposals, ref.year, pack)
@@ -151,14 +217,18 @@ class Rounds(RoundActivities):
             if row.overdue:
                 return
             finding = Finding(
-                rule="approval-overdue", clause="SX2018-S3", inputs={"started_at": row.started_at.isoformat(),
-                                                                     "days": days},
-                threshold=float(days), value=None, passed=False,
+                rule="approval-overdue",
+                clause="SX2018-S3",
+                inputs={"started_at": row.started_at.isoformat(), "days": days},
+                threshold=float(days),
+                value=None,
+                passed=False,
                 reason_en=f"the round's proposals have waited more than {days} days for approval; "
-                          "nothing is approved automatically",
-                reason_zh=f"考核结果提出后超过 {days} 天仍未审定（不会自动审定）")
+                "nothing is approved automatically",
+                reason_zh=f"考核结果提出后超过 {days} 天仍未审定（不会自动审定）",
+            )
             city = dict(row.city or {})
-            city["findings"] = list(city.get("findings", [])) + [finding.model_dump(mode="json")]
+            city["findings"] = [*list(city.get("findings", [])), finding.model_dump(mode="json")]
             row.city = city
             row.overdue = True
             s.add(row)
@@ -170,8 +240,9 @@ class Rounds(RoundActivities):
         """Before an approval: the towns of the round that a decision for a later year has reached since."""
         with Session(self.engine) as s:
             codes = list(s.exec(select(ProposalRow.code).where(ProposalRow.round_id == ref.round_id)).all())
-            return order_problems(later_decisions(s, codes, ref.kind.value, ref.year, excluding_round=ref.round_id),
-                                  ref.round_id)
+            return order_problems(
+                later_decisions(s, codes, ref.kind.value, ref.year, excluding_round=ref.round_id), ref.round_id
+            )
 
     @activity.defn(name="apply_round_batch")
     @deterministic
@@ -199,13 +270,22 @@ class Rounds(RoundActivities):
         with ledger_lock(self.engine), Session(self.engine) as s:
             row = s.get(RoundRow, req.round_id)
             records = {r.profile.code: r for r in load_records(s, req.codes, req.year)}
-            done = {d.code: d for d in s.exec(select(DecisionRow).where(
-                DecisionRow.round_id == req.round_id, DecisionRow.code.in_(req.codes))).all()}
-            proposals = {p.code: TownProposal.model_validate(p.proposal) for p in s.exec(
-                select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))).all()}
+            done = {
+                d.code: d
+                for d in s.exec(
+                    select(DecisionRow).where(DecisionRow.round_id == req.round_id, DecisionRow.code.in_(req.codes))
+                ).all()
+            }
+            proposals = {
+                p.code: TownProposal.model_validate(p.proposal)
+                for p in s.exec(
+                    select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))
+                ).all()
+            }
             # a later year's decision applied meanwhile (two approvals at once): this one leaves the town as it is
-            later = later_decisions(s, [c for c in req.codes if c not in done], req.kind.value, req.year,
-                                    excluding_round=req.round_id)
+            later = later_decisions(
+                s, [c for c in req.codes if c not in done], req.kind.value, req.year, excluding_round=req.round_id
+            )
             for code in req.codes:
                 override = req.overrides.get(code)
                 if code in done:  # a retried activity: the decision stands, send it again
@@ -217,23 +297,44 @@ class Rounds(RoundActivities):
                     final = override.grade if override else proposal.proposed_grade
                     reason = override.reason if override else ""
                     town = s.get(Town, code)
-                    before = {"state": town.state, "tier": town.tier, "warnings": town.warnings,
-                              "last_grade": town.last_grade, "listed_year": town.listed_year,
-                              "creation_years": town.creation_years,
-                              "acceptance_failures": town.acceptance_failures}
+                    before = {
+                        "state": town.state,
+                        "tier": town.tier,
+                        "warnings": town.warnings,
+                        "last_grade": town.last_grade,
+                        "listed_year": town.listed_year,
+                        "creation_years": town.creation_years,
+                        "acceptance_failures": town.acceptance_failures,
+                    }
                     superseded = [d.round_id for d in later.get(code, [])]
                     if superseded:
                         eff = unchanged(record)
-                        note = (f"not applied to the town: {', '.join(superseded)} for a later year was applied first "
-                                "(decisions apply in year order) 未改变小镇状态：更晚年度的结果已先行应用")
+                        note = (
+                            f"not applied to the town: {', '.join(superseded)} for a later year was applied first "
+                            "(decisions apply in year order) 未改变小镇状态：更晚年度的结果已先行应用"
+                        )
                         reason = f"{reason} — {note}" if reason else note
                     else:
                         eff = decision_effects(record, final, req.year, pack)
-                    s.add(DecisionRow(round_id=req.round_id, kind=req.kind.value, year=req.year, code=code,
-                                      proposed_grade=proposal.proposed_grade, final_grade=final,
-                                      score=proposal.score, by=req.by, reason=reason, before=before,
-                                      effects=eff.model_dump(mode="json"), pack_id=row.pack_id,
-                                      pack_version=row.pack_version, pack_hash=row.pack_hash, recorded_at=now_utc()))
+                    s.add(
+                        DecisionRow(
+                            round_id=req.round_id,
+                            kind=req.kind.value,
+                            year=req.year,
+                            code=code,
+                            proposed_grade=proposal.proposed_grade,
+                            final_grade=final,
+                            score=proposal.score,
+                            by=req.by,
+                            reason=reason,
+                            before=before,
+                            effects=eff.model_dump(mode="json"),
+                            pack_id=row.pack_id,
+                            pack_version=row.pack_version,
+                            pack_hash=row.pack_hash,
+                            recorded_at=now_utc(),
+                        )
+                    )
                     town.state, town.tier, town.warnings = eff.state, eff.tier, eff.warnings
                     town.listed_year = eff.listed_year if eff.listed_year is not None else town.listed_year
                     town.creation_years = eff.creation_years or town.creation_years
@@ -244,17 +345,48 @@ class Rounds(RoundActivities):
                         town.applying_for = None
                     s.add(town)
                     ledger.append(
-                        s, kind="decision", key=Keys.decision(req.round_id, code), code=code,
-                        round_id=req.round_id, period=str(req.year), actor=req.by, actor_role="office",
-                        reason=reason, outcome=final, pack=_pack_of(row),
-                        inputs={"record": record.model_dump(mode="json"), "proposed_grade": proposal.proposed_grade,
-                                "final_grade": final, "override": override.model_dump() if override else None,
-                                "kind": req.kind.value, "year": req.year},
-                        findings=[f.model_dump(mode="json") for f in proposal.findings], workflow=workflow_ref(),
-                        extra={"score": proposal.score, "before": before, "effects": eff.model_dump(mode="json"),
-                               **({"superseded_by": superseded} if superseded else {})})
-                out.append((code, DecisionNotice(round_id=req.round_id, kind=req.kind.value, year=req.year,
-                                                 grade=final, effects=eff, by=req.by, reason=reason)))
+                        s,
+                        kind="decision",
+                        key=Keys.decision(req.round_id, code),
+                        code=code,
+                        round_id=req.round_id,
+                        period=str(req.year),
+                        actor=req.by,
+                        actor_role="office",
+                        reason=reason,
+                        outcome=final,
+                        pack=_pack_of(row),
+                        inputs={
+                            "record": record.model_dump(mode="json"),
+                            "proposed_grade": proposal.proposed_grade,
+                            "final_grade": final,
+                            "override": override.model_dump() if override else None,
+                            "kind": req.kind.value,
+                            "year": req.year,
+                        },
+                        findings=[f.model_dump(mode="json") for f in proposal.findings],
+                        workflow=workflow_ref(),
+                        extra={
+                            "score": proposal.score,
+                            "before": before,
+                            "effects": eff.model_dump(mode="json"),
+                            **({"superseded_by": superseded} if superseded else {}),
+                        },
+                    )
+                out.append(
+                    (
+                        code,
+                        DecisionNotice(
+                            round_id=req.round_id,
+                            kind=req.kind.value,
+                            year=req.year,
+                            grade=final,
+                            effects=eff,
+                            by=req.by,
+                            reason=reason,
+                        ),
+                    )
+                )
             s.commit()
         return out
 
@@ -277,13 +409,34 @@ class Rounds(RoundActivities):
                 row.approved_by = req.by
                 row.approved_at = now_utc()
                 s.add(row)
-            ledger.append(s, kind="approval", key=Keys.approval(req.round_id), round_id=req.round_id,
-                          period=str(row.year), actor=req.by, actor_role="office", reason=req.note,
-                          outcome=f"approved with {len(req.overrides)} override(s)", pack=_pack_of(row),
-                          inputs={"overrides": [o.model_dump() for o in req.overrides]}, workflow=workflow_ref())
+            ledger.append(
+                s,
+                kind="approval",
+                key=Keys.approval(req.round_id),
+                round_id=req.round_id,
+                period=str(row.year),
+                actor=req.by,
+                actor_role="office",
+                reason=req.note,
+                outcome=f"approved with {len(req.overrides)} override(s)",
+                pack=_pack_of(row),
+                inputs={"overrides": [o.model_dump() for o in req.overrides]},
+                workflow=workflow_ref(),
+            )
             for o in req.overrides:
-                ledger.append(s, kind="override", key=Keys.override(req.round_id, o.code), code=o.code,
-                              round_id=req.round_id, period=str(row.year), actor=req.by, actor_role="office",
-                              reason=o.reason, outcome=o.grade, pack=_pack_of(row),
-                              inputs={"override": o.model_dump()}, workflow=workflow_ref())
+                ledger.append(
+                    s,
+                    kind="override",
+                    key=Keys.override(req.round_id, o.code),
+                    code=o.code,
+                    round_id=req.round_id,
+                    period=str(row.year),
+                    actor=req.by,
+                    actor_role="office",
+                    reason=o.reason,
+                    outcome=o.grade,
+                    pack=_pack_of(row),
+                    inputs={"override": o.model_dump()},
+                    workflow=workflow_ref(),
+                )
             s.commit()

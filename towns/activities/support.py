@@ -21,9 +21,10 @@ import contextvars
 import functools
 import inspect
 import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from typing import Any, AsyncIterator, Callable, Iterator, Optional, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, ProgrammingError
@@ -51,7 +52,7 @@ def heartbeating(every: float = HEARTBEAT_EVERY) -> Iterator[None]:
         while not stop.wait(every):
             try:
                 ctx.run(activity.heartbeat)
-            except Exception:  # noqa: BLE001 - the activity is finishing or cancelled
+            except Exception:
                 return
 
     thread = threading.Thread(target=beat, name="towns-heartbeat", daemon=True)
@@ -82,7 +83,7 @@ async def heartbeating_async(every: float = HEARTBEAT_EVERY) -> AsyncIterator[No
         task.cancel()
 
 
-def workflow_ref() -> Optional[dict]:
+def workflow_ref() -> dict | None:
     """The workflow run an activity works for (kept with every ledger entry), or None outside one."""
     if not activity.in_activity():
         return None
@@ -97,6 +98,7 @@ def _refuse(exc: BaseException) -> ApplicationError:
 def deterministic(fn: F) -> F:
     """Errors that the same input raises again become non-retryable (see the module docstring)."""
     if inspect.iscoroutinefunction(fn):
+
         @functools.wraps(fn)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
             try:
@@ -105,6 +107,7 @@ def deterministic(fn: F) -> F:
                 raise
             except DETERMINISTIC as exc:
                 raise _refuse(exc) from exc
+
         return run_async  # type: ignore[return-value]
 
     @functools.wraps(fn)
@@ -115,4 +118,5 @@ def deterministic(fn: F) -> F:
             raise
         except DETERMINISTIC as exc:
             raise _refuse(exc) from exc
+
     return run  # type: ignore[return-value]

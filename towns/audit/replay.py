@@ -4,7 +4,7 @@ recorded rule pack (loaded by content hash) and say `same` or exactly what diffe
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -18,8 +18,8 @@ from ..models.town import TownProfile
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
 from ..rules.monthly import evaluate_monthly
-from ..rules.proposals import evaluate
 from ..rules.pack import pack_by_hash
+from ..rules.proposals import evaluate
 
 REPLAYABLE = ("findings", "proposal", "decision")
 
@@ -28,7 +28,7 @@ class ReplayResult(BaseModel):
     seq: int
     key: str
     kind: str
-    code: Optional[str]
+    code: str | None
     same: bool
     differences: list[str]
 
@@ -65,8 +65,14 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
         if e.kind == "findings":
             if inputs.get("town") is None:
                 raise LookupError("the entry does not record the town profile it was evaluated against")
-            ev = evaluate_monthly(TownProfile.model_validate(inputs["town"]), e.period, inputs["revision"],
-                                  Figures.model_validate(inputs["figures"]), pack, inputs.get("tax_last_year"))
+            ev = evaluate_monthly(
+                TownProfile.model_validate(inputs["town"]),
+                e.period,
+                inputs["revision"],
+                Figures.model_validate(inputs["figures"]),
+                pack,
+                inputs.get("tax_last_year"),
+            )
             diffs += _compare_findings(body.get("findings"), ev.findings)
         elif e.kind == "proposal":
             p = _evaluate_proposal(inputs, pack)
@@ -79,10 +85,15 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
             record = TownRecord.model_validate(inputs["record"])
             final = inputs["final_grade"]
             if inputs.get("override") is None and final != inputs.get("proposed_grade"):
-                diffs.append(f"final grade {final!r} differs from the proposal {inputs.get('proposed_grade')!r} "
-                             "without an override")
-            eff = (unchanged(record) if body.get("superseded_by")  # left the town as it was (year order)
-                   else decision_effects(record, final, inputs["year"], pack)).model_dump(mode="json")
+                diffs.append(
+                    f"final grade {final!r} differs from the proposal {inputs.get('proposed_grade')!r} "
+                    "without an override"
+                )
+            eff = (
+                unchanged(record)
+                if body.get("superseded_by")  # left the town as it was (year order)
+                else decision_effects(record, final, inputs["year"], pack)
+            ).model_dump(mode="json")
             if eff != body.get("effects"):
                 diffs.append(f"effects recorded {body.get('effects')}, replayed {eff}")
     except (LookupError, KeyError, ValueError) as exc:
@@ -90,7 +101,7 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
     return ReplayResult(seq=e.seq, key=e.key, kind=e.kind, code=e.code, same=not diffs, differences=diffs)
 
 
-def replay(engine: Engine, *, seq: Optional[int] = None, round_id: Optional[str] = None) -> list[ReplayResult]:
+def replay(engine: Engine, *, seq: int | None = None, round_id: str | None = None) -> list[ReplayResult]:
     with Session(engine) as s:
         q = select(LedgerEntry).where(LedgerEntry.kind.in_(REPLAYABLE)).order_by(LedgerEntry.seq)
         if seq is not None:

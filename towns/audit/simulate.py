@@ -9,20 +9,19 @@ change, from what to what, and the findings that differ.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..models.round import load_records
-from ..rules.proposals import evaluate
-from ..rules.scope import in_scope
 from ..models.ledger import LedgerEntry
-from ..models.round import RoundKind, TownProposal, TownRecord
+from ..models.round import RoundKind, TownProposal, TownRecord, load_records
 from ..models.town import Town
 from ..rules import annual
 from ..rules.pack import RulePack, load_pack
+from ..rules.proposals import evaluate
+from ..rules.scope import in_scope
 
 
 class Change(BaseModel):
@@ -31,8 +30,8 @@ class Change(BaseModel):
     tier: str
     grade_from: str
     grade_to: str
-    score_from: Optional[float]
-    score_to: Optional[float]
+    score_from: float | None
+    score_to: float | None
     findings: list[dict[str, Any]]  # the findings that differ: rule, clause, passed/value/threshold before → after
 
 
@@ -48,16 +47,25 @@ class Simulation(BaseModel):
 
 def _recorded(engine: Engine, round_id: str) -> list[tuple[TownRecord, TownProposal, Any]]:
     with Session(engine) as s:
-        entries = s.exec(select(LedgerEntry).where(LedgerEntry.round_id == round_id, LedgerEntry.kind == "proposal")
-                         .order_by(LedgerEntry.code)).all()
+        entries = s.exec(
+            select(LedgerEntry)
+            .where(LedgerEntry.round_id == round_id, LedgerEntry.kind == "proposal")
+            .order_by(LedgerEntry.code)
+        ).all()
     out = []
     for e in entries:
         body = json.loads(e.body)
         record = TownRecord.model_validate(body["inputs"]["record"])
-        proposal = TownProposal(code=e.code, name=record.profile.name, tier=record.profile.tier.value,
-                                proposed_grade=body["outcome"], score=body.get("score"),
-                                findings=body.get("findings") or [], inputs=body["inputs"],
-                                effects=body["effects"])
+        proposal = TownProposal(
+            code=e.code,
+            name=record.profile.name,
+            tier=record.profile.tier.value,
+            proposed_grade=body["outcome"],
+            score=body.get("score"),
+            findings=body.get("findings") or [],
+            inputs=body["inputs"],
+            effects=body["effects"],
+        )
         out.append((record, proposal, body["inputs"].get("context")))
     return out
 
@@ -69,15 +77,27 @@ def _diff_findings(a: TownProposal, b: TownProposal) -> list[dict[str, Any]]:
     for rule in sorted(set(before) | set(after)):
         x, y = before.get(rule), after.get(rule)
         if x is None or y is None or (x.passed, x.value, x.threshold) != (y.passed, y.value, y.threshold):
-            out.append({"rule": rule, "clause": (y or x).clause,
-                        "before": None if x is None else {"passed": x.passed, "value": x.value, "threshold": x.threshold},
-                        "after": None if y is None else {"passed": y.passed, "value": y.value, "threshold": y.threshold},
-                        "reason_en": y.reason_en if y else "", "reason_zh": y.reason_zh if y else ""})
+            out.append(
+                {
+                    "rule": rule,
+                    "clause": (y or x).clause,
+                    "before": None if x is None else {"passed": x.passed, "value": x.value, "threshold": x.threshold},
+                    "after": None if y is None else {"passed": y.passed, "value": y.value, "threshold": y.threshold},
+                    "reason_en": y.reason_en if y else "",
+                    "reason_zh": y.reason_zh if y else "",
+                }
+            )
     return out
 
 
-def simulate(engine: Engine, kind: RoundKind, year: int, what_if: RulePack,
-             city_tax_growth: Optional[float] = None, round_id: Optional[str] = None) -> Simulation:
+def simulate(
+    engine: Engine,
+    kind: RoundKind,
+    year: int,
+    what_if: RulePack,
+    city_tax_growth: float | None = None,
+    round_id: str | None = None,
+) -> Simulation:
     round_id = round_id or f"round-{year}-{kind.value}"
     recorded = _recorded(engine, round_id)
     if recorded:
@@ -107,10 +127,24 @@ def simulate(engine: Engine, kind: RoundKind, year: int, what_if: RulePack,
         before = baseline[r.profile.code]
         after = evaluate(kind, r, year, what_if, ctx)
         if after.proposed_grade != before.proposed_grade:
-            changes.append(Change(code=r.profile.code, name=r.profile.name, tier=r.profile.tier.value,
-                                  grade_from=before.proposed_grade, grade_to=after.proposed_grade,
-                                  score_from=before.score, score_to=after.score,
-                                  findings=_diff_findings(before, after)))
-    return Simulation(kind=kind.value, year=year, baseline=label, pack_from=pack_from,
-                      pack_to={"id": what_if.pack.id, "version": what_if.pack.version, "hash": what_if.hash},
-                      towns=len(records), changes=changes)
+            changes.append(
+                Change(
+                    code=r.profile.code,
+                    name=r.profile.name,
+                    tier=r.profile.tier.value,
+                    grade_from=before.proposed_grade,
+                    grade_to=after.proposed_grade,
+                    score_from=before.score,
+                    score_to=after.score,
+                    findings=_diff_findings(before, after),
+                )
+            )
+    return Simulation(
+        kind=kind.value,
+        year=year,
+        baseline=label,
+        pack_from=pack_from,
+        pack_to={"id": what_if.pack.id, "version": what_if.pack.version, "hash": what_if.hash},
+        towns=len(records),
+        changes=changes,
+    )

@@ -10,7 +10,7 @@ row disagrees with its ledger entry.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -24,7 +24,7 @@ from ..models.round import DecisionRow
 
 class Problem(BaseModel):
     where: str  # "ledger seq 12" or "decisions row 7"
-    key: Optional[str] = None
+    key: str | None = None
     what: str
 
 
@@ -34,42 +34,80 @@ class VerifyReport(BaseModel):
     problems: list[Problem]
 
 
-def _chain(entries: list[LedgerEntry], head: Optional[LedgerHead]) -> list[Problem]:
+def _chain(entries: list[LedgerEntry], head: LedgerHead | None) -> list[Problem]:
     problems: list[Problem] = []
     prev_hash, expected = GENESIS, 1
     for e in entries:
         where = f"ledger seq {e.seq}"
         if e.seq != expected:
-            problems.append(Problem(where=where, key=e.key, what=(
-                f"expected seq {expected} next but found {e.seq}: entries {expected}–{e.seq - 1} were removed"
-                if e.seq > expected else f"seq {e.seq} out of order (expected {expected})")))
+            problems.append(
+                Problem(
+                    where=where,
+                    key=e.key,
+                    what=(
+                        f"expected seq {expected} next but found {e.seq}: entries {expected}–{e.seq - 1} were removed"
+                        if e.seq > expected
+                        else f"seq {e.seq} out of order (expected {expected})"
+                    ),
+                )
+            )
         if e.prev_hash != prev_hash:
-            problems.append(Problem(where=where, key=e.key, what=(
-                "prev_hash does not match the previous entry's hash: an entry before it was removed, inserted, "
-                "swapped or altered")))
+            problems.append(
+                Problem(
+                    where=where,
+                    key=e.key,
+                    what=(
+                        "prev_hash does not match the previous entry's hash: an entry before it was removed, inserted, "
+                        "swapped or altered"
+                    ),
+                )
+            )
         recomputed = entry_hash(e.prev_hash, e.body)
         if recomputed != e.hash:
-            problems.append(Problem(where=where, key=e.key, what=(
-                f"content altered: its body no longer matches its hash (stored {e.hash[:12]}…, recomputed "
-                f"{recomputed[:12]}…)")))
+            problems.append(
+                Problem(
+                    where=where,
+                    key=e.key,
+                    what=(
+                        f"content altered: its body no longer matches its hash (stored {e.hash[:12]}…, recomputed "
+                        f"{recomputed[:12]}…)"
+                    ),
+                )
+            )
         try:
             body = json.loads(e.body)
         except ValueError:
             problems.append(Problem(where=where, key=e.key, what="body is not valid JSON"))
             body = {}
         if body and body.get("seq") != e.seq:
-            problems.append(Problem(where=where, key=e.key, what=f"row seq {e.seq} but the signed body says "
-                                                                 f"{body.get('seq')}: rows were swapped or renumbered"))
+            problems.append(
+                Problem(
+                    where=where,
+                    key=e.key,
+                    what=f"row seq {e.seq} but the signed body says {body.get('seq')}: rows were swapped or renumbered",
+                )
+            )
         for col in INDEXED:
             if body and body.get(col) != getattr(e, col):
-                problems.append(Problem(where=where, key=e.key, what=(
-                    f"column {col} is {getattr(e, col)!r} but the signed body says {body.get(col)!r}")))
+                problems.append(
+                    Problem(
+                        where=where,
+                        key=e.key,
+                        what=(f"column {col} is {getattr(e, col)!r} but the signed body says {body.get(col)!r}"),
+                    )
+                )
         prev_hash, expected = e.hash, max(expected, e.seq) + 1
     last_seq = entries[-1].seq if entries else 0
     if head is not None and (head.seq != last_seq or head.hash != prev_hash):
-        problems.append(Problem(where="ledger head", what=(
-            f"the head says the newest entry is seq {head.seq} ({head.hash[:12]}…) but the ledger ends at seq "
-            f"{last_seq}: the newest entries were removed")))
+        problems.append(
+            Problem(
+                where="ledger head",
+                what=(
+                    f"the head says the newest entry is seq {head.seq} ({head.hash[:12]}…) but the ledger ends at seq "
+                    f"{last_seq}: the newest entries were removed"
+                ),
+            )
+        )
     if head is None and entries:
         problems.append(Problem(where="ledger head", what="the ledger head row is missing"))
     return problems
@@ -83,9 +121,13 @@ def _same(a: Any, b: Any) -> bool:
 
 def _compare(where: str, e: LedgerEntry, row: Any, recorded: dict[str, Any]) -> list[Problem]:
     """One problem per field whose stored value differs from what the ledger entry recorded."""
-    return [Problem(where=where, key=e.key, what=f"{field} is {getattr(row, field)!r} but ledger seq {e.seq} "
-                                                 f"recorded {value!r}")
-            for field, value in recorded.items() if not _same(getattr(row, field), value)]
+    return [
+        Problem(
+            where=where, key=e.key, what=f"{field} is {getattr(row, field)!r} but ledger seq {e.seq} recorded {value!r}"
+        )
+        for field, value in recorded.items()
+        if not _same(getattr(row, field), value)
+    ]
 
 
 def _read_model(s: Session, entries: list[LedgerEntry]) -> list[Problem]:
@@ -93,25 +135,44 @@ def _read_model(s: Session, entries: list[LedgerEntry]) -> list[Problem]:
     by_key = {e.key: e for e in entries}
 
     def decision(d: DecisionRow, body: dict) -> dict:
-        return {"final_grade": body.get("outcome"), "by": body.get("actor"), "reason": body.get("reason"),
-                "effects": body.get("effects"),
-                "proposed_grade": (body.get("inputs") or {}).get("proposed_grade")}
+        return {
+            "final_grade": body.get("outcome"),
+            "by": body.get("actor"),
+            "reason": body.get("reason"),
+            "effects": body.get("effects"),
+            "proposed_grade": (body.get("inputs") or {}).get("proposed_grade"),
+        }
 
     def report(r: MonthlyReport, body: dict) -> dict:
         figures = (body.get("inputs") or {}).get("figures") or {}
         return {f: figures.get(f) for f in FIGURE_FIELDS}
 
-    def finding(f: FindingRow, body: dict) -> Optional[dict]:
+    def finding(f: FindingRow, body: dict) -> dict | None:
         rec = next((x for x in body.get("findings") or [] if x.get("rule") == f.rule), None)
         return None if rec is None else {k: rec.get(k) for k in ("passed", "clause", "value", "threshold")}
 
     checks = [
-        (DecisionRow, "decision", lambda d: Keys.decision(d.round_id, d.code),
-         lambda d: f"decisions row {d.id} ({d.round_id} {d.code})", decision),
-        (MonthlyReport, "report", lambda r: Keys.findings(r.submission_id),
-         lambda r: f"monthly_reports row {r.id} ({r.code} {r.period} revision {r.revision})", report),
-        (FindingRow, "finding", lambda f: Keys.findings(f.submission_id),
-         lambda f: f"findings row {f.id} ({f.code} {f.period} {f.rule})", finding),
+        (
+            DecisionRow,
+            "decision",
+            lambda d: Keys.decision(d.round_id, d.code),
+            lambda d: f"decisions row {d.id} ({d.round_id} {d.code})",
+            decision,
+        ),
+        (
+            MonthlyReport,
+            "report",
+            lambda r: Keys.findings(r.submission_id),
+            lambda r: f"monthly_reports row {r.id} ({r.code} {r.period} revision {r.revision})",
+            report,
+        ),
+        (
+            FindingRow,
+            "finding",
+            lambda f: Keys.findings(f.submission_id),
+            lambda f: f"findings row {f.id} ({f.code} {f.period} {f.rule})",
+            finding,
+        ),
     ]
     problems: list[Problem] = []
     for table, noun, key_of, where_of, recorded_of in checks:

@@ -7,12 +7,39 @@ self-contained HTML page or an XLSX workbook.
     b.model_dump(mode="json"); render_html(b); write_xlsx(b, "bulletin-2018Q2.xlsx")
 """
 
-from .compute import (FIELD_LABELS, SECTION_LABELS, SHEET_NAMES, Bulletin, BulletinRefused, QuarterError,
-                      beijing_today, check_publishable, compute_bulletin, parse_quarter, quarter_end, quarter_months,
-                      standing_as_of)
+from .compute import (
+    FIELD_LABELS,
+    SECTION_LABELS,
+    SHEET_NAMES,
+    Bulletin,
+    BulletinRefused,
+    QuarterError,
+    beijing_today,
+    check_publishable,
+    compute_bulletin,
+    parse_quarter,
+    quarter_end,
+    quarter_months,
+    standing_as_of,
+)
 from .html import render_html
 from .xlsx import read_back, write_xlsx
 
-__all__ = ["Bulletin", "BulletinRefused", "FIELD_LABELS", "QuarterError", "SECTION_LABELS", "SHEET_NAMES",
-           "beijing_today", "check_publishable", "compute_bulletin", "parse_quarter", "quarter_end", "quarter_months",
-           "read_back", "render_html", "standing_as_of", "write_xlsx"]
+__all__ = [
+    "FIELD_LABELS",
+    "SECTION_LABELS",
+    "SHEET_NAMES",
+    "Bulletin",
+    "BulletinRefused",
+    "QuarterError",
+    "beijing_today",
+    "check_publishable",
+    "compute_bulletin",
+    "parse_quarter",
+    "quarter_end",
+    "quarter_months",
+    "read_back",
+    "render_html",
+    "standing_as_of",
+    "write_xlsx",
+]

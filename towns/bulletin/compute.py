@@ -52,9 +52,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
@@ -64,10 +64,10 @@ from ..models.finding import FindingRow, PackRef
 from ..models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
 from ..models.round import DecisionRow, Grade, RoundKind, TownRecord
-from ..models.town import Town
 from ..models.times import CST
 from ..models.times import as_utc as _utc
 from ..models.times import iso_utc as _iso
+from ..models.town import Town
 from ..models.vocab import District, Tier
 from ..rules import annual
 from ..rules.monthly import annual_target, exact
@@ -159,8 +159,10 @@ def parse_quarter(raw: object) -> tuple[int, int]:
     text = str(raw).strip()
     m = _QUARTER.match(text)
     if not m:
-        raise QuarterError(f"'{raw}' is not a quarter; write it as YYYYQn with n from 1 to 4, e.g. 2018Q2 "
-                           f"/ 季度格式应为 YYYYQn（n 为 1–4），例如 2018Q2")
+        raise QuarterError(
+            f"'{raw}' is not a quarter; write it as YYYYQn with n from 1 to 4, e.g. 2018Q2 "
+            f"/ 季度格式应为 YYYYQn（n 为 1–4），例如 2018Q2"
+        )
     year = int(m.group(1))
     if not 1 <= year <= 9998:  # a quarter's first and next days must be dates
         raise QuarterError(f"'{raw}': the year must be from 0001 to 9998 / 年份应在 0001–9998 之间")
@@ -171,19 +173,20 @@ def quarter_months(year: int, q: int) -> list[str]:
     return [f"{year:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
 
 
-def out(x: Optional[Fraction], places: int = 4) -> Optional[float]:
+def out(x: Fraction | None, places: int = 4) -> float | None:
     """Round half up, exactly (0.10625 → 0.1063), for output only."""
     if x is None:
         return None
-    scale = 10 ** places
+    scale = 10**places
     return float(Fraction(math.floor(x * scale + Fraction(1, 2)), scale))
 
 
 # ---------------------------------------------------------------- the bulletin
 
+
 class TownFindingOut(BaseModel):
     period: str
-    revision: Optional[int] = None
+    revision: int | None = None
     rule: str
     clause: str
     reason_zh: str
@@ -198,10 +201,10 @@ class TownProgress(BaseModel):
     tier: str
     tier_zh: str
     reported: bool = Field(description="a report exists for the bulletin's period")
-    revision: Optional[int] = None
-    fai: Optional[float] = None
-    industry_fai: Optional[float] = None
-    nongov_fai: Optional[float] = None
+    revision: int | None = None
+    fai: float | None = None
+    industry_fai: float | None = None
+    nongov_fai: float | None = None
     annual_target: float
     annual_target_source: str = ""
     completion: float = Field(description="YTD FAI ÷ annual target (a fraction: 0.5 = half)")
@@ -234,7 +237,7 @@ class CityProgress(BaseModel):
     total_industry_fai: float
     industry_fai_target: float
     industry_fai_completion: float
-    provincial_nongov_share: Optional[float] = None
+    provincial_nongov_share: float | None = None
     nongov_share_min: float
     monthly_cumulative: list[MonthTotal] = Field(default_factory=list)
 
@@ -254,9 +257,9 @@ class EarlyWarning(BaseModel):
     tier_zh: str
     projected_grade: str
     projected_grade_zh: str
-    projected_score: Optional[float] = None
-    fai: Optional[float] = Field(default=None, description="YTD FAI of the bulletin's period")
-    projected_fai: Optional[float] = None
+    projected_score: float | None = None
+    fai: float | None = Field(default=None, description="YTD FAI of the bulletin's period")
+    projected_fai: float | None = None
     annual_target: float
     warnings_before: int
     basis_zh: str
@@ -268,10 +271,10 @@ class MissingReport(BaseModel):
     code: str
     name: str
     period: str
-    due: Optional[str] = None
+    due: str | None = None
     status: str = Field(description="open, or late once a report-late finding or a report for the period exists")
     status_zh: str
-    received_at: Optional[str] = None
+    received_at: str | None = None
     clause: str
 
 
@@ -285,11 +288,14 @@ class Bulletin(BaseModel):
     elapsed_share: float
     pace_factor: float
     pack: PackRef
-    issued_on: Optional[date] = Field(default=None, description="the day the bulletin was issued (ISO date, Beijing "
-                                      "time); missing only in bulletins published before it was recorded")
+    issued_on: date | None = Field(
+        default=None,
+        description="the day the bulletin was issued (ISO date, Beijing "
+        "time); missing only in bulletins published before it was recorded",
+    )
     draft: bool = Field(default=False, description="computed on demand for a quarter never published (未发布草稿)")
     clauses: dict[str, str] = Field(default_factory=dict, description="what each figure answers to")
-    synthetic_note: Optional[str] = None
+    synthetic_note: str | None = None
     towns: list[TownProgress]
     districts: list[DistrictProgress]
     city: CityProgress
@@ -298,11 +304,11 @@ class Bulletin(BaseModel):
 
 
 def bulletin_title(year: int, q: int) -> tuple[str, str]:
-    return (f"绍兴市特色小镇 {year}年{QUARTER_ZH[q]}通报",
-            f"Shaoxing characteristic towns, bulletin {year}Q{q}")
+    return (f"绍兴市特色小镇 {year}年{QUARTER_ZH[q]}通报", f"Shaoxing characteristic towns, bulletin {year}Q{q}")
 
 
 # ---------------------------------------------------------------- when a bulletin can be published
+
 
 class BulletinRefused(ValueError):
     """A quarter whose bulletin cannot be published (SX2018-S3); the message is bilingual."""
@@ -321,9 +327,9 @@ def quarter_end(year: int, q: int) -> date:
     return date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
 
 
-def beijing_today(now: Optional[datetime] = None) -> date:
+def beijing_today(now: datetime | None = None) -> date:
     """Today in Beijing (UTC+8): the date a bulletin is issued on. ``now`` defaults to the clock."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return _utc(now).astimezone(CST).date()
 
 
@@ -335,7 +341,7 @@ def _as_date(value: date | str) -> date:
     return date.fromisoformat(str(value))
 
 
-def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> Optional[BulletinRefused]:
+def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> BulletinRefused | None:
     """Why the bulletin of ``year``Q``q`` cannot be issued on ``issued_on`` (None when it can)."""
     quarter, zh_q = f"{year}Q{q}", f"{year}年{QUARTER_ZH[q]}"
     end = quarter_end(year, q)
@@ -344,12 +350,14 @@ def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> Optional[
             quarter,
             f"{zh_q}尚未结束（北京时间 {end.isoformat()} 零时结束）：季度通报只能在季度结束后发布（SX2018-S3）",
             f"{quarter} has not ended (it ends at 00:00 on {end.isoformat()}, Beijing time): a quarter's bulletin "
-            f"can be published only once the quarter is over (SX2018-S3)")
+            f"can be published only once the quarter is over (SX2018-S3)",
+        )
     if towns_on_list == 0:
         return BulletinRefused(
             quarter,
             f"{zh_q}没有列入创建名单的小镇：无内容可发布（SX2018-S3）",
-            f"no town was on a creation list in {quarter}: nothing to publish (SX2018-S3)")
+            f"no town was on a creation list in {quarter}: nothing to publish (SX2018-S3)",
+        )
     return None
 
 
@@ -408,6 +416,7 @@ def towns_in_scope(engine: Engine, year: int) -> list[Town]:
 
 # ---------------------------------------------------------------- helpers
 
+
 def in_scope(town: Town, year: int) -> bool:
     return town.on_list_in(year)
 
@@ -415,7 +424,7 @@ def in_scope(town: Town, year: int) -> bool:
 def _ranks(values: dict[str, Fraction]) -> dict[str, int]:
     """Descending; ties share the better rank (1, 2, 2, 4)."""
     ranks: dict[str, int] = {}
-    previous: Optional[Fraction] = None
+    previous: Fraction | None = None
     rank = 0
     for i, (code, v) in enumerate(sorted(values.items(), key=lambda kv: kv[1], reverse=True), 1):
         if previous is None or v != previous:
@@ -436,11 +445,17 @@ def project(fig: Figures, month: int) -> Figures:
 
 # ---------------------------------------------------------------- compute
 
-def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None = None, *,
-                     issued_on: date | str,
-                     city_tax_growth: Optional[float] = None,
-                     synthetic_note: Optional[str] = None,
-                     draft: bool = False) -> Bulletin:
+
+def compute_bulletin(
+    engine: Engine,
+    quarter: str,
+    pack: RulePack | str | None = None,
+    *,
+    issued_on: date | str,
+    city_tax_growth: float | None = None,
+    synthetic_note: str | None = None,
+    draft: bool = False,
+) -> Bulletin:
     """The bulletin of ``quarter`` (``"2018Q2"``) under ``pack`` (a RulePack or a pack id),
     issued on ``issued_on`` (a date in Beijing time, or its ISO text).
 
@@ -465,8 +480,9 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
 
     with Session(engine) as s:
         all_towns = _standings(s, year)  # every town as it stood during the quarter's year
-        reports = s.exec(select(MonthlyReport).where(MonthlyReport.period >= last_december,
-                                                     MonthlyReport.period <= period)).all()
+        reports = s.exec(
+            select(MonthlyReport).where(MonthlyReport.period >= last_december, MonthlyReport.period <= period)
+        ).all()
         finding_rows = s.exec(select(FindingRow).where(FindingRow.period.in_(months))).all()
 
     towns = sorted((t for t in all_towns.values() if in_scope(t, year)), key=lambda t: t.code)
@@ -507,18 +523,28 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
     town_out = []
     for t in towns:
         r = latest.get((t.code, period))
-        town_out.append(TownProgress(
-            code=t.code, name=t.name, district=t.district, district_zh=District(t.district).zh,
-            tier=t.tier, tier_zh=Tier(t.tier).zh, reported=r is not None,
-            revision=r.revision if r is not None else None,
-            fai=r.fai if r is not None else None,
-            industry_fai=r.industry_fai if r is not None else None,
-            nongov_fai=r.nongov_fai if r is not None else None,
-            annual_target=out(targets[t.code].value), annual_target_source=targets[t.code].source_en,
-            completion=out(completion[t.code]), rank=city_rank[t.code], tier_rank=tier_rank[t.code],
-            behind_schedule=r is None or completion[t.code] < pace,
-            findings=findings_by_town.get(t.code, []),
-        ))
+        town_out.append(
+            TownProgress(
+                code=t.code,
+                name=t.name,
+                district=t.district,
+                district_zh=District(t.district).zh,
+                tier=t.tier,
+                tier_zh=Tier(t.tier).zh,
+                reported=r is not None,
+                revision=r.revision if r is not None else None,
+                fai=r.fai if r is not None else None,
+                industry_fai=r.industry_fai if r is not None else None,
+                nongov_fai=r.nongov_fai if r is not None else None,
+                annual_target=out(targets[t.code].value),
+                annual_target_source=targets[t.code].source_en,
+                completion=out(completion[t.code]),
+                rank=city_rank[t.code],
+                tier_rank=tier_rank[t.code],
+                behind_schedule=r is None or completion[t.code] < pace,
+                findings=findings_by_town.get(t.code, []),
+            )
+        )
     town_out.sort(key=lambda x: (x.rank, x.code))
 
     # ---- districts (SX2018-T4)
@@ -528,9 +554,17 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
         mine = [t.code for t in towns if t.district == district.value]
         total = sum((exact(latest[(c, period)].fai) for c in mine if (c, period) in latest), Fraction(0))
         q_ = exact(quota)
-        district_out.append(DistrictProgress(
-            district=district.value, district_zh=district.zh, towns=mine, total=out(total), quota=out(q_),
-            completion=out(total / q_) if q_ > 0 else 0.0, elapsed_share=out(elapsed)))
+        district_out.append(
+            DistrictProgress(
+                district=district.value,
+                district_zh=district.zh,
+                towns=mine,
+                total=out(total),
+                quota=out(q_),
+                completion=out(total / q_) if q_ > 0 else 0.0,
+                elapsed_share=out(elapsed),
+            )
+        )
 
     # ---- city (SX2018-G1, G2, G4)
     now = [latest[(t.code, period)] for t in towns if (t.code, period) in latest]
@@ -545,25 +579,39 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
     for m in range(1, month + 1):
         p = f"{year:04d}-{m:02d}"
         rows = [latest[(c, p)] for c in sorted(codes) if (c, p) in latest]
-        cumulative.append(MonthTotal(period=p, total_fai=out(sum((exact(r.fai) for r in rows), Fraction(0))),
-                                     towns_reported=len(rows)))
+        cumulative.append(
+            MonthTotal(
+                period=p, total_fai=out(sum((exact(r.fai) for r in rows), Fraction(0))), towns_reported=len(rows)
+            )
+        )
     city = CityProgress(
-        total_fai=out(total_fai), fai_target=out(fai_target),
+        total_fai=out(total_fai),
+        fai_target=out(fai_target),
         fai_completion=out(total_fai / fai_target) if fai_target else 0.0,
-        total_industry_fai=out(total_ind), industry_fai_target=out(ind_target),
+        total_industry_fai=out(total_ind),
+        industry_fai_target=out(ind_target),
         industry_fai_completion=out(total_ind / ind_target) if ind_target else 0.0,
         provincial_nongov_share=out(prov_nongov / prov_fai) if prov_fai else None,
         nongov_share_min=out(exact(pack.value("nongov_share_min"))),
-        monthly_cumulative=cumulative)
+        monthly_cumulative=cumulative,
+    )
 
     # ---- early warnings (SX2018-G6)
-    warnings_out = _early_warnings(towns, profiles, targets, latest, period, year, month, pack, city_tax_growth,
-                                   city_rank)
+    warnings_out = _early_warnings(
+        towns, profiles, targets, latest, period, year, month, pack, city_tax_growth, city_rank
+    )
 
     # ---- missing reports (SX2018-S3)
     missing = _missing_reports(finding_rows, all_towns, first_received)
-    missing += _never_received(sorted(codes), all_towns, first_received, quarter_months(year, q), pack,
-                               {(m.code, m.period) for m in missing}, issued)
+    missing += _never_received(
+        sorted(codes),
+        all_towns,
+        first_received,
+        quarter_months(year, q),
+        pack,
+        {(m.code, m.period) for m in missing},
+        issued,
+    )
     missing.sort(key=lambda m: (m.period, m.code))
 
     title_zh, title_en = bulletin_title(year, q)
@@ -578,11 +626,25 @@ def compute_bulletin(engine: Engine, quarter: str, pack: RulePack | str | None =
         "missing_reports": "SX2018-S3",
     }
     return Bulletin(
-        quarter=f"{year}Q{q}", year=year, quarter_no=q, title_zh=title_zh, title_en=title_en, period=period,
-        elapsed_share=out(elapsed), pace_factor=out(factor), pack=pack.ref, issued_on=issued, draft=draft,
+        quarter=f"{year}Q{q}",
+        year=year,
+        quarter_no=q,
+        title_zh=title_zh,
+        title_en=title_en,
+        period=period,
+        elapsed_share=out(elapsed),
+        pace_factor=out(factor),
+        pack=pack.ref,
+        issued_on=issued,
+        draft=draft,
         clauses=clauses,
-        synthetic_note=synthetic_note, towns=town_out, districts=district_out, city=city,
-        early_warnings=warnings_out, missing_reports=missing)
+        synthetic_note=synthetic_note,
+        towns=town_out,
+        districts=district_out,
+        city=city,
+        early_warnings=warnings_out,
+        missing_reports=missing,
+    )
 
 
 def _town_findings(rows: list[FindingRow]) -> dict[str, list[TownFindingOut]]:
@@ -605,14 +667,31 @@ def _town_findings(rows: list[FindingRow]) -> dict[str, list[TownFindingOut]]:
         if dedupe in seen:
             continue
         seen.add(dedupe)
-        by_town.setdefault(f.code, []).append(TownFindingOut(
-            period=f.period, revision=f.revision, rule=f.rule, clause=f.clause,
-            reason_zh=f.reason_zh, reason_en=f.reason_en))
+        by_town.setdefault(f.code, []).append(
+            TownFindingOut(
+                period=f.period,
+                revision=f.revision,
+                rule=f.rule,
+                clause=f.clause,
+                reason_zh=f.reason_zh,
+                reason_en=f.reason_en,
+            )
+        )
     return by_town
 
 
-def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, year: int, month: int,
-                    pack: RulePack, city_tax_growth: Optional[float], city_rank: dict[str, int]) -> list[EarlyWarning]:
+def _early_warnings(
+    towns: list[Town],
+    profiles,
+    targets,
+    latest,
+    period: str,
+    year: int,
+    month: int,
+    pack: RulePack,
+    city_tax_growth: float | None,
+    city_rank: dict[str, int],
+) -> list[EarlyWarning]:
     """Every town of the bulletin as an annual round would see it if December's figures were
     this month's × 12 ÷ month; the city context (pooled tax growth, innovation ranks) is
     computed over them all, as a round does; provincial towns on a creation list graded
@@ -627,13 +706,22 @@ def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, y
         last = latest.get((t.code, dec_last))
         if last is not None:
             december[year - 1] = last.figures()
-        records.append(TownRecord(profile=profiles[t.code], warnings=t.warnings, last_grade=t.last_grade,
-                                  acceptance_failures=t.acceptance_failures, december=december,
-                                  latest=december.get(year)))
+        records.append(
+            TownRecord(
+                profile=profiles[t.code],
+                warnings=t.warnings,
+                last_grade=t.last_grade,
+                acceptance_failures=t.acceptance_failures,
+                december=december,
+                latest=december.get(year),
+            )
+        )
     ctx = annual.annual_context(records, year, pack, city_tax_growth)
     basis_zh = f"按1–{month}月累计数推算全年（金额 × 12/{month}，个数和景区等级按现值）"
-    basis_en = (f"December projected from the January–{month:02d} year-to-date figures "
-                f"(money × 12/{month}; counts and scenic level as they are)")
+    basis_en = (
+        f"December projected from the January–{month:02d} year-to-date figures "
+        f"(money × 12/{month}; counts and scenic level as they are)"
+    )
     found = []
     for rec in records:
         if rec.profile.tier.value not in EARLY_WARNING_TIERS:
@@ -648,15 +736,29 @@ def _early_warnings(towns: list[Town], profiles, targets, latest, period: str, y
         if r is None:
             b_zh = f"{period} 无报表，无法推算：按全年无数据评定"
             b_en = f"no report for {period}: nothing to project, assessed as a year without figures"
-        found.append(EarlyWarning(
-            code=code, name=rec.profile.name, district=rec.profile.district.value, tier=rec.profile.tier.value,
-            tier_zh=rec.profile.tier.zh, projected_grade=proposal.proposed_grade,
-            projected_grade_zh=Grade(proposal.proposed_grade).zh, projected_score=proposal.score,
-            fai=r.fai if r is not None else None,
-            projected_fai=out(exact(dec.fai)) if dec is not None else None,
-            annual_target=out(targets[code].value), warnings_before=rec.warnings, basis_zh=b_zh, basis_en=b_en,
-            reasons=[Reason(rule=f.rule, clause=f.clause, reason_zh=f.reason_zh, reason_en=f.reason_en)
-                     for f in proposal.findings if not f.passed]))
+        found.append(
+            EarlyWarning(
+                code=code,
+                name=rec.profile.name,
+                district=rec.profile.district.value,
+                tier=rec.profile.tier.value,
+                tier_zh=rec.profile.tier.zh,
+                projected_grade=proposal.proposed_grade,
+                projected_grade_zh=Grade(proposal.proposed_grade).zh,
+                projected_score=proposal.score,
+                fai=r.fai if r is not None else None,
+                projected_fai=out(exact(dec.fai)) if dec is not None else None,
+                annual_target=out(targets[code].value),
+                warnings_before=rec.warnings,
+                basis_zh=b_zh,
+                basis_en=b_en,
+                reasons=[
+                    Reason(rule=f.rule, clause=f.clause, reason_zh=f.reason_zh, reason_en=f.reason_en)
+                    for f in proposal.findings
+                    if not f.passed
+                ],
+            )
+        )
     found.sort(key=lambda w: (RISKY_GRADES.index(w.projected_grade), city_rank[w.code], w.code))
     return found
 
@@ -666,9 +768,15 @@ def _due_date(period: str, day: int) -> date:
     return date(y + m // 12, m % 12 + 1, day)
 
 
-def _never_received(codes: list[str], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime],
-                    months: list[str], pack: RulePack, already: set[tuple[str, str]],
-                    issued_on: date) -> list[MissingReport]:
+def _never_received(
+    codes: list[str],
+    towns: dict[str, Town],
+    first_received: dict[tuple[str, str], datetime],
+    months: list[str],
+    pack: RulePack,
+    already: set[tuple[str, str]],
+    issued_on: date,
+) -> list[MissingReport]:
     """Months of the quarter whose due date had passed on the issue date with no report at all,
     for towns on a list.
 
@@ -683,14 +791,24 @@ def _never_received(codes: list[str], towns: dict[str, Town], first_received: di
             due = _due_date(p, day)
             if (code, p) in first_received or (code, p) in already or due >= issued_on:
                 continue
-            out_.append(MissingReport(code=code, name=towns[code].name if code in towns else code, period=p,
-                                      due=due.isoformat(), status="open", status_zh=STATUS_LABELS["open"].split()[0],
-                                      received_at=None, clause="SX2018-S3"))
+            out_.append(
+                MissingReport(
+                    code=code,
+                    name=towns[code].name if code in towns else code,
+                    period=p,
+                    due=due.isoformat(),
+                    status="open",
+                    status_zh=STATUS_LABELS["open"].split()[0],
+                    received_at=None,
+                    clause="SX2018-S3",
+                )
+            )
     return out_
 
 
-def _missing_reports(rows: list[FindingRow], towns: dict[str, Town],
-                     first_received: dict[tuple[str, str], datetime]) -> list[MissingReport]:
+def _missing_reports(
+    rows: list[FindingRow], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime]
+) -> list[MissingReport]:
     late: dict[tuple[str, str], FindingRow] = {}
     for f in rows:
         if f.rule == "report-late":
@@ -710,8 +828,16 @@ def _missing_reports(rows: list[FindingRow], towns: dict[str, Town],
             received = _iso(first_received[(code, p)])
         status = "late" if lf is not None or (code, p) in first_received else "open"
         due = inputs.get("due")
-        result.append(MissingReport(
-            code=code, name=towns[code].name if code in towns else code, period=p,
-            due=str(due) if due is not None else None, status=status, status_zh=STATUS_LABELS[status].split()[0],
-            received_at=received, clause=f.clause))
+        result.append(
+            MissingReport(
+                code=code,
+                name=towns[code].name if code in towns else code,
+                period=p,
+                due=str(due) if due is not None else None,
+                status=status,
+                status_zh=STATUS_LABELS[status].split()[0],
+                received_at=received,
+                clause=f.clause,
+            )
+        )
     return result

@@ -4,8 +4,8 @@ from the data is escaped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
-from typing import Iterable, Optional
 
 from .compute import CITY_LABELS, FIELD_LABELS, SECTION_LABELS, STATUS_LABELS, Bulletin
 
@@ -52,11 +52,11 @@ def _e(x: object) -> str:
     return escape("" if x is None else str(x), quote=True)
 
 
-def money(x: Optional[float]) -> str:
+def money(x: float | None) -> str:
     return "—" if x is None else f"{x:,.2f}"
 
 
-def pct(x: Optional[float], places: int = 1) -> str:
+def pct(x: float | None, places: int = 1) -> str:
     return "—" if x is None else f"{x * 100:.{places}f}%"
 
 
@@ -75,15 +75,27 @@ def figure(svg: str, caption: str, clause: str = "") -> str:
 
 
 def _svg(width: int, height: int, title: str, body: Iterable[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">'
-            f'<title>{_e(title)}</title>' + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">'
+        f"<title>{_e(title)}</title>" + "".join(body) + "</svg>"
+    )
 
 
-def _text(x: float, y: float, s: str, *, size: int = 12, anchor: str = "start", colour: str = COLOURS["text"],
-          weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '
-            f'font-weight="{weight}">{_e(s)}</text>')
+def _text(
+    x: float,
+    y: float,
+    s: str,
+    *,
+    size: int = 12,
+    anchor: str = "start",
+    colour: str = COLOURS["text"],
+    weight: str = "normal",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{colour}" '
+        f'font-weight="{weight}">{_e(s)}</text>'
+    )
 
 
 def district_chart(b: Bulletin) -> str:
@@ -104,15 +116,22 @@ def district_chart(b: Bulletin) -> str:
     for i, d in enumerate(b.districts):
         y = top + i * row_h
         body.append(_text(label_w - 8, y + 18, f"{d.district_zh} {d.district}", anchor="end"))
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{d.quota * sx:.1f}" height="{row_h - 8}" '
-                    f'fill="{COLOURS["quota"]}" stroke="{COLOURS["quota_edge"]}"/>')
-        body.append(f'<rect x="{label_w}" y="{y + 9}" width="{d.total * sx:.1f}" height="{row_h - 18}" '
-                    f'fill="{COLOURS["bar"]}"/>')
+        body.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{d.quota * sx:.1f}" height="{row_h - 8}" '
+            f'fill="{COLOURS["quota"]}" stroke="{COLOURS["quota_edge"]}"/>'
+        )
+        body.append(
+            f'<rect x="{label_w}" y="{y + 9}" width="{d.total * sx:.1f}" height="{row_h - 18}" '
+            f'fill="{COLOURS["bar"]}"/>'
+        )
         mark = label_w + d.quota * d.elapsed_share * sx
-        body.append(f'<line x1="{mark:.1f}" y1="{y + 1}" x2="{mark:.1f}" y2="{y + row_h - 1}" '
-                    f'stroke="{COLOURS["mark"]}" stroke-width="2"/>')
-        body.append(_text(label_w + bar_w + 8, y + 18, f"{money(d.total)} / {money(d.quota)} ({pct(d.completion)})",
-                          size=11))
+        body.append(
+            f'<line x1="{mark:.1f}" y1="{y + 1}" x2="{mark:.1f}" y2="{y + row_h - 1}" '
+            f'stroke="{COLOURS["mark"]}" stroke-width="2"/>'
+        )
+        body.append(
+            _text(label_w + bar_w + 8, y + 18, f"{money(d.total)} / {money(d.quota)} ({pct(d.completion)})", size=11)
+        )
     return _svg(width, height, CHART_TITLES["districts"], body)
 
 
@@ -141,15 +160,32 @@ def town_chart(b: Bulletin) -> str:
         y = top + i * row_h
         colour = COLOURS["behind"] if t.behind_schedule else COLOURS["bar"]
         body.append(_text(label_w - 8, y + 16, f"{t.rank}. {t.name} {t.code}", anchor="end", size=11))
-        body.append(f'<rect x="{label_w}" y="{y + 4}" width="{t.completion * sx:.1f}" height="{row_h - 8}" '
-                    f'fill="{colour}"><title>{_e(t.code)} {_e(pct(t.completion))}</title></rect>')
-        body.append(_text(label_w + t.completion * sx + 6, y + 16,
-                          pct(t.completion) + ("" if t.reported else " 未报 no report"), size=11))
+        body.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{t.completion * sx:.1f}" height="{row_h - 8}" '
+            f'fill="{colour}"><title>{_e(t.code)} {_e(pct(t.completion))}</title></rect>'
+        )
+        body.append(
+            _text(
+                label_w + t.completion * sx + 6,
+                y + 16,
+                pct(t.completion) + ("" if t.reported else " 未报 no report"),
+                size=11,
+            )
+        )
     x = label_w + pace * sx
-    body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" stroke="{COLOURS["target"]}" '
-                f'stroke-width="2" stroke-dasharray="5,3"/>')
-    body.append(_text(x + 4, top - 2, f"进度线 pace {pct(b.elapsed_share, 0)} × {b.pace_factor:g} = {pct(pace)}",
-                      size=11, colour=COLOURS["target"]))
+    body.append(
+        f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" stroke="{COLOURS["target"]}" '
+        f'stroke-width="2" stroke-dasharray="5,3"/>'
+    )
+    body.append(
+        _text(
+            x + 4,
+            top - 2,
+            f"进度线 pace {pct(b.elapsed_share, 0)} × {b.pace_factor:g} = {pct(pace)}",
+            size=11,
+            colour=COLOURS["target"],
+        )
+    )
     return _svg(width, height, CHART_TITLES["towns"], body)
 
 
@@ -176,26 +212,35 @@ def monthly_chart(b: Bulletin) -> str:
         body.append(_text(left - 6, y(v) + 4, f"{v:g}", size=10, anchor="end", colour=COLOURS["muted"]))
     body.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="{COLOURS["muted"]}"/>')
     # the year's even schedule: target × m ÷ 12
-    pts = " ".join(f"{left + m * col_w:.1f},{y(target * m / 12):.1f}" for m in range(0, 13))
+    pts = " ".join(f"{left + m * col_w:.1f},{y(target * m / 12):.1f}" for m in range(13))
     body.append(f'<polyline points="{pts}" fill="none" stroke="{COLOURS["mark"]}" stroke-dasharray="2,3"/>')
     body.append(_text(left + plot_w + 6, y(target) + 16, "时序进度 even schedule", size=11, colour=COLOURS["mark"]))
     for i, m in enumerate(months):
         x = left + i * col_w + 8
         h = m.total_fai * sy
-        body.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{col_w - 16}" height="{h:.1f}" '
-                    f'fill="{COLOURS["bar"]}"><title>{_e(m.period)} {_e(money(m.total_fai))}</title></rect>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{col_w - 16}" height="{h:.1f}" '
+            f'fill="{COLOURS["bar"]}"><title>{_e(m.period)} {_e(money(m.total_fai))}</title></rect>'
+        )
         body.append(_text(x + (col_w - 16) / 2, base - h - 4, money(m.total_fai), size=10, anchor="middle"))
     for i in range(12):
-        body.append(_text(left + i * col_w + col_w / 2, base + 16, f"{i + 1}月", size=10, anchor="middle",
-                          colour=COLOURS["muted"]))
-    body.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + plot_w}" y2="{y(target):.1f}" '
-                f'stroke="{COLOURS["target"]}" stroke-width="2" stroke-dasharray="6,3"/>')
-    body.append(_text(left + plot_w + 6, y(target) + 4, f"目标 target {target:g} 亿元", size=11,
-                      colour=COLOURS["target"]))
+        body.append(
+            _text(
+                left + i * col_w + col_w / 2, base + 16, f"{i + 1}月", size=10, anchor="middle", colour=COLOURS["muted"]
+            )
+        )
+    body.append(
+        f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + plot_w}" y2="{y(target):.1f}" '
+        f'stroke="{COLOURS["target"]}" stroke-width="2" stroke-dasharray="6,3"/>'
+    )
+    body.append(
+        _text(left + plot_w + 6, y(target) + 4, f"目标 target {target:g} 亿元", size=11, colour=COLOURS["target"])
+    )
     return _svg(width, height, CHART_TITLES["monthly"], body)
 
 
 # ---------------------------------------------------------------- tables
+
 
 def _table(headers: list[str], rows: list[str], empty: str) -> str:
     if not rows:
@@ -209,14 +254,27 @@ def _reasons(items) -> str:
         return ""
     lis = "".join(
         f'<li><span class="clause">{_e(getattr(f, "period", ""))} {_e(f.clause)} {_e(f.rule)}</span> '
-        f'{_e(f.reason_zh)}<br><span class="en">{_e(f.reason_en)}</span></li>' for f in items)
+        f'{_e(f.reason_zh)}<br><span class="en">{_e(f.reason_en)}</span></li>'
+        for f in items
+    )
     return f'<ul class="f">{lis}</ul>'
 
 
 def _towns_table(b: Bulletin) -> str:
     L = FIELD_LABELS
-    headers = [L["rank"], L["tier_rank"], L["code"], L["name"], L["district"], L["tier"], L["fai"],
-               L["annual_target"], L["completion"], L["behind_schedule"], L["findings"]]
+    headers = [
+        L["rank"],
+        L["tier_rank"],
+        L["code"],
+        L["name"],
+        L["district"],
+        L["tier"],
+        L["fai"],
+        L["annual_target"],
+        L["completion"],
+        L["behind_schedule"],
+        L["findings"],
+    ]
     rows = []
     for t in b.towns:
         rows.append(
@@ -226,76 +284,110 @@ def _towns_table(b: Bulletin) -> str:
             f'<td>{_e(t.tier_zh)}<br><span class="en">{_e(t.tier)}</span></td>'
             f'<td class="n">{money(t.fai) if t.reported else "未报 no report"}</td>'
             f'<td class="n">{money(t.annual_target)}</td><td class="n">{pct(t.completion)}</td>'
-            f'<td>{"落后进度 behind" if t.behind_schedule else "否 no"}</td><td>{_reasons(t.findings)}</td></tr>')
+            f"<td>{'落后进度 behind' if t.behind_schedule else '否 no'}</td><td>{_reasons(t.findings)}</td></tr>"
+        )
     return _table(headers, rows, "无在册小镇 no towns on a list")
 
 
 def _districts_table(b: Bulletin) -> str:
     L = FIELD_LABELS
     headers = [L["district"], L["towns"], L["total"], L["quota"], L["completion"], L["elapsed_share"]]
-    rows = [f'<tr><td>{_e(d.district_zh)} <span class="en">{_e(d.district)}</span></td>'
-            f'<td>{_e("、".join(d.towns)) or "—"}</td><td class="n">{money(d.total)}</td>'
-            f'<td class="n">{money(d.quota)}</td><td class="n">{pct(d.completion)}</td>'
-            f'<td class="n">{pct(d.elapsed_share, 0)}</td></tr>' for d in b.districts]
+    rows = [
+        f'<tr><td>{_e(d.district_zh)} <span class="en">{_e(d.district)}</span></td>'
+        f'<td>{_e("、".join(d.towns)) or "—"}</td><td class="n">{money(d.total)}</td>'
+        f'<td class="n">{money(d.quota)}</td><td class="n">{pct(d.completion)}</td>'
+        f'<td class="n">{pct(d.elapsed_share, 0)}</td></tr>'
+        for d in b.districts
+    ]
     return _table(headers, rows, "无区县任务 no district quotas")
 
 
 def _warnings_table(b: Bulletin) -> str:
     L = FIELD_LABELS
-    headers = [L["code"], L["name"], L["tier"], L["projected_grade"], L["projected_score"], L["fai"],
-               L["projected_fai"], L["annual_target"], L["warnings_before"], L["reasons"]]
-    rows = [f'<tr><td>{_e(w.code)}</td><td>{_e(w.name)}</td>'
-            f'<td>{_e(w.tier_zh)}<br><span class="en">{_e(w.tier)}</span></td>'
-            f'<td><strong>{_e(w.projected_grade_zh)}</strong> <span class="en">{_e(w.projected_grade)}</span></td>'
-            f'<td class="n">{"—" if w.projected_score is None else f"{w.projected_score:g}"}</td>'
-            f'<td class="n">{money(w.fai)}</td><td class="n">{money(w.projected_fai)}</td>'
-            f'<td class="n">{money(w.annual_target)}</td><td class="n">{w.warnings_before}</td>'
-            f'<td>{_e(w.basis_zh)}<br><span class="en">{_e(w.basis_en)}</span>{_reasons(w.reasons)}</td></tr>'
-            for w in b.early_warnings]
-    return _table(headers, rows, "按当前进度，无省级小镇将被警告或降格 — no provincial town is heading for a warning or demotion")
+    headers = [
+        L["code"],
+        L["name"],
+        L["tier"],
+        L["projected_grade"],
+        L["projected_score"],
+        L["fai"],
+        L["projected_fai"],
+        L["annual_target"],
+        L["warnings_before"],
+        L["reasons"],
+    ]
+    rows = [
+        f"<tr><td>{_e(w.code)}</td><td>{_e(w.name)}</td>"
+        f'<td>{_e(w.tier_zh)}<br><span class="en">{_e(w.tier)}</span></td>'
+        f'<td><strong>{_e(w.projected_grade_zh)}</strong> <span class="en">{_e(w.projected_grade)}</span></td>'
+        f'<td class="n">{"—" if w.projected_score is None else f"{w.projected_score:g}"}</td>'
+        f'<td class="n">{money(w.fai)}</td><td class="n">{money(w.projected_fai)}</td>'
+        f'<td class="n">{money(w.annual_target)}</td><td class="n">{w.warnings_before}</td>'
+        f'<td>{_e(w.basis_zh)}<br><span class="en">{_e(w.basis_en)}</span>{_reasons(w.reasons)}</td></tr>'
+        for w in b.early_warnings
+    ]
+    return _table(
+        headers, rows, "按当前进度，无省级小镇将被警告或降格 — no provincial town is heading for a warning or demotion"
+    )
 
 
 def _missing_table(b: Bulletin) -> str:
     L = FIELD_LABELS
     headers = [L["code"], L["name"], L["period"], L["due"], L["status"], L["received_at"]]
-    rows = [f'<tr><td>{_e(m.code)}</td><td>{_e(m.name)}</td><td>{_e(m.period)}</td><td>{_e(m.due or "—")}</td>'
-            f'<td>{_e(STATUS_LABELS.get(m.status, m.status))}</td><td>{_e(m.received_at or "—")}</td></tr>'
-            for m in b.missing_reports]
+    rows = [
+        f"<tr><td>{_e(m.code)}</td><td>{_e(m.name)}</td><td>{_e(m.period)}</td><td>{_e(m.due or '—')}</td>"
+        f"<td>{_e(STATUS_LABELS.get(m.status, m.status))}</td><td>{_e(m.received_at or '—')}</td></tr>"
+        for m in b.missing_reports
+    ]
     return _table(headers, rows, "本季度无逾期未报 — no overdue report this quarter")
 
 
 # ---------------------------------------------------------------- page
 
-def _card(label: str, value: str, detail: str, ok: Optional[bool]) -> str:
+
+def _card(label: str, value: str, detail: str, ok: bool | None) -> str:
     cls = "" if ok is None else ("ok" if ok else "miss")
-    return (f'<div class="card {cls}"><div>{_e(label)}</div><div class="big">{_e(value)}</div>'
-            f'<div class="meta">{detail}</div></div>')
+    return (
+        f'<div class="card {cls}"><div>{_e(label)}</div><div class="big">{_e(value)}</div>'
+        f'<div class="meta">{detail}</div></div>'
+    )
 
 
 def _summary(b: Bulletin) -> str:
     c, cl = b.city, b.clauses
     pace = b.elapsed_share * b.pace_factor
     cards = [
-        _card(CITY_LABELS["total_fai"], f"{money(c.total_fai)} 亿元",
-              f'目标 target {money(c.fai_target)} 亿元 <span class="clause">{_e(cl.get("fai_target", ""))}</span>；'
-              f'完成 {pct(c.fai_completion)}，时序进度 elapsed {pct(b.elapsed_share, 0)}',
-              c.fai_completion >= pace),
-        _card(CITY_LABELS["total_industry_fai"], f"{money(c.total_industry_fai)} 亿元",
-              f'目标 target {money(c.industry_fai_target)} 亿元 <span class="clause">'
-              f'{_e(cl.get("industry_fai_target", ""))}</span>；完成 {pct(c.industry_fai_completion)}',
-              c.industry_fai_completion >= pace),
-        _card(CITY_LABELS["provincial_nongov_share"], pct(c.provincial_nongov_share),
-              f'下限 minimum {pct(c.nongov_share_min, 0)} '
-              f'<span class="clause">{_e(cl.get("nongov_share_min", ""))}</span>',
-              None if c.provincial_nongov_share is None else c.provincial_nongov_share >= c.nongov_share_min),
+        _card(
+            CITY_LABELS["total_fai"],
+            f"{money(c.total_fai)} 亿元",
+            f'目标 target {money(c.fai_target)} 亿元 <span class="clause">{_e(cl.get("fai_target", ""))}</span>；'
+            f"完成 {pct(c.fai_completion)}，时序进度 elapsed {pct(b.elapsed_share, 0)}",
+            c.fai_completion >= pace,
+        ),
+        _card(
+            CITY_LABELS["total_industry_fai"],
+            f"{money(c.total_industry_fai)} 亿元",
+            f'目标 target {money(c.industry_fai_target)} 亿元 <span class="clause">'
+            f"{_e(cl.get('industry_fai_target', ''))}</span>；完成 {pct(c.industry_fai_completion)}",
+            c.industry_fai_completion >= pace,
+        ),
+        _card(
+            CITY_LABELS["provincial_nongov_share"],
+            pct(c.provincial_nongov_share),
+            f"下限 minimum {pct(c.nongov_share_min, 0)} "
+            f'<span class="clause">{_e(cl.get("nongov_share_min", ""))}</span>',
+            None if c.provincial_nongov_share is None else c.provincial_nongov_share >= c.nongov_share_min,
+        ),
     ]
     behind = [t for t in b.towns if t.behind_schedule]
-    lines = (f'<p>在册小镇 {len(b.towns)} 个 towns on a list；落后进度 {len(behind)} 个 behind schedule'
-             + (f'：{_e("、".join(f"{t.name}（{t.code}）" for t in behind))}' if behind else "")
-             + f'。省级小镇预警 {len(b.early_warnings)} 个 early warnings '
-               f'<span class="clause">{_e(cl.get("early_warnings", "SX2018-G6"))}</span>；'
-               f'逾期未报 {len(b.missing_reports)} 份 overdue reports '
-               f'<span class="clause">{_e(cl.get("missing_reports", "SX2018-S3"))}</span>。</p>')
+    lines = (
+        f"<p>在册小镇 {len(b.towns)} 个 towns on a list；落后进度 {len(behind)} 个 behind schedule"
+        + (f"：{_e('、'.join(f'{t.name}（{t.code}）' for t in behind))}" if behind else "")
+        + f"。省级小镇预警 {len(b.early_warnings)} 个 early warnings "
+        f'<span class="clause">{_e(cl.get("early_warnings", "SX2018-G6"))}</span>；'
+        f"逾期未报 {len(b.missing_reports)} 份 overdue reports "
+        f'<span class="clause">{_e(cl.get("missing_reports", "SX2018-S3"))}</span>。</p>'
+    )
     return f'<div class="cards">{"".join(cards)}</div>{lines}'
 
 
@@ -306,19 +398,23 @@ def render_html(bulletin: Bulletin) -> str:
     issued = b.issued_on.isoformat() if b.issued_on else "—"
     if b.draft:
         dated = f'<p class="issued">草稿日期 draft of {_e(issued)}（北京时间 Beijing time）</p>'
-        draft = (f'<div class="draft">未发布草稿：本季度通报尚未发布，以下按 {_e(issued)} 的数据计算，仅供参考。'
-                 f'<br>Draft, not published: this quarter\'s bulletin has not been issued; computed from the data '
-                 f'as of {_e(issued)}, for reference only.</div>')
+        draft = (
+            f'<div class="draft">未发布草稿：本季度通报尚未发布，以下按 {_e(issued)} 的数据计算，仅供参考。'
+            f"<br>Draft, not published: this quarter's bulletin has not been issued; computed from the data "
+            f"as of {_e(issued)}, for reference only.</div>"
+        )
     else:
         dated = f'<p class="issued">发布日期 issued on {_e(issued)}（北京时间 Beijing time）</p>'
         draft = ""
-    meta = (f'<p class="meta">数据期 data period: 1–{int(b.period[-2:])}月累计 year to date to {_e(b.period)}；'
-            f'时序进度 elapsed share {pct(b.elapsed_share, 0)}；进度系数 pace factor {b.pace_factor:g} '
-            f'<span class="clause">{_e(b.clauses.get("pace_factor", ""))}</span>；'
-            f'规则包 rule pack {_e(b.pack.id)} {_e(b.pack.version)} '
-            f'<span class="clause" title="{_e(b.pack.hash)}">{_e(b.pack.hash[:12])}</span>；'
-            f'依据 <span class="clause">{_e(b.clauses.get("bulletin", "SX2018-S3"))}</span> 季度通报 quarterly bulletin。'
-            f'金额单位 money in 亿元。</p>')
+    meta = (
+        f'<p class="meta">数据期 data period: 1–{int(b.period[-2:])}月累计 year to date to {_e(b.period)}；'
+        f"时序进度 elapsed share {pct(b.elapsed_share, 0)}；进度系数 pace factor {b.pace_factor:g} "
+        f'<span class="clause">{_e(b.clauses.get("pace_factor", ""))}</span>；'
+        f"规则包 rule pack {_e(b.pack.id)} {_e(b.pack.version)} "
+        f'<span class="clause" title="{_e(b.pack.hash)}">{_e(b.pack.hash[:12])}</span>；'
+        f'依据 <span class="clause">{_e(b.clauses.get("bulletin", "SX2018-S3"))}</span> 季度通报 quarterly bulletin。'
+        f"金额单位 money in 亿元。</p>"
+    )
     S = SECTION_LABELS
     parts = [
         "<!DOCTYPE html>",
@@ -326,12 +422,17 @@ def render_html(bulletin: Bulletin) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{_e(b.title_zh)} <br><small>{_e(b.title_en)}</small></h1>",
-        dated, draft, note, meta,
-        f'<h2>{_e(S["city"])}</h2>', _summary(b),
+        dated,
+        draft,
+        note,
+        meta,
+        f"<h2>{_e(S['city'])}</h2>",
+        _summary(b),
         f'<h2>{_e(S["districts"])} <span class="clause">{_e(b.clauses.get("district_quotas", ""))}</span></h2>',
         figure(district_chart(b), CHART_TITLES["districts"], b.clauses.get("district_quotas", "")),
         _districts_table(b),
-        f'<h2>{_e(S["towns"])}</h2>', figure(town_chart(b), CHART_TITLES["towns"], b.clauses.get("pace_factor", "")),
+        f"<h2>{_e(S['towns'])}</h2>",
+        figure(town_chart(b), CHART_TITLES["towns"], b.clauses.get("pace_factor", "")),
         _towns_table(b),
         f'<h2>{_e(S["monthly_cumulative"])} <span class="clause">{_e(b.clauses.get("fai_target", ""))}</span></h2>',
         figure(monthly_chart(b), CHART_TITLES["monthly"], b.clauses.get("fai_target", "")),

@@ -10,8 +10,9 @@ Every cell is written through ``towns.spreadsheet.write_cell``: a town or a pers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -31,12 +32,13 @@ BEHIND_FILL = PatternFill("solid", fgColor="FFF5F5")
 
 
 def _findings_text(items) -> str:
-    return "\n".join(f"{getattr(f, 'period', '')} {f.clause} {f.rule}: {f.reason_zh} / {f.reason_en}".strip()
-                     for f in items)
+    return "\n".join(
+        f"{getattr(f, 'period', '')} {f.clause} {f.rule}: {f.reason_zh} / {f.reason_en}".strip() for f in items
+    )
 
 
 # (key, header, number format, value from the row object)
-Column = tuple[str, str, Optional[str], Callable[[Any], Any]]
+Column = tuple[str, str, str | None, Callable[[Any], Any]]
 
 
 def _attr(name: str) -> Callable[[Any], Any]:
@@ -83,8 +85,12 @@ WARNING_COLUMNS: list[Column] = [
     ("projected_fai", FIELD_LABELS["projected_fai"], MONEY, _attr("projected_fai")),
     ("annual_target", FIELD_LABELS["annual_target"], MONEY, _attr("annual_target")),
     ("warnings_before", FIELD_LABELS["warnings_before"], INTEGER, _attr("warnings_before")),
-    ("reasons", FIELD_LABELS["reasons"], TEXT,
-     lambda w: "\n".join([f"{w.basis_zh} / {w.basis_en}"] + [_findings_text([r]) for r in w.reasons])),
+    (
+        "reasons",
+        FIELD_LABELS["reasons"],
+        TEXT,
+        lambda w: "\n".join([f"{w.basis_zh} / {w.basis_en}"] + [_findings_text([r]) for r in w.reasons]),
+    ),
 ]
 
 MISSING_COLUMNS: list[Column] = [
@@ -128,7 +134,7 @@ def _header(ws, row: int, labels) -> None:
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _put(ws, row: int, col: int, value, fmt: Optional[str]):
+def _put(ws, row: int, col: int, value, fmt: str | None):
     c = write_cell(ws, row, col, value)
     if fmt and fmt != TEXT and isinstance(value, (int, float)) and not isinstance(value, bool):
         c.number_format = fmt
@@ -172,15 +178,36 @@ def _city_sheet(wb: Workbook, b: Bulletin) -> None:
         _put(ws, row, 2, value, fmt)
         row += 1
     row += 1
-    _header(ws, row, [FIELD_LABELS["indicator"], FIELD_LABELS["value"], FIELD_LABELS["target"],
-                      FIELD_LABELS["completion"], FIELD_LABELS["clause"]])
+    _header(
+        ws,
+        row,
+        [
+            FIELD_LABELS["indicator"],
+            FIELD_LABELS["value"],
+            FIELD_LABELS["target"],
+            FIELD_LABELS["completion"],
+            FIELD_LABELS["clause"],
+        ],
+    )
     row += 1
     indicators = [
         ("total_fai", c.total_fai, c.fai_target, c.fai_completion, MONEY, b.clauses.get("fai_target", "")),
-        ("total_industry_fai", c.total_industry_fai, c.industry_fai_target, c.industry_fai_completion, MONEY,
-         b.clauses.get("industry_fai_target", "")),
-        ("provincial_nongov_share", c.provincial_nongov_share, c.nongov_share_min, None, PERCENT,
-         b.clauses.get("nongov_share_min", "")),
+        (
+            "total_industry_fai",
+            c.total_industry_fai,
+            c.industry_fai_target,
+            c.industry_fai_completion,
+            MONEY,
+            b.clauses.get("industry_fai_target", ""),
+        ),
+        (
+            "provincial_nongov_share",
+            c.provincial_nongov_share,
+            c.nongov_share_min,
+            None,
+            PERCENT,
+            b.clauses.get("nongov_share_min", ""),
+        ),
     ]
     for key, value, target, completion, fmt, clause in indicators:
         write_cell(ws, row, 1, CITY_LABELS[key])
@@ -229,14 +256,19 @@ def read_back(path: str | Path) -> dict[str, Any]:
             rows = list(wb[SHEET_NAMES[key]].iter_rows(values_only=True))
             by_label = {c[1]: c[0] for c in columns}
             keys = [by_label.get(h) for h in rows[0]] if rows else []
-            data[key] = [{k: v for k, v in zip(keys, r) if k is not None} for r in rows[1:]
-                         if any(v is not None for v in r)]
+            data[key] = [
+                {k: v for k, v in zip(keys, r, strict=False) if k is not None}
+                for r in rows[1:]
+                if any(v is not None for v in r)
+            ]
         city: dict[str, Any] = {"monthly_cumulative": []}
         by_city_label = {v: k for k, v in CITY_LABELS.items()}
         by_meta_label = {v: k for k, v in META_LABELS.items()}
-        targets = {"total_fai": ("fai_target", "fai_completion"),
-                   "total_industry_fai": ("industry_fai_target", "industry_fai_completion"),
-                   "provincial_nongov_share": ("nongov_share_min", None)}
+        targets = {
+            "total_fai": ("fai_target", "fai_completion"),
+            "total_industry_fai": ("industry_fai_target", "industry_fai_completion"),
+            "provincial_nongov_share": ("nongov_share_min", None),
+        }
         in_months = False
         for r in wb[SHEET_NAMES["city"]].iter_rows(values_only=True):
             first = r[0] if r else None

@@ -56,7 +56,7 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
-    except BaseException as exc:  # noqa: BLE001 - report, then leave like Python would
+    except BaseException as exc:
         lost = _server_went_away(exc)
         if lost:
             err.print(f"[red]{lost}[/]", highlight=False)
@@ -76,10 +76,14 @@ def _server_went_away(exc: BaseException) -> str | None:
     from temporalio.service import RPCError, RPCStatusCode
 
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError) or (
-            isinstance(exc, RPCError) and exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                                                         RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN)):
-        return ("the server went away while the command was running (Temporal stopped answering). What was "
-                "recorded before that is kept; start `towns server` again and check with `towns status` or "
-                "`towns round show`, then repeat the command if needed — commands are safe to repeat.\n"
-                "服务在执行过程中中断；已记录的内容不会丢失。请重新启动 towns server，核对后再重试。")
+        isinstance(exc, RPCError)
+        and exc.status
+        in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN)
+    ):
+        return (
+            "the server went away while the command was running (Temporal stopped answering). What was "
+            "recorded before that is kept; start `towns server` again and check with `towns status` or "
+            "`towns round show`, then repeat the command if needed — commands are safe to repeat.\n"
+            "服务在执行过程中中断；已记录的内容不会丢失。请重新启动 towns server，核对后再重试。"
+        )
     return None

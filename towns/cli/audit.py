@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from ..audit.replay import replay as run_replay
@@ -21,12 +19,17 @@ def verify(as_json: bool = typer.Option(False, "--json", help="machine-readable 
     if as_json:
         print_json(report.model_dump())
     elif report.ok:
-        console.print(f"[green]ledger intact 记录完整[/]: {report.entries} entries, chain and hashes verified; "
-                      "decisions, reports and findings match their entries.")
+        console.print(
+            f"[green]ledger intact 记录完整[/]: {report.entries} entries, chain and hashes verified; "
+            "decisions, reports and findings match their entries."
+        )
     else:
         first = report.problems[0]
-        console.print(f"[red]ledger broken 记录被改动[/]: first at {first.where}"
-                      + (f" ({first.key})" if first.key else "") + f": {first.what}")
+        console.print(
+            f"[red]ledger broken 记录被改动[/]: first at {first.where}"
+            + (f" ({first.key})" if first.key else "")
+            + f": {first.what}"
+        )
         for p in report.problems[1:]:
             console.print(f"  also {p.where}: {p.what}")
     if not report.ok:
@@ -35,8 +38,8 @@ def verify(as_json: bool = typer.Option(False, "--json", help="machine-readable 
 
 @app.command("replay")
 def replay(
-    entry: Optional[int] = typer.Argument(None, help="ledger seq of one entry (see `towns history CODE --json`)"),
-    round_: Optional[str] = typer.Option(None, "--round", help="every proposal and decision of a round"),
+    entry: int | None = typer.Argument(None, help="ledger seq of one entry (see `towns history CODE --json`)"),
+    round_: str | None = typer.Option(None, "--round", help="every proposal and decision of a round"),
     all_: bool = typer.Option(False, "--all", help="every finding set, proposal and decision"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable JSON"),
 ) -> None:
@@ -51,15 +54,19 @@ def replay(
         raise typer.Exit(2)
     different = [r for r in results if not r.same]
     if as_json:
-        print_json({"replayed": len(results), "different": len(different), "results": [r.model_dump() for r in results]})
+        print_json(
+            {"replayed": len(results), "different": len(different), "results": [r.model_dump() for r in results]}
+        )
     else:
         for r in results:
             if r.same:
                 if entry is not None or round_:
                     console.print(f"seq {r.seq:>5} {r.kind:<9} {r.code or '':<12} [green]same 一致[/]")
             else:
-                console.print(f"seq {r.seq:>5} {r.kind:<9} {r.code or '':<12} [red]different 不一致[/]: "
-                              + "; ".join(r.differences))
+                console.print(
+                    f"seq {r.seq:>5} {r.kind:<9} {r.code or '':<12} [red]different 不一致[/]: "
+                    + "; ".join(r.differences)
+                )
         console.print(f"{len(results)} replayed, {len(results) - len(different)} same, {len(different)} different")
     if different:
         raise typer.Exit(1)

@@ -11,22 +11,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
 from sqlmodel import Session
 from temporalio.client import WorkflowFailureError
 
-from ..bulletin.compute import (QUARTER_ZH, Bulletin, BulletinRefused, beijing_today, check_publishable,
-                                compute_bulletin, parse_quarter, quarter_start)
+from ..bulletin.compute import (
+    QUARTER_ZH,
+    BulletinRefused,
+    beijing_today,
+    check_publishable,
+    compute_bulletin,
+    parse_quarter,
+    quarter_start,
+)
 from ..bulletin.html import render_html
-from ..config import ConfigError
 from ..bulletin.xlsx import write_xlsx
+from ..config import ConfigError
 from ..models.bulletin import BulletinRow
+from ..models.workflows import BulletinRequest
 from ..queries import published_bulletin
 from ..workflows.bulletin import BulletinWorkflow
-from ..models.workflows import BulletinRequest
 from .common import client_for, console, default_user, engine, ensure_worker, err, require_server, run, settings
 
 app = typer.Typer(help="Quarterly bulletins: run one, show one as HTML, XLSX or JSON. 季度通报。", no_args_is_help=True)
@@ -45,9 +51,9 @@ def _refuse(q: str, zh: str, en: str) -> None:
     raise typer.Exit(2)
 
 
-def _refusal_of(exc: BaseException) -> Optional[str]:
+def _refusal_of(exc: BaseException) -> str | None:
     """The message of a BulletinRefused application error somewhere in a workflow failure's causes."""
-    seen: Optional[BaseException] = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if getattr(seen, "type", None) == "BulletinRefused":
             return getattr(seen, "message", str(seen))
@@ -56,9 +62,11 @@ def _refusal_of(exc: BaseException) -> Optional[str]:
 
 
 @app.command("run")
-def run_cmd(quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
-            by: Optional[str] = typer.Option(None, "--by", help="who runs it (default: your login name)"),
-            as_json: bool = typer.Option(False, "--json", help="machine-readable JSON")) -> None:
+def run_cmd(
+    quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
+    by: str | None = typer.Option(None, "--by", help="who runs it (default: your login name)"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable JSON"),
+) -> None:
     """Run the quarterly evaluation now and publish the bulletin (once per quarter, once it has ended). 生成季度通报。"""
     q = _quarter(quarter)
     s = settings()
@@ -79,8 +87,12 @@ def run_cmd(quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
     async def go():
         client = await client_for(s)
         await ensure_worker(client, s)
-        return await client.execute_workflow(BulletinWorkflow.run, BulletinRequest(quarter=q, by=by or default_user()),
-                                             id=f"bulletin-{q}", task_queue=s.task_queue)
+        return await client.execute_workflow(
+            BulletinWorkflow.run,
+            BulletinRequest(quarter=q, by=by or default_user()),
+            id=f"bulletin-{q}",
+            task_queue=s.task_queue,
+        )
 
     try:
         result = run(go())
@@ -90,21 +102,28 @@ def run_cmd(quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
             raise
         # the worker refused it (its clock says the quarter has not ended, or the data changed meanwhile)
         err.print(f"[red]bulletin {escape(q)} refused 不予发布[/]: {escape(message)}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
     what = "published 已发布" if result.new else f"already published by {result.published_by} 已发布过"
-    console.print(f"bulletin {q}: {what} at {result.published_at:%Y-%m-%d %H:%M} UTC — {result.towns} towns, "
-                  f"{result.behind_schedule} behind schedule, {result.early_warnings} early warnings, "
-                  f"{result.missing_reports} missing reports. `towns bulletin show {q} --format html --out {q}.html`")
+    console.print(
+        f"bulletin {q}: {what} at {result.published_at:%Y-%m-%d %H:%M} UTC — {result.towns} towns, "
+        f"{result.behind_schedule} behind schedule, {result.early_warnings} early warnings, "
+        f"{result.missing_reports} missing reports. `towns bulletin show {q} --format html --out {q}.html`"
+    )
 
 
 @app.command("show")
-def show(quarter: str = typer.Argument(..., help="e.g. 2018Q2"),
-         fmt: str = typer.Option("json", "--format", help="html | xlsx | json"),
-         out: Optional[Path] = typer.Option(None, "--out", help="file to write (XLSX defaults to bulletin-<quarter>.xlsx; "
-                                            "HTML and JSON print to the terminal without it)")) -> None:
+def show(
+    quarter: str = typer.Argument(..., help="e.g. 2018Q2"),
+    fmt: str = typer.Option("json", "--format", help="html | xlsx | json"),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="file to write (XLSX defaults to bulletin-<quarter>.xlsx; HTML and JSON print to the terminal without it)",
+    ),
+) -> None:
     """Show a quarter's bulletin: the published one, or computed now if none was published. 查看季度通报。"""
     q = _quarter(quarter)
     if fmt not in ("html", "xlsx", "json"):
@@ -117,19 +136,26 @@ def show(quarter: str = typer.Argument(..., help="e.g. 2018Q2"),
         today = beijing_today()
         y, n = parse_quarter(q)
         if today < quarter_start(y, n):
-            err.print(f"[red]{q} has not begun[/] (it starts on {quarter_start(y, n).isoformat()}, Beijing time): "
-                      f"there is nothing to show. {y}年{QUARTER_ZH[n]}尚未开始，无内容可显示。")
+            err.print(
+                f"[red]{q} has not begun[/] (it starts on {quarter_start(y, n).isoformat()}, Beijing time): "
+                f"there is nothing to show. {y}年{QUARTER_ZH[n]}尚未开始，无内容可显示。"
+            )
             raise typer.Exit(2)
-        err.print(f"[yellow]{q} has not been published: a draft computed today ({today.isoformat()}) from the current "
-                  f"data[/] (未发布草稿，按当前数据计算)")
+        err.print(
+            f"[yellow]{q} has not been published: a draft computed today ({today.isoformat()}) from the current "
+            f"data[/] (未发布草稿，按当前数据计算)"
+        )
         bulletin = compute_bulletin(eng, q, issued_on=today, draft=True)
     if fmt == "xlsx":
         path = out or Path(f"bulletin-{q}.xlsx")
         write_xlsx(bulletin, path)
         err.print(f"wrote {path}")
         return
-    text = render_html(bulletin) if fmt == "html" else json.dumps(bulletin.model_dump(mode="json"), ensure_ascii=False,
-                                                                  indent=2)
+    text = (
+        render_html(bulletin)
+        if fmt == "html"
+        else json.dumps(bulletin.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    )
     if out is None:
         print(text)
     else:

@@ -34,13 +34,17 @@ def engine(s: Settings):
     """The home's database; ConfigError (not an empty new database) when there is none yet."""
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():
-        raise ConfigError(f"there is no database yet at {path}: start `towns server` once for this home "
-                          f"({s.home}), or set TOWNS_HOME to the home you mean.\n"
-                          f"{path} 尚无数据库：请先为该目录运行一次 towns server，或检查 TOWNS_HOME。")
+        raise ConfigError(
+            f"there is no database yet at {path}: start `towns server` once for this home "
+            f"({s.home}), or set TOWNS_HOME to the home you mean.\n"
+            f"{path} 尚无数据库：请先为该目录运行一次 towns server，或检查 TOWNS_HOME。"
+        )
     eng = engine_for(s.database_url)
     if not has_schema(eng):
-        raise ConfigError(f"the database {s.database_url} has no towns tables yet: start `towns server` once "
-                          "with it. 数据库中还没有 towns 的表：请先运行一次 towns server。")
+        raise ConfigError(
+            f"the database {s.database_url} has no towns tables yet: start `towns server` once "
+            "with it. 数据库中还没有 towns 的表：请先运行一次 towns server。"
+        )
     return eng
 
 
@@ -60,8 +64,10 @@ def require_server(s: Settings) -> Settings:
             if s.server.state == "ready":
                 break
         else:
-            raise ConfigError(f"the towns server of {s.home} is still starting after {wait:.0f} s; "
-                              f"see {s.home / 'temporal.log'}. 服务仍在启动中。")
+            raise ConfigError(
+                f"the towns server of {s.home} is still starting after {wait:.0f} s; "
+                f"see {s.home / 'temporal.log'}. 服务仍在启动中。"
+            )
     return s
 
 
@@ -75,10 +81,15 @@ async def client_for(s: Settings):
     try:
         return await connect(s)
     except (RPCError, RuntimeError, OSError) as exc:
-        raise ConfigError(f"cannot reach Temporal at {s.temporal_address} ({str(exc).splitlines()[0][:200]}). "
-                          + ("Is the towns server of this home still running? `towns server` starts it."
-                             if s.server else "Check TEMPORAL_ADDRESS.")
-                          + f"\n无法连接 Temporal（{s.temporal_address}）：请确认 towns server 正在运行。") from None
+        raise ConfigError(
+            f"cannot reach Temporal at {s.temporal_address} ({str(exc).splitlines()[0][:200]}). "
+            + (
+                "Is the towns server of this home still running? `towns server` starts it."
+                if s.server
+                else "Check TEMPORAL_ADDRESS."
+            )
+            + f"\n无法连接 Temporal（{s.temporal_address}）：请确认 towns server 正在运行。"
+        ) from None
 
 
 async def ensure_worker(client, s: Settings) -> None:
@@ -93,14 +104,20 @@ async def ensure_worker(client, s: Settings) -> None:
 
     mine = installation_id(engine(s))
     if mine is None:
-        raise ConfigError(f"the database {s.database_url} has no installation id: start `towns server` (or "
-                          "`python worker.py`) with it once. 数据库缺少安装标识：请先运行 towns server。")
+        raise ConfigError(
+            f"the database {s.database_url} has no installation id: start `towns server` (or "
+            "`python worker.py`) with it once. 数据库缺少安装标识：请先运行 towns server。"
+        )
     tag = f"towns:{mine[:12]}:"
     identities: list[str] = []
     for _ in range(30):  # a worker that has just started may not have polled yet
-        resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-            namespace=s.namespace, task_queue=TaskQueue(name=s.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+        resp = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=s.namespace,
+                task_queue=TaskQueue(name=s.task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
         identities = [p.identity for p in resp.pollers]
         if any(i.startswith(tag) for i in identities):
             return
@@ -112,9 +129,12 @@ async def ensure_worker(client, s: Settings) -> None:
             f"the towns workers on task queue '{s.task_queue}' at {s.temporal_address} write to another "
             f"database ({', '.join(sorted(set(identities)))}), not to {s.database_url} (installation {mine[:12]}): "
             "sending work there would split your data between two databases. Check TOWNS_HOME, DATABASE_URL "
-            "and TEMPORAL_ADDRESS.\n该任务队列上的 worker 使用的是另一个数据库，已拒绝，以免数据分散到两个库。")
-    raise ConfigError(f"no towns worker is running on task queue '{s.task_queue}' at {s.temporal_address}; "
-                      "start `towns server` (or `python worker.py`) first. 请先启动 towns server。")
+            "and TEMPORAL_ADDRESS.\n该任务队列上的 worker 使用的是另一个数据库，已拒绝，以免数据分散到两个库。"
+        )
+    raise ConfigError(
+        f"no towns worker is running on task queue '{s.task_queue}' at {s.temporal_address}; "
+        "start `towns server` (or `python worker.py`) first. 请先启动 towns server。"
+    )
 
 
 def run(coro):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from sqlalchemy.engine import make_url
 
@@ -20,8 +18,9 @@ from ..models.db import (
 )
 from .common import console, print_json, settings
 
-app = typer.Typer(help="The database's schema: bring it up to date, show its revision. 数据库结构升级与版本。",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The database's schema: bring it up to date, show its revision. 数据库结构升级与版本。", no_args_is_help=True
+)
 
 
 def _shown(url: str) -> str:
@@ -32,9 +31,11 @@ def _existing(s: Settings):
     """The home's database engine; ConfigError when its SQLite file does not exist (never made here)."""
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():
-        raise ConfigError(f"there is no database at {path}: `towns server` makes it at its first start (TOWNS_HOME "
-                          f"is {s.home}; set it to the home you mean).\n"
-                          f"{path} 尚无数据库：towns server 首次启动时会创建；请检查 TOWNS_HOME。")
+        raise ConfigError(
+            f"there is no database at {path}: `towns server` makes it at its first start (TOWNS_HOME "
+            f"is {s.home}; set it to the home you mean).\n"
+            f"{path} 尚无数据库：towns server 首次启动时会创建；请检查 TOWNS_HOME。"
+        )
     return engine_for(s.database_url)
 
 
@@ -62,19 +63,34 @@ def upgrade(as_json: bool = typer.Option(False, "--json", help="machine-readable
     install_guards(eng)
     start = m.adopted or m.before
     if as_json:
-        print_json({"database": _shown(s.database_url), "from": start, "to": m.after, "changed": m.changed,
-                    "stamped": m.adopted})
+        print_json(
+            {
+                "database": _shown(s.database_url),
+                "from": start,
+                "to": m.after,
+                "changed": m.changed,
+                "stamped": m.adopted,
+            }
+        )
         return
     where = f"database {_shown(s.database_url)}"
     if m.adopted:
-        console.print(f"{where}: made by a build before migrations; its tables match revision {m.adopted}, "
-                      f"recorded as such. 旧版本创建的数据库，识别为版本 {m.adopted}。", highlight=False)
+        console.print(
+            f"{where}: made by a build before migrations; its tables match revision {m.adopted}, "
+            f"recorded as such. 旧版本创建的数据库，识别为版本 {m.adopted}。",
+            highlight=False,
+        )
     if not m.changed:
-        console.print(f"{where}: already at revision {m.after} (the newest); nothing to do. "
-                      f"已是最新版本 {m.after}。", highlight=False)
+        console.print(
+            f"{where}: already at revision {m.after} (the newest); nothing to do. 已是最新版本 {m.after}。",
+            highlight=False,
+        )
     else:
-        console.print(f"{where}: upgraded from revision {start or 'none (empty)'} to {m.after}. "
-                      f"已从版本 {start or '空'} 升级到 {m.after}。", highlight=False)
+        console.print(
+            f"{where}: upgraded from revision {start or 'none (empty)'} to {m.after}. "
+            f"已从版本 {start or '空'} 升级到 {m.after}。",
+            highlight=False,
+        )
 
 
 @app.command("current")
@@ -87,7 +103,7 @@ def current(as_json: bool = typer.Option(False, "--json", help="machine-readable
     eng = _existing(s)
     rev = current_revision(eng)
     head = head_revision()
-    matches: Optional[str] = None
+    matches: str | None = None
     if rev is None:
         try:
             with eng.connect() as conn:
@@ -95,16 +111,29 @@ def current(as_json: bool = typer.Option(False, "--json", help="machine-readable
         except SchemaError as exc:
             _refused(exc, as_json, s.database_url)
     if as_json:
-        print_json({"database": _shown(s.database_url), "current": rev, "head": head, "up_to_date": rev == head,
-                    "made_before_migrations_as": matches})
+        print_json(
+            {
+                "database": _shown(s.database_url),
+                "current": rev,
+                "head": head,
+                "up_to_date": rev == head,
+                "made_before_migrations_as": matches,
+            }
+        )
         return
     if rev is not None:
-        console.print(rev + ("" if rev == head else f" (newest: {head}; run `towns db upgrade` 请运行 towns db upgrade)"),
-                      highlight=False)
+        console.print(
+            rev + ("" if rev == head else f" (newest: {head}; run `towns db upgrade` 请运行 towns db upgrade)"),
+            highlight=False,
+        )
     elif matches is not None:
-        console.print(f"none: made by a build before migrations, its tables match {matches}; `towns db upgrade` "
-                      f"brings it to {head}. 旧版本创建的数据库（相当于 {matches}），请运行 towns db upgrade。",
-                      highlight=False)
+        console.print(
+            f"none: made by a build before migrations, its tables match {matches}; `towns db upgrade` "
+            f"brings it to {head}. 旧版本创建的数据库（相当于 {matches}），请运行 towns db upgrade。",
+            highlight=False,
+        )
     else:
-        console.print(f"none: the database is empty; `towns db upgrade` (or `towns server`) brings it to {head}. "
-                      "数据库为空。", highlight=False)
+        console.print(
+            f"none: the database is empty; `towns db upgrade` (or `towns server`) brings it to {head}. 数据库为空。",
+            highlight=False,
+        )

@@ -12,14 +12,16 @@ from ..config import Settings
 from ..intake.files import Row
 from ..intake.service import import_reports, import_towns
 from ..models.report import MonthlyReport
-from .common import client_for, ensure_worker, console, engine, run, settings
+from .common import client_for, console, engine, ensure_worker, run, settings
 
 app = typer.Typer(help="Demo data: Shaoxing towns with synthetic figures. 演示数据（合成）。", no_args_is_help=True)
 
 
 def _rows(dicts: list[dict]) -> list[Row]:
-    return [Row(number=i + 2, raw=d, values={k: v for k, v in d.items() if v is not None and v != ""})
-            for i, d in enumerate(dicts)]
+    return [
+        Row(number=i + 2, raw=d, values={k: v for k, v in d.items() if v is not None and v != ""})
+        for i, d in enumerate(dicts)
+    ]
 
 
 def _already_reported(eng) -> set[tuple[str, str]]:
@@ -33,23 +35,28 @@ async def load_demo_async(client, s: Settings) -> tuple[int, int]:
     from .. import demo
 
     eng = engine(s)
-    towns = await import_towns(client, eng, _rows(demo.town_rows()), by=demo.DEMO_ACTOR, source="demo-towns",
-                               task_queue=s.task_queue)
+    towns = await import_towns(
+        client, eng, _rows(demo.town_rows()), by=demo.DEMO_ACTOR, source="demo-towns", task_queue=s.task_queue
+    )
     console.print(f"demo: {sum(r.accepted for r in towns)} towns registered or already there")
     done = _already_reported(eng)
     todo = [r for r in demo.report_rows() if (r["code"], r["period"]) not in done]
     if not todo:
         console.print("demo: every demo report is already loaded 演示数据已加载")
         return 0, 0
-    with Progress(TextColumn("demo reports 演示月报"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as bar:
+    with Progress(
+        TextColumn("demo reports 演示月报"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as bar:
         task = bar.add_task("reports", total=len(todo))
-        reports = await import_reports(client, eng, _rows(todo), by=demo.DEMO_ACTOR, source="demo-reports",
-                                       progress=lambda _r: bar.advance(task))
+        reports = await import_reports(
+            client, eng, _rows(todo), by=demo.DEMO_ACTOR, source="demo-reports", progress=lambda _r: bar.advance(task)
+        )
     ok = sum(r.accepted for r in reports)
     failing = sorted({r.code for r in reports if r.failed_rules})
-    console.print(f"demo: {ok} monthly reports accepted, {len(reports) - ok} rejected; "
-                  f"towns with failed checks: {', '.join(failing) or 'none'}")
+    console.print(
+        f"demo: {ok} monthly reports accepted, {len(reports) - ok} rejected; "
+        f"towns with failed checks: {', '.join(failing) or 'none'}"
+    )
     console.print(f"[dim]{demo.SYNTHETIC_NOTE}[/]")
     return ok, len(reports) - ok
 
@@ -71,7 +78,9 @@ def load() -> None:
 
 
 @app.command("write")
-def write(directory: Path = typer.Argument(Path("demo"), help="folder to write towns.csv and reports.csv into")) -> None:
+def write(
+    directory: Path = typer.Argument(Path("demo"), help="folder to write towns.csv and reports.csv into"),
+) -> None:
     """Write the demo towns and reports as CSV files in the import format. 导出演示数据。"""
     from .. import demo
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -17,7 +16,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
 from ..intake.service import RowResult, import_reports, import_towns
-from .common import client_for, console, default_user, engine, ensure_worker, err, print_json, require_server, run, settings
+from .common import (
+    client_for,
+    console,
+    default_user,
+    engine,
+    ensure_worker,
+    err,
+    print_json,
+    require_server,
+    run,
+    settings,
+)
 
 app = typer.Typer(help="Import towns or monthly reports from CSV/XLSX. 导入小镇名录或月度统计。", no_args_is_help=True)
 
@@ -30,8 +40,9 @@ LABELS = {"accepted": "accepted 已接收", "registered": "registered 已登记"
 def _line(r: RowResult) -> str:
     head = f"row {r.where:>4}  {escape(r.code or '?'):<12} {escape(r.period or ''):<8}"
     if r.accepted:
-        label = LABELS.get(r.status) or (f"corrected 已更正 (revision {r.revision})" if r.status == "corrected"
-                                         else r.status)
+        label = LABELS.get(r.status) or (
+            f"corrected 已更正 (revision {r.revision})" if r.status == "corrected" else r.status
+        )
         tail = f"  [yellow]failed 未达标: {', '.join(r.failed_rules)}[/]" if r.failed_rules else ""
         return f"{head} [green]✓ {label}[/]{tail}"
     problems = escape("; ".join(p.text() for p in r.problems))
@@ -40,14 +51,17 @@ def _line(r: RowResult) -> str:
     return f"{head} [red]✗ rejected 已退回[/]  {problems}"
 
 
-def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None:
-    vocab, required = (TOWN_HEADERS, ["code", "name", "district", "tier", "industry"]) if kind == "towns" else (
-        REPORT_HEADERS, ["code", "period", "fai", "industry_fai", "nongov_fai"])
+def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
+    vocab, required = (
+        (TOWN_HEADERS, ["code", "name", "district", "tier", "industry"])
+        if kind == "towns"
+        else (REPORT_HEADERS, ["code", "period", "fai", "industry_fai", "nongov_fai"])
+    )
     try:
         rows, warnings = read_rows(file, vocab, required)
     except FileError as exc:
         err.print(f"[red]{escape(str(exc))}[/]")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     for w in warnings:
         err.print(f"[yellow]warning 提示:[/] {escape(w)}")
     s = require_server(settings())
@@ -56,8 +70,15 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
     async def go():
         client = await client_for(s)
         await ensure_worker(client, s)
-        with Progress(TextColumn(f"importing {kind} 导入中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=err, transient=True, disable=as_json) as bar:
+        with Progress(
+            TextColumn(f"importing {kind} 导入中"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=as_json,
+        ) as bar:
             task = bar.add_task(kind, total=len(rows))
 
             def tick(r: RowResult) -> None:
@@ -66,8 +87,9 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
                 bar.advance(task)
 
             if kind == "towns":
-                return await import_towns(client, engine(s), rows, by=by, source=file.name, task_queue=s.task_queue,
-                                          progress=tick)
+                return await import_towns(
+                    client, engine(s), rows, by=by, source=file.name, task_queue=s.task_queue, progress=tick
+                )
             return await import_reports(client, engine(s), rows, by=by, source=file.name, progress=tick)
 
     results = run(go())
@@ -76,41 +98,66 @@ def _run_import(kind: str, file: Path, by: Optional[str], as_json: bool) -> None
     rejected = counts["rejected"]
     unanswered = counts["unanswered"]
     if as_json:
-        print_json({"file": str(file), "accepted": accepted, "rejected": rejected, "unanswered": unanswered,
-                    "counts": dict(counts), "rows": [r.as_dict() for r in results]})
+        print_json(
+            {
+                "file": str(file),
+                "accepted": accepted,
+                "rejected": rejected,
+                "unanswered": unanswered,
+                "counts": dict(counts),
+                "rows": [r.as_dict() for r in results],
+            }
+        )
     else:
         colour = "red" if rejected or unanswered else "green"
-        parts = [f"{accepted} accepted 接收"] + ([f"{counts['unchanged']} of them unchanged 已存在"]
-                                                  if counts["unchanged"] else [])
+        parts = [f"{accepted} accepted 接收"] + (
+            [f"{counts['unchanged']} of them unchanged 已存在"] if counts["unchanged"] else []
+        )
         parts.append(f"{rejected} rejected 退回")
         if unanswered:
             parts.append(f"{unanswered} unanswered 未答复")
         console.print(f"[{colour}]{', '.join(parts)}[/] ({escape(file.name)})")
         if rejected:
-            console.print("Rejected rows are kept with their reasons (`towns quarantine list`); fix them and import "
-                          "those rows again. 退回的行已留存（towns quarantine list），请修改后重新导入。")
+            console.print(
+                "Rejected rows are kept with their reasons (`towns quarantine list`); fix them and import "
+                "those rows again. 退回的行已留存（towns quarantine list），请修改后重新导入。"
+            )
         if unanswered:
-            console.print("The server went away before answering some rows: run the same import again — rows already "
-                          "recorded answer 'unchanged'. 服务中断，部分行未答复：请重新导入同一文件。")
+            console.print(
+                "The server went away before answering some rows: run the same import again — rows already "
+                "recorded answer 'unchanged'. 服务中断，部分行未答复：请重新导入同一文件。"
+            )
     if rejected or unanswered:
         raise typer.Exit(1)
 
 
 @app.command("towns")
-def towns_cmd(file: Path = typer.Argument(..., help="CSV or XLSX with columns code, name, district, tier, industry, "
-                                           "batch, listed_year, creation_years, planned_investment, annual_fai_target, "
-                                           "planned_area_km2, core_area_km2, state (or 代码, 名称, 区县, 层级, 产业 …)"),
-              by: Optional[str] = BY, as_json: bool = JSON) -> None:
+def towns_cmd(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV or XLSX with columns code, name, district, tier, industry, "
+        "batch, listed_year, creation_years, planned_investment, annual_fai_target, "
+        "planned_area_km2, core_area_km2, state (or 代码, 名称, 区县, 层级, 产业 …)",
+    ),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
     """Register towns and start their workflows. 登记小镇。 Exit 1 if any row was rejected."""
     _run_import("towns", file, by, as_json)
 
 
 @app.command("reports")
-def reports_cmd(file: Path = typer.Argument(..., help="CSV or XLSX with columns code, period (YYYY-MM), fai, industry_fai, "
-                                             "nongov_fai, tax, new_enterprises, high_tech_enterprises, high_end_talents, "
-                                             "tourists_10k, scenic_level, correction (or 代码, 月份, 固定资产投资 …); "
-                                             "money in 亿元, year to date"),
-                by: Optional[str] = BY, as_json: bool = JSON) -> None:
+def reports_cmd(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV or XLSX with columns code, period (YYYY-MM), fai, industry_fai, "
+        "nongov_fai, tax, new_enterprises, high_tech_enterprises, high_end_talents, "
+        "tourists_10k, scenic_level, correction (or 代码, 月份, 固定资产投资 …); "
+        "money in 亿元, year to date",
+    ),
+    by: str | None = BY,
+    as_json: bool = JSON,
+) -> None:
     """Submit monthly statistics; each row is checked, evaluated and recorded, and answered as it is decided.
     报送月度统计。 Running the same file again is safe (recorded rows answer "unchanged"). Exit 1 if any row was
     rejected or left unanswered."""

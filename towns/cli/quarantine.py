@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, cast
+from typing import cast
 
 import typer
 from rich import box
@@ -18,10 +18,13 @@ app = typer.Typer(help="The quarantine: every refused row, kept raw with its rea
 
 @app.command("list")
 def list_(
-    since: Optional[str] = typer.Option(None, "--since", help="only rows received since this date or time "
-                                        "(Beijing time), e.g. 2018-06-01 or 2018-06-01T09:00"),
-    code: Optional[str] = typer.Option(None, "--code", help="only rows of this town code"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="report | town"),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="only rows received since this date or time (Beijing time), e.g. 2018-06-01 or 2018-06-01T09:00",
+    ),
+    code: str | None = typer.Option(None, "--code", help="only rows of this town code"),
+    kind: str | None = typer.Option(None, "--kind", help="report | town"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable JSON, with the raw rows"),
 ) -> None:
     """Every refused row, newest last: when, from which file and row, who sent it, and what was wrong
@@ -34,7 +37,7 @@ def list_(
             raise typer.BadParameter(str(exc)) from None
     if kind is not None and kind not in ("report", "town"):
         raise typer.BadParameter(f"--kind {kind!r}: use report or town")
-    rows = quarantine_list(engine(settings()), since=start, code=code, kind=cast(Optional[RejectedKind], kind))
+    rows = quarantine_list(engine(settings()), since=start, code=code, kind=cast(RejectedKind | None, kind))
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return
@@ -43,8 +46,17 @@ def list_(
         t.add_column(col, overflow="fold")
     for r in rows:
         why = "\n".join(f"{p.field}: {p.zh or ''}\n  {p.en}" for p in r.problems)
-        t.add_row(r.received_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"), escape(r.source or ""),
-                  escape(r.code or ""), escape(r.period or ""), escape(r.submitted_by), escape(why))
+        t.add_row(
+            r.received_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
+            escape(r.source or ""),
+            escape(r.code or ""),
+            escape(r.period or ""),
+            escape(r.submitted_by),
+            escape(why),
+        )
     console.print(t)
-    console.print(f"{len(rows)} refused row(s) 共 {len(rows)} 行被退回" if rows else
-                  "Nothing was refused" + (" since then" if since else "") + ". 没有被退回的行。")
+    console.print(
+        f"{len(rows)} refused row(s) 共 {len(rows)} 行被退回"
+        if rows
+        else "Nothing was refused" + (" since then" if since else "") + ". 没有被退回的行。"
+    )

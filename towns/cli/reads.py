@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich import box
 from rich.table import Table
 
-from ..queries import all_status, get_town, history as town_history, parse_as_of, recording_start, town_status
+from ..queries import all_status, get_town, parse_as_of, recording_start, town_status
+from ..queries import history as town_history
 from .common import console, engine, err, mark, print_json, settings
 
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
-AS_OF = typer.Option(None, "--as-of", help="what the system had RECORDED by then (recording time, end of day, Beijing "
-                     "time), e.g. 2026-06-30 or 2026-06-30T17:00 — not the months the figures cover: data loaded "
-                     "today was not recorded in 2018. 按记录时间回看")
+AS_OF = typer.Option(
+    None,
+    "--as-of",
+    help="what the system had RECORDED by then (recording time, end of day, Beijing "
+    "time), e.g. 2026-06-30 or 2026-06-30T17:00 — not the months the figures cover: data loaded "
+    "today was not recorded in 2018. 按记录时间回看",
+)
 
 
 def _recorded_later_hint(eng, when, what: str) -> None:
@@ -25,9 +29,11 @@ def _recorded_later_hint(eng, when, what: str) -> None:
         from ..models.times import CST
 
         day = start.first_registered_at.astimezone(CST).date().isoformat()
-        err.print(f"[yellow]{what} by {when:%Y-%m-%d %H:%M} (recording time)[/]: the first town was registered on "
-                  f"{day}, and {start.ledger_entries} ledger entries were recorded since. --as-of is about when things "
-                  "were recorded, not about the months the figures cover. 该时点之前尚无记录（--as-of 按记录时间）。")
+        err.print(
+            f"[yellow]{what} by {when:%Y-%m-%d %H:%M} (recording time)[/]: the first town was registered on "
+            f"{day}, and {start.ledger_entries} ledger entries were recorded since. --as-of is about when things "
+            "were recorded, not about the months the figures cover. 该时点之前尚无记录（--as-of 按记录时间）。"
+        )
 
 
 def _as_of(raw):
@@ -48,8 +54,11 @@ def _need(code: str):
     return s, town
 
 
-def status(code: Optional[str] = typer.Argument(None, help="a town code; all towns when left out"),
-           as_json: bool = JSON, as_of: Optional[str] = AS_OF) -> None:
+def status(
+    code: str | None = typer.Argument(None, help="a town code; all towns when left out"),
+    as_json: bool = JSON,
+    as_of: str | None = AS_OF,
+) -> None:
     """The state of one town or of every town. 小镇状态。"""
     when = _as_of(as_of)
     if code is None:
@@ -59,16 +68,39 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
             print_json([r.model_dump(mode="json") for r in rows])
             return
         t = Table(title="Towns 特色小镇" + (f" as of {as_of}" if as_of else ""), box=box.SIMPLE_HEAD, pad_edge=False)
-        for col in ("code\n代码", "name\n名称", "district\n区县", "tier\n层级", "state\n状态", "grade\n等级",
-                    "last\n最近月份", "FAI\n累计投资", "target\n年度目标", "failed\n未达标"):
-            t.add_column(col, overflow="fold", no_wrap=col.startswith(("code", "last")),
-                         justify="right" if col[:3] in ("FAI", "tar") else "left")
+        for col in (
+            "code\n代码",
+            "name\n名称",
+            "district\n区县",
+            "tier\n层级",
+            "state\n状态",
+            "grade\n等级",
+            "last\n最近月份",
+            "FAI\n累计投资",
+            "target\n年度目标",
+            "failed\n未达标",
+        ):
+            t.add_column(
+                col,
+                overflow="fold",
+                no_wrap=col.startswith(("code", "last")),
+                justify="right" if col[:3] in ("FAI", "tar") else "left",
+            )
         for r in rows:
             fai = r.last_report.fai if r.last_report else None
             grade = (r.last_grade.value if r.last_grade else "—") + (f" ⚠{r.warnings}" if r.warnings else "")
-            t.add_row(r.code, r.name, r.district_zh, r.tier_zh, r.state_zh, grade, r.last_period or "—",
-                      "—" if fai is None else f"{fai:g}", f"{r.annual_fai_target:g}",
-                      "[red]" + ", ".join(r.failed) + "[/]" if r.failed else ("—" if r.last_period else ""))
+            t.add_row(
+                r.code,
+                r.name,
+                r.district_zh,
+                r.tier_zh,
+                r.state_zh,
+                grade,
+                r.last_period or "—",
+                "—" if fai is None else f"{fai:g}",
+                f"{r.annual_fai_target:g}",
+                "[red]" + ", ".join(r.failed) + "[/]" if r.failed else ("—" if r.last_period else ""),
+            )
         console.print(t)
         if not rows and when is not None:
             _recorded_later_hint(engine(s), when, "No town was registered")
@@ -80,14 +112,20 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
     if as_json:
         print_json(r.model_dump(mode="json"))
         return
-    console.print(f"[bold]{r.name}[/] {r.code} — {r.district_zh} · {r.tier_zh} {r.tier.value} · "
-                  f"{r.industry_zh} · {r.state_zh} {r.state.value}")
-    console.print(f"listed {r.listed_year}, creation period {r.creation_years} years; annual FAI target "
-                  f"{r.annual_fai_target} 亿元 ({r.annual_fai_target_source})")
+    console.print(
+        f"[bold]{r.name}[/] {r.code} — {r.district_zh} · {r.tier_zh} {r.tier.value} · "
+        f"{r.industry_zh} · {r.state_zh} {r.state.value}"
+    )
+    console.print(
+        f"listed {r.listed_year}, creation period {r.creation_years} years; annual FAI target "
+        f"{r.annual_fai_target} 亿元 ({r.annual_fai_target_source})"
+    )
     console.print(f"reported periods: {r.periods_reported}, last {r.last_period or '—'}; rejections: {r.rejections}")
-    console.print(f"last annual grade 最近考核等级: {r.last_grade.value if r.last_grade else '—'}; "
-                  f"consecutive warnings 连续警告: {r.warnings}"
-                  + (f"; applying for 申报: {r.applying_for.value}" if r.applying_for else ""))
+    console.print(
+        f"last annual grade 最近考核等级: {r.last_grade.value if r.last_grade else '—'}; "
+        f"consecutive warnings 连续警告: {r.warnings}"
+        + (f"; applying for 申报: {r.applying_for.value}" if r.applying_for else "")
+    )
     if r.findings:
         t = Table(title=f"Findings for {r.last_period} 最近一期检查结果")
         for col in ("rule 规则", "clause 条款", "result 结果", "reason 说明"):
@@ -97,9 +135,12 @@ def status(code: Optional[str] = typer.Argument(None, help="a town code; all tow
         console.print(t)
 
 
-def history(code: str = typer.Argument(..., help="a town code"), as_json: bool = JSON,
-            as_of: Optional[str] = AS_OF,
-            xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="also write the history to this Excel file")) -> None:
+def history(
+    code: str = typer.Argument(..., help="a town code"),
+    as_json: bool = JSON,
+    as_of: str | None = AS_OF,
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="also write the history to this Excel file"),
+) -> None:
     """A town's history: every report, finding (with its clause), rejection and decision, in the order recorded.
     小镇历史（审计视图）。"""
     s, _ = _need(code)
@@ -117,24 +158,30 @@ def history(code: str = typer.Argument(..., help="a town code"), as_json: bool =
         _recorded_later_hint(engine(s), when, f"Nothing about {code} was recorded")
     if h.state is not None:
         st = h.state
-        console.print(f"as of {as_of}: {st.state.value}, {st.tier.value}, "
-                      f"last grade {st.last_grade.value if st.last_grade else '—'}, warnings {st.warnings}")
+        console.print(
+            f"as of {as_of}: {st.state.value}, {st.tier.value}, "
+            f"last grade {st.last_grade.value if st.last_grade else '—'}, warnings {st.warnings}"
+        )
     t = Table(title=f"History of {code} 历史记录" + (f" as of {as_of}" if as_of else ""))
     for col in ("time 时间", "period 月份", "kind 类型", "what 内容"):
         t.add_column(col)
     for e in h.events:
         if e.kind == "report":
-            what = f"revision {e.revision} by {e.submitted_by}: fai {e.figures.fai}, " \
-                   f"industry {e.figures.industry_fai}, non-gov {e.figures.nongov_fai} 亿元"
+            what = (
+                f"revision {e.revision} by {e.submitted_by}: fai {e.figures.fai}, "
+                f"industry {e.figures.industry_fai}, non-gov {e.figures.nongov_fai} 亿元"
+            )
         elif e.kind == "finding":
-            what = (f"{mark(e.passed)} {e.rule} [{e.clause}] {e.reason_zh}\n"
-                    f"[dim]{e.clause}: {e.clause_zh}[/]")
+            what = f"{mark(e.passed)} {e.rule} [{e.clause}] {e.reason_zh}\n[dim]{e.clause}: {e.clause_zh}[/]"
         elif e.kind == "decision":
             eff = e.effects
-            what = (f"[bold]{e.grade.value} {e.grade_zh}[/] in {e.round} (proposed {e.proposed_grade.value}"
-                    + (f", score {e.score:.2f}" if e.score is not None else "") + f") approved by {e.by}"
-                    + (f" — reason 理由: {e.reason}" if e.reason else "")
-                    + f"; now {eff.state.value}, {eff.tier.value}, warnings {eff.warnings}")
+            what = (
+                f"[bold]{e.grade.value} {e.grade_zh}[/] in {e.round} (proposed {e.proposed_grade.value}"
+                + (f", score {e.score:.2f}" if e.score is not None else "")
+                + f") approved by {e.by}"
+                + (f" — reason 理由: {e.reason}" if e.reason else "")
+                + f"; now {eff.state.value}, {eff.tier.value}, warnings {eff.warnings}"
+            )
         else:
             what = "[red]rejected 退回[/] " + "; ".join(f"{p.field}: {p.en}" for p in e.problems)
         t.add_row(e.time.isoformat()[:19].replace("T", " "), e.period or "", e.kind, what)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich import box
@@ -15,19 +14,31 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from ..models.round import Approval, Override, RoundKind
-from ..rules.pack import DEFAULT_PACK
-from ..queries import order_refusals, round_detail, round_list
-from ..workflows.round import RoundWorkflow
 from ..models.workflows import RoundStart, RoundView, round_id
-from .common import (client_for, console, default_user, engine, ensure_worker, err, mark, print_json, require_server, run,
-                     settings)
+from ..queries import order_refusals, round_detail, round_list
+from ..rules.pack import DEFAULT_PACK
+from ..workflows.round import RoundWorkflow
+from .common import (
+    client_for,
+    console,
+    default_user,
+    engine,
+    ensure_worker,
+    err,
+    mark,
+    print_json,
+    require_server,
+    run,
+    settings,
+)
 
-app = typer.Typer(help="Assessment rounds: application, annual, acceptance. 申报审核、年度考核、验收命名。",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Assessment rounds: application, annual, acceptance. 申报审核、年度考核、验收命名。", no_args_is_help=True
+)
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
 
 
-def parse_growth(raw: Optional[str]) -> Optional[float]:
+def parse_growth(raw: str | None) -> float | None:
     if raw is None:
         return None
     text = raw.strip()
@@ -50,11 +61,14 @@ def _cause(exc: WorkflowUpdateFailedError) -> str:
 def start(
     kind: RoundKind = typer.Option(..., "--kind", help="application | annual | acceptance"),
     year: int = typer.Option(..., "--year", help="the year assessed, e.g. 2018"),
-    city_tax_growth: Optional[str] = typer.Option(
-        None, "--city-tax-growth", help="the published city-wide average tax growth (0.12 or 12%); "
-        "without it the round uses the pooled growth of its towns (SX2018-G5)"),
+    city_tax_growth: str | None = typer.Option(
+        None,
+        "--city-tax-growth",
+        help="the published city-wide average tax growth (0.12 or 12%); "
+        "without it the round uses the pooled growth of its towns (SX2018-G5)",
+    ),
     pack: str = typer.Option(DEFAULT_PACK, "--pack", help="rule pack id"),
-    by: Optional[str] = typer.Option(None, "--by", help="who starts the round (default: your login name)"),
+    by: str | None = typer.Option(None, "--by", help="who starts the round (default: your login name)"),
     wait: bool = typer.Option(False, "--wait", help="return when the proposals are ready"),
     as_json: bool = JSON,
 ) -> None:
@@ -71,13 +85,22 @@ def start(
         await ensure_worker(client, s)
         try:
             handle = await client.start_workflow(
-                RoundWorkflow.run, RoundStart(kind=kind, year=year, pack_id=pack, started_by=by or default_user(),
-                                              city_tax_growth=parse_growth(city_tax_growth)),
-                id=rid, task_queue=s.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+                RoundWorkflow.run,
+                RoundStart(
+                    kind=kind,
+                    year=year,
+                    pack_id=pack,
+                    started_by=by or default_user(),
+                    city_tax_growth=parse_growth(city_tax_growth),
+                ),
+                id=rid,
+                task_queue=s.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
         except WorkflowAlreadyStartedError:
             err.print(f"[red]{rid} already exists[/]: see `towns round show {rid}`. 该轮次已存在。")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         if wait:
             return await handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView)
         return None
@@ -117,9 +140,11 @@ def approve(
         err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
         raise typer.Exit(2)
     if d.approved_by:
-        err.print(f"[red]approval refused 审定未通过[/]: {round_} was already approved by {d.approved_by} "
-                  f"at {d.approved_at.isoformat() if d.approved_at else None}; "
-                  "a decision is changed only by a new round.")
+        err.print(
+            f"[red]approval refused 审定未通过[/]: {round_} was already approved by {d.approved_by} "
+            f"at {d.approved_at.isoformat() if d.approved_at else None}; "
+            "a decision is changed only by a new round."
+        )
         raise typer.Exit(1)
 
     async def go():
@@ -127,11 +152,12 @@ def approve(
         await ensure_worker(client, s)
         handle = client.get_workflow_handle(round_)
         try:
-            return await handle.execute_update(RoundWorkflow.approve, Approval(by=by, overrides=overrides),
-                                               result_type=RoundView)
+            return await handle.execute_update(
+                RoundWorkflow.approve, Approval(by=by, overrides=overrides), result_type=RoundView
+            )
         except WorkflowUpdateFailedError as exc:
             err.print(f"[red]approval refused 审定未通过[/]:\n{_cause(exc)}")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError):
             _server_went_away(s, round_)
 
@@ -148,21 +174,26 @@ def _server_went_away(s, round_: str) -> None:
     """The server died during an approval: say whether the approval is on record, from our database."""
     d = round_detail(engine(s), round_)
     if d and d.approved_by:
-        err.print(f"[yellow]the server went away 服务中断[/], but your approval was recorded: {round_} approved by "
-                  f"{d.approved_by} at {d.approved_at.isoformat() if d.approved_at else None}. "
-                  "Its decisions are applied when the server is back "
-                  f"(`towns round show {round_}`). 审定已记录，服务恢复后将应用各小镇的决定。")
+        err.print(
+            f"[yellow]the server went away 服务中断[/], but your approval was recorded: {round_} approved by "
+            f"{d.approved_by} at {d.approved_at.isoformat() if d.approved_at else None}. "
+            "Its decisions are applied when the server is back "
+            f"(`towns round show {round_}`). 审定已记录，服务恢复后将应用各小镇的决定。"
+        )
         raise typer.Exit(0)
-    err.print(f"[yellow]the server went away 服务中断[/]: your approval of {round_} was not recorded in the database "
-              "yet. Start `towns server` again, then `towns round show " + round_ + "`: if it is still 'proposed', "
-              "approve again (a round is approved once; a second approval is refused if the first went through). "
-              "审定尚未记录：请重启服务后查看轮次状态，必要时重新审定。")
+    err.print(
+        f"[yellow]the server went away 服务中断[/]: your approval of {round_} was not recorded in the database "
+        "yet. Start `towns server` again, then `towns round show " + round_ + "`: if it is still 'proposed', "
+        "approve again (a round is approved once; a second approval is refused if the first went through). "
+        "审定尚未记录：请重启服务后查看轮次状态，必要时重新审定。"
+    )
     raise typer.Exit(2)
 
 
 @app.command("show")
-def show(round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g. round-2018-annual"),
-         as_json: bool = JSON) -> None:
+def show(
+    round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g. round-2018-annual"), as_json: bool = JSON
+) -> None:
     """A round: its proposals, final grades, scores, findings and city aggregates. 查看轮次。"""
     d = round_detail(engine(settings()), round_)
     if d is None:
@@ -171,20 +202,36 @@ def show(round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g.
     if as_json:
         print_json(d.model_dump(mode="json"))
         return
-    console.print(f"[bold]{d.id}[/] {d.kind_zh} {d.year} — state {d.state}; pack {d.pack.id} "
-                  f"{d.pack.version}; started by {d.started_by}"
-                  + (f"; approved by {d.approved_by}" if d.approved_by else "")
-                  + (" — [red]approval overdue 逾期未审定[/]" if d.overdue else ""))
+    console.print(
+        f"[bold]{d.id}[/] {d.kind_zh} {d.year} — state {d.state}; pack {d.pack.id} "
+        f"{d.pack.version}; started by {d.started_by}"
+        + (f"; approved by {d.approved_by}" if d.approved_by else "")
+        + (" — [red]approval overdue 逾期未审定[/]" if d.overdue else "")
+    )
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("code\n代码", "name\n名称", "tier\n层级", "score\n得分", "proposed\n拟定", "final\n审定", "failed\n未达标",
-                "reason\n理由"):
+    for col in (
+        "code\n代码",
+        "name\n名称",
+        "tier\n层级",
+        "score\n得分",
+        "proposed\n拟定",
+        "final\n审定",
+        "failed\n未达标",
+        "reason\n理由",
+    ):
         t.add_column(col, overflow="fold")
     for town in d.towns:
         failed = [f.rule for f in town.findings if not f.passed]
-        t.add_row(town.code, town.name, town.tier.value, "" if town.score is None else f"{town.score:.2f}",
-                  f"{town.proposed_grade.value} {town.proposed_grade_zh}",
-                  f"{town.final_grade.value} {town.final_grade_zh}" if town.final_grade else "—",
-                  ", ".join(failed), town.reason)
+        t.add_row(
+            town.code,
+            town.name,
+            town.tier.value,
+            "" if town.score is None else f"{town.score:.2f}",
+            f"{town.proposed_grade.value} {town.proposed_grade_zh}",
+            f"{town.final_grade.value} {town.final_grade_zh}" if town.final_grade else "—",
+            ", ".join(failed),
+            town.reason,
+        )
     console.print(t)
     findings = d.city.findings
     if findings:
@@ -201,7 +248,7 @@ def simulate_cmd(
     kind: RoundKind = typer.Option(..., "--kind", help="application | annual | acceptance"),
     year: int = typer.Option(..., "--year", help="the year assessed"),
     pack: Path = typer.Option(..., "--pack", help="the what-if rule pack (a TOML file like rules/packs/sx2018.toml)"),
-    city_tax_growth: Optional[str] = typer.Option(None, "--city-tax-growth", help="0.12 or 12%"),
+    city_tax_growth: str | None = typer.Option(None, "--city-tax-growth", help="0.12 or 12%"),
     as_json: bool = JSON,
 ) -> None:
     """What if the rules were different? Evaluate a round under another pack; nothing is recorded. 政策模拟。
@@ -215,13 +262,15 @@ def simulate_cmd(
         what_if = load_pack_file(pack)
     except (PackError, OSError) as exc:
         err.print(f"[red]cannot use {pack}[/]: {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     result = simulate(engine(settings()), kind, year, what_if, parse_growth(city_tax_growth))
     if as_json:
         print_json(result.model_dump())
         return
-    console.print(f"{kind.value} {year}: {result.towns} towns; baseline {result.baseline} "
-                  f"({result.pack_from['version']}), what-if pack {result.pack_to['id']} {result.pack_to['version']}")
+    console.print(
+        f"{kind.value} {year}: {result.towns} towns; baseline {result.baseline} "
+        f"({result.pack_from['version']}), what-if pack {result.pack_to['id']} {result.pack_to['version']}"
+    )
     if not result.changes:
         console.print("[green]no grade would change 无等级变化[/]")
         return
@@ -229,15 +278,28 @@ def simulate_cmd(
     for col in ("code\n代码", "name\n名称", "grade\n等级", "score\n得分", "why\n原因"):
         t.add_column(col, overflow="fold")
     for c in result.changes:
-        why = "; ".join(
-            f"{f['rule']} [{f['clause']}]: "
-            + (f"{'pass' if f['before']['passed'] else 'fail'}" if f["before"] else "—") + " → "
-            + (f"{'pass' if f['after']['passed'] else 'fail'}" if f["after"] else "—")
-            + (f" (threshold {f['before']['threshold']} → {f['after']['threshold']})"
-               if f["before"] and f["after"] and f["before"]["threshold"] != f["after"]["threshold"] else "")
-            for f in c.findings) or "score bands"
-        t.add_row(c.code, c.name, f"{c.grade_from} → {c.grade_to}",
-                  f"{c.score_from} → {c.score_to}" if c.score_from is not None else "", why)
+        why = (
+            "; ".join(
+                f"{f['rule']} [{f['clause']}]: "
+                + (f"{'pass' if f['before']['passed'] else 'fail'}" if f["before"] else "—")
+                + " → "
+                + (f"{'pass' if f['after']['passed'] else 'fail'}" if f["after"] else "—")
+                + (
+                    f" (threshold {f['before']['threshold']} → {f['after']['threshold']})"
+                    if f["before"] and f["after"] and f["before"]["threshold"] != f["after"]["threshold"]
+                    else ""
+                )
+                for f in c.findings
+            )
+            or "score bands"
+        )
+        t.add_row(
+            c.code,
+            c.name,
+            f"{c.grade_from} → {c.grade_to}",
+            f"{c.score_from} → {c.score_to}" if c.score_from is not None else "",
+            why,
+        )
     console.print(t)
     console.print(f"{len(result.changes)} town(s) would change grade. 共 {len(result.changes)} 个小镇等级变化。")
 
@@ -253,8 +315,16 @@ def list_(as_json: bool = JSON) -> None:
     for col in ("id", "kind", "year", "state", "towns", "started by", "approved by", "pack"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r.id, r.kind.value, str(r.year), r.state + (" (overdue)" if r.overdue else ""),
-                  str(r.towns), r.started_by, r.approved_by or "—", r.pack)
+        t.add_row(
+            r.id,
+            r.kind.value,
+            str(r.year),
+            r.state + (" (overdue)" if r.overdue else ""),
+            str(r.towns),
+            r.started_by,
+            r.approved_by or "—",
+            r.pack,
+        )
     console.print(t)
     if not rows:
         console.print("No rounds yet: `towns round start --kind annual --year 2018`.")
@@ -262,9 +332,12 @@ def list_(as_json: bool = JSON) -> None:
 
 def apply_for_tier(
     code: str = typer.Argument(..., help="town code"),
-    tier: str = typer.Option(..., "--tier", help="tier applied for: provincial_cultivation 省级培育, "
-                             "provincial_creation 省级创建 (or city 市级)"),
-    by: Optional[str] = typer.Option(None, "--by", help="who files the application"),
+    tier: str = typer.Option(
+        ...,
+        "--tier",
+        help="tier applied for: provincial_cultivation 省级培育, provincial_creation 省级创建 (or city 市级)",
+    ),
+    by: str | None = typer.Option(None, "--by", help="who files the application"),
 ) -> None:
     """File a registered town's application for a (higher) tier; the next application round decides. 申报升级。"""
     from ..intake.service import apply_for_tier as apply_
@@ -274,6 +347,8 @@ def apply_for_tier(
         apply_(engine(s), code, tier, by or default_user())
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2)
-    console.print(f"{code} applies for {tier}; start an application round to decide: "
-                  f"`towns round start --kind application --year YEAR`")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{code} applies for {tier}; start an application round to decide: "
+        f"`towns round start --kind application --year YEAR`"
+    )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from .common import console, settings
 
 
 def server(
-    temporal_port: int = typer.Option(7233, "--temporal-port", help="port of the embedded Temporal server (UI on port+1000)"),
-    ui_port: Optional[int] = typer.Option(None, "--ui-port", help="port of the Temporal UI (default temporal port + 1000)"),
-    demo_if_empty: bool = typer.Option(False, "--demo-if-empty", help="load the demo towns when the home has no towns yet (what `make run` does)"),
+    temporal_port: int = typer.Option(
+        7233, "--temporal-port", help="port of the embedded Temporal server (UI on port+1000)"
+    ),
+    ui_port: int | None = typer.Option(
+        None, "--ui-port", help="port of the Temporal UI (default temporal port + 1000)"
+    ),
+    demo_if_empty: bool = typer.Option(
+        False, "--demo-if-empty", help="load the demo towns when the home has no towns yet (what `make run` does)"
+    ),
 ) -> None:
     """Run the embedded Temporal dev server and a worker in the foreground. 启动服务。
 
@@ -28,9 +32,12 @@ def server(
 
     s = settings()
     if s.server is not None:
-        console.print(f"[red]towns server cannot start[/]: a towns server already runs for {s.home} "
-                      f"(pid {s.server.pid}). 该目录已有正在运行的 towns server。")
+        console.print(
+            f"[red]towns server cannot start[/]: a towns server already runs for {s.home} "
+            f"(pid {s.server.pid}). 该目录已有正在运行的 towns server。"
+        )
         raise typer.Exit(2)
+
     async def on_ready(client, live):
         if demo_if_empty and home_is_empty(live):
             from .demo import load_demo_async

@@ -22,9 +22,10 @@ import io
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..models.rejection import Problem
 
@@ -88,7 +89,7 @@ class Row:
     number: int  # spreadsheet row number (the first row of the sheet = 1, whether it is the header or a title)
     raw: dict[str, Any]  # as sent, original headers (a formula the file holds no value for: its text)
     values: dict[str, Any]  # mapped to field names, blanks dropped, text NFKC-normalised and stripped
-    sheet: Optional[str] = None  # the sheet's name, when more than one sheet of the workbook was read
+    sheet: str | None = None  # the sheet's name, when more than one sheet of the workbook was read
     problems: list[Problem] = field(default_factory=list)  # what the reader already knows is wrong
 
     @property
@@ -101,7 +102,7 @@ class Row:
 class _Sheet:
     """A sheet's own cells, as read: ``rows[0]`` is spreadsheet row 1. A CSV file is one sheet without a name."""
 
-    name: Optional[str]
+    name: str | None
     rows: list[list[Any]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → text: no value in the file
@@ -110,7 +111,7 @@ class _Sheet:
     def has_content(self) -> bool:
         return bool(self.formulas) or any(not _blank_row(r) for r in self.rows)
 
-    def first_content(self) -> Optional[tuple[int, list[Any]]]:
+    def first_content(self) -> tuple[int, list[Any]] | None:
         return next(((i + 1, r) for i, r in enumerate(self.rows) if not _blank_row(r)), None)
 
     def label(self) -> str:
@@ -118,6 +119,7 @@ class _Sheet:
 
 
 # ---------------------------------------------------------------- text
+
 
 def _strip(text: str) -> str:
     """Strip spaces of every kind: full-width (U+3000), non-breaking, zero-width, a stray BOM."""
@@ -160,6 +162,7 @@ def _span(numbers: list[int]) -> str:
 
 # ---------------------------------------------------------------- headers
 
+
 def _lookup(vocabulary: dict[str, list[str]]) -> dict[str, str]:
     lookup = {}
     for name, names in vocabulary.items():
@@ -169,14 +172,16 @@ def _lookup(vocabulary: dict[str, list[str]]) -> dict[str, str]:
     return lookup
 
 
-def _column_fields(headers: list[Any], lookup: dict[str, str]) -> list[Optional[str]]:
+def _column_fields(headers: list[Any], lookup: dict[str, str]) -> list[str | None]:
     """The field of each column (None: no header, or a header that means nothing here)."""
-    fields: list[Optional[str]] = []
+    fields: list[str | None] = []
     for h in headers:
         name = None if _blank(h) else lookup.get(_norm(h))
         if name is not None and name in fields:
-            raise FileError(f"two columns mean '{name}': check the headers {_preview(headers, 30)}",
-                            f"有两列都表示“{name}”：请检查表头 {_preview(headers, 30)}")
+            raise FileError(
+                f"two columns mean '{name}': check the headers {_preview(headers, 30)}",
+                f"有两列都表示“{name}”：请检查表头 {_preview(headers, 30)}",
+            )
         fields.append(name)
     return fields
 
@@ -186,7 +191,7 @@ def header_map(headers: list[str], vocabulary: dict[str, list[str]]) -> tuple[di
     lookup = _lookup(vocabulary)
     ignored = {_norm(i) for i in IGNORED}
     mapping, unknown = {}, []
-    for h, name in zip(headers, _column_fields(headers, lookup)):
+    for h, name in zip(headers, _column_fields(headers, lookup), strict=True):
         if name is not None:
             mapping[h] = name
         elif not _blank(h) and _norm(h) not in ignored:
@@ -199,7 +204,7 @@ def _is_header(cells: list[Any], lookup: dict[str, str], required: list[str]) ->
     return bool(fields) and all(f in fields for f in required)
 
 
-def _find_header(rows: list[list[Any]], lookup: dict[str, str], required: list[str]) -> Optional[int]:
+def _find_header(rows: list[list[Any]], lookup: dict[str, str], required: list[str]) -> int | None:
     """Index of the header row: the first of the first rows whose cells name every required field."""
     for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if _is_header(cells, lookup, required):
@@ -209,21 +214,28 @@ def _find_header(rows: list[list[Any]], lookup: dict[str, str], required: list[s
 
 # ---------------------------------------------------------------- CSV
 
+
 def _decode(data: bytes, name: str) -> str:
     if data.startswith(b"PK\x03\x04"):
-        raise FileError(f"{name} is an XLSX (zip) file with a text file's name: rename it to .xlsx",
-                        f"{name} 实为 XLSX 文件：请将扩展名改为 .xlsx")
+        raise FileError(
+            f"{name} is an XLSX (zip) file with a text file's name: rename it to .xlsx",
+            f"{name} 实为 XLSX 文件：请将扩展名改为 .xlsx",
+        )
     text = _text(data)
     if text is None:
-        raise FileError(f"{name}: not UTF-8, UTF-16 (with a byte-order mark) or GB18030 text",
-                        f"{name}：文件编码无法识别（应为 UTF-8、带 BOM 的 UTF-16 或 GB18030/GBK）；请另存为 CSV UTF-8")
+        raise FileError(
+            f"{name}: not UTF-8, UTF-16 (with a byte-order mark) or GB18030 text",
+            f"{name}：文件编码无法识别（应为 UTF-8、带 BOM 的 UTF-16 或 GB18030/GBK）；请另存为 CSV UTF-8",
+        )
     if "\x00" in text:
-        raise FileError(f"{name} holds NUL characters: not a text file, or UTF-16 without a byte-order mark",
-                        f"{name} 含有空字符：不是文本文件，或是不带 BOM 的 UTF-16；请另存为 CSV UTF-8")
+        raise FileError(
+            f"{name} holds NUL characters: not a text file, or UTF-16 without a byte-order mark",
+            f"{name} 含有空字符：不是文本文件，或是不带 BOM 的 UTF-16；请另存为 CSV UTF-8",
+        )
     return text
 
 
-def _text(data: bytes) -> Optional[str]:
+def _text(data: bytes) -> str | None:
     """UTF-16 when a byte-order mark says so (Excel's "Unicode text"), else UTF-8 (BOM or not), else GB18030."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return _try(data, "utf-16")
@@ -235,7 +247,7 @@ def _text(data: bytes) -> Optional[str]:
     return _gbk_read_as_utf8(utf8, data) or utf8
 
 
-def _try(data: bytes, encoding: str) -> Optional[str]:
+def _try(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
@@ -246,7 +258,7 @@ def _is_cjk(ch: str) -> bool:
     return "\u3000" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" or ch >= "\U00020000"
 
 
-def _gbk_read_as_utf8(utf8: str, data: bytes) -> Optional[str]:
+def _gbk_read_as_utf8(utf8: str, data: bytes) -> str | None:
     """The GB18030 reading of bytes that are valid UTF-8 only by accident, else None.
 
     A GBK file whose only Chinese is, say, 小 or 越 is also valid UTF-8 (С, Խ). When the
@@ -269,13 +281,14 @@ def _sniff(text: str) -> str:
         return ","
 
 
-def _parse_csv(text: str, delimiter: str, name: str, limit: Optional[int] = None) -> list[list[str]]:
+def _parse_csv(text: str, delimiter: str, name: str, limit: int | None = None) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return list(itertools.islice(reader, limit))
     except csv.Error as exc:
-        raise FileError(f"{name}: line {reader.line_num} cannot be read: {exc}",
-                        f"{name}：第 {reader.line_num} 行无法读取（{exc}）") from None
+        raise FileError(
+            f"{name}: line {reader.line_num} cannot be read: {exc}", f"{name}：第 {reader.line_num} 行无法读取（{exc}）"
+        ) from None
 
 
 def _csv_sheet(path: Path, finds_header: Callable[[list[list[Any]]], bool]) -> _Sheet:
@@ -298,6 +311,7 @@ def _csv_sheet(path: Path, finds_header: Callable[[list[list[Any]]], bool]) -> _
 
 # ---------------------------------------------------------------- XLSX
 
+
 def _xlsx_sheets(path: Path) -> list[_Sheet]:
     """Every worksheet's values, merged ranges and formulas without a value.
 
@@ -308,8 +322,9 @@ def _xlsx_sheets(path: Path) -> list[_Sheet]:
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds
-        raise FileError(f"{path.name} is not a readable XLSX file: {exc}",
-                        f"{path.name} 不是可读取的 XLSX 文件（{exc}）") from None
+        raise FileError(
+            f"{path.name} is not a readable XLSX file: {exc}", f"{path.name} 不是可读取的 XLSX 文件（{exc}）"
+        ) from None
     formulas = _formulas_without_values(path)
     sheets = []
     for ws in wb.worksheets:
@@ -343,8 +358,12 @@ def _formulas_without_values(path: Path) -> dict[str, dict[tuple[int, int], str]
     try:
         for ws in wb.worksheets:
             ws.reset_dimensions()  # a file's stated dimensions may be wrong; read every cell
-            texts = {(c.row, c.column): _formula_text(c.value)
-                     for row in ws.iter_rows() for c in row if getattr(c, "data_type", None) == "f"}
+            texts = {
+                (c.row, c.column): _formula_text(c.value)
+                for row in ws.iter_rows()
+                for c in row
+                if getattr(c, "data_type", None) == "f"
+            }
             if texts:
                 computed = _formula_cells_with_results(wb, ws)
                 out[ws.title] = {rc: t for rc, t in texts.items() if rc not in computed}
@@ -400,6 +419,7 @@ def _sheets(path: Path, finds_header: Callable[[list[list[Any]]], bool]) -> list
 
 # ---------------------------------------------------------------- rows
 
+
 def _merged_sources(sheet: _Sheet, header_row: int) -> dict[tuple[int, int], tuple[int, int]]:
     """Each cell of a merged range below the header → the range's top-left cell, which holds the value.
 
@@ -417,9 +437,9 @@ def _merged_sources(sheet: _Sheet, header_row: int) -> dict[tuple[int, int], tup
     return sources
 
 
-def _raw_keys(headers: list[Any]) -> list[Optional[str]]:
+def _raw_keys(headers: list[Any]) -> list[str | None]:
     """The raw row's key for each column: its header; a repeated header gets its column number too."""
-    keys: list[Optional[str]] = []
+    keys: list[str | None] = []
     for i, h in enumerate(headers):
         key = None if _blank(h) else str(h)
         if key is not None and key in keys:
@@ -432,7 +452,7 @@ def _formula_problem(name: str, header: str, text: str) -> Problem:
     return Problem(
         field=name,
         en=f"column {header} holds a formula ({text}) whose value the file does not contain; "
-           "open the file in Excel and save it, or paste the values",
+        "open the file in Excel and save it, or paste the values",
         zh=f"“{header}”列为公式（{text}），文件中没有计算结果；请用 Excel 打开并保存，或粘贴为数值",
     )
 
@@ -442,11 +462,11 @@ class _Layout:
     """What the header row says about a sheet's columns."""
 
     headers: list[Any]
-    keys: list[Optional[str]]
-    fields: list[Optional[str]]
+    keys: list[str | None]
+    fields: list[str | None]
 
 
-def _row(sheet: _Sheet, number: int, layout: _Layout, sources: dict, formula_rows: set[int]) -> tuple[Optional[Row], bool]:
+def _row(sheet: _Sheet, number: int, layout: _Layout, sources: dict, formula_rows: set[int]) -> tuple[Row | None, bool]:
     """One spreadsheet row as a Row (None when blank), and whether it has values in columns without a header."""
     own = sheet.rows[number - 1]
     if _blank_row(own) and number not in formula_rows:
@@ -482,7 +502,9 @@ class _Found:
     header_index: int  # 0-based: the header is spreadsheet row header_index + 1
 
 
-def _read_sheet(found: _Found, lookup: dict[str, str], several: bool, prefix: tuple[str, str]) -> tuple[list[Row], list[str]]:
+def _read_sheet(
+    found: _Found, lookup: dict[str, str], several: bool, prefix: tuple[str, str]
+) -> tuple[list[Row], list[str]]:
     sheet, at = found.sheet, found.header_index
     headers = sheet.rows[at]
     layout = _Layout(headers, _raw_keys(headers), _column_fields(headers, lookup))
@@ -500,8 +522,9 @@ def _read_sheet(found: _Found, lookup: dict[str, str], several: bool, prefix: tu
     return rows, _sheet_warnings(found, layout, stray, rows, prefix)
 
 
-def _sheet_warnings(found: _Found, layout: _Layout, stray: list[int], rows: list[Row],
-                    prefix: tuple[str, str]) -> list[str]:
+def _sheet_warnings(
+    found: _Found, layout: _Layout, stray: list[int], rows: list[Row], prefix: tuple[str, str]
+) -> list[str]:
     """In English / Chinese; ``prefix`` names the sheet when the workbook has several."""
     sheet, at = found.sheet, found.header_index
     en, zh = prefix
@@ -510,18 +533,25 @@ def _sheet_warnings(found: _Found, layout: _Layout, stray: list[int], rows: list
     if titles:
         what = "row {} above the header was" if len(titles) == 1 else "rows {} above the header were"
         first = _preview(sheet.rows[titles[0] - 1], 3)
-        warnings.append(f"{en}{what.format(_span(titles))} skipped as titles ({first}) / "
-                        f"{zh}表头（第 {at + 1} 行）以上的第 {_span(titles)} 行视为标题，未读取")
+        warnings.append(
+            f"{en}{what.format(_span(titles))} skipped as titles ({first}) / "
+            f"{zh}表头（第 {at + 1} 行）以上的第 {_span(titles)} 行视为标题，未读取"
+        )
     ignored = {_norm(i) for i in IGNORED}
-    unknown = [str(h) for h, f in zip(layout.headers, layout.fields)
-               if f is None and not _blank(h) and _norm(h) not in ignored]
+    unknown = [
+        str(h)
+        for h, f in zip(layout.headers, layout.fields, strict=True)
+        if f is None and not _blank(h) and _norm(h) not in ignored
+    ]
     if unknown:
         warnings.append(f"{en}ignored column(s) {unknown}: not a known field / {zh}未使用的列 {unknown}：不是已知字段")
     if stray:
         rows_text = _span(sorted(set(stray))[:10]) + (" …" if len(set(stray)) > 10 else "")
-        warnings.append(f"{en}row(s) {rows_text} have values in columns without a header: not used, "
-                        f"kept with the raw row; add a header if they matter / "
-                        f"{zh}第 {rows_text} 行在无表头的列中有数值：未使用，已随原始行保存；如需使用请补充表头")
+        warnings.append(
+            f"{en}row(s) {rows_text} have values in columns without a header: not used, "
+            f"kept with the raw row; add a header if they matter / "
+            f"{zh}第 {rows_text} 行在无表头的列中有数值：未使用，已随原始行保存；如需使用请补充表头"
+        )
     if sheet.hidden and rows:
         warnings.append(f"{en}the sheet is hidden; its rows were read too / {zh}该工作表为隐藏工作表，其数据也已读取")
     return warnings
@@ -529,15 +559,18 @@ def _sheet_warnings(found: _Found, layout: _Layout, stray: list[int], rows: list
 
 def _not_read_warning(sheet: _Sheet, required: list[str]) -> str:
     number, cells = sheet.first_content() or (1, [])
-    return (f"{sheet.label()} was not read: no header row with {required} in its first {HEADER_SEARCH_ROWS} rows; "
-            f"its first row ({number}) is {_preview(cells)} / 工作表“{sheet.name}”未读取：前 {HEADER_SEARCH_ROWS} "
-            f"行中没有包含所需列的表头；其第一行（第 {number} 行）为 {_preview(cells)}")
+    return (
+        f"{sheet.label()} was not read: no header row with {required} in its first {HEADER_SEARCH_ROWS} rows; "
+        f"its first row ({number}) is {_preview(cells)} / 工作表“{sheet.name}”未读取：前 {HEADER_SEARCH_ROWS} "
+        f"行中没有包含所需列的表头；其第一行（第 {number} 行）为 {_preview(cells)}"
+    )
 
 
-def _missing_columns(path: Path, sheets: list[_Sheet], lookup: dict[str, str], vocabulary: dict[str, list[str]],
-                     required: list[str]) -> FileError:
+def _missing_columns(
+    path: Path, sheets: list[_Sheet], lookup: dict[str, str], vocabulary: dict[str, list[str]], required: list[str]
+) -> FileError:
     """No sheet has a header: name what is missing from the row that comes closest to one."""
-    best: Optional[tuple[int, _Sheet, int]] = None  # (required fields named, sheet, row number)
+    best: tuple[int, _Sheet, int] | None = None  # (required fields named, sheet, row number)
     for sheet in sheets:
         for i, cells in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
             named = len({lookup.get(_norm(c)) for c in cells if not _blank(c)} & set(required))
@@ -554,7 +587,8 @@ def _missing_columns(path: Path, sheets: list[_Sheet], lookup: dict[str, str], v
     return FileError(
         f"{path.name}: missing column(s) {hints}; the header row{where} has {headers} "
         f"(the header is looked for in the first {HEADER_SEARCH_ROWS} rows of each sheet)",
-        f"{path.name}：缺少列 {hints_zh}；表头行（第 {number} 行）为 {headers}（在每张工作表的前 {HEADER_SEARCH_ROWS} 行中查找表头）")
+        f"{path.name}：缺少列 {hints_zh}；表头行（第 {number} 行）为 {headers}（在每张工作表的前 {HEADER_SEARCH_ROWS} 行中查找表头）",
+    )
 
 
 def read_rows(path: str | Path, vocabulary: dict[str, list[str]], required: list[str]) -> tuple[list[Row], list[str]]:
@@ -586,6 +620,5 @@ def read_rows(path: str | Path, vocabulary: dict[str, list[str]], required: list
         rows += sheet_rows
         warnings += sheet_warnings
     if not rows:
-        raise FileError(f"{path.name} has a header row but no data rows",
-                        f"{path.name} 只有表头，没有数据行")
+        raise FileError(f"{path.name} has a header row but no data rows", f"{path.name} 只有表头，没有数据行")
     return rows, warnings

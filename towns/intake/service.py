@@ -23,8 +23,9 @@ import asyncio
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
@@ -39,28 +40,36 @@ from ..models.rejection import Problem, Rejection, jsonable, problems_from, reje
 from ..models.report import MAX_BATCH_ROWS, BatchOutcome, ReportBatch, ReportRow, ReportSubmission, RowAnswer
 from ..models.times import now_utc
 from ..models.town import Town, TownProfile
+from ..models.workflows import REJECTED, ReportOutcome, TownStart, workflow_id
 from ..rules.pack import DEFAULT_PACK, load_pack
 from ..workflows.town import TownWorkflow
-from ..models.workflows import REJECTED, ReportOutcome, TownStart, workflow_id
 from .files import Row
 
 UNANSWERED = Problem(
-    field="row", en="the server went away before answering this row: run the same import again — rows already "
+    field="row",
+    en="the server went away before answering this row: run the same import again — rows already "
     "recorded are answered 'unchanged', the others are taken",
-    zh="服务在答复该行之前中断：请重新导入同一文件——已记录的行将显示“已存在”，其余的行会被接收")
+    zh="服务在答复该行之前中断：请重新导入同一文件——已记录的行将显示“已存在”，其余的行会被接收",
+)
 # RPC failures that mean "the server is (for now) not there", worth sending the same Update again
-_GONE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN,
-         RPCStatusCode.INTERNAL, RPCStatusCode.RESOURCE_EXHAUSTED)
+_GONE = (
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.UNKNOWN,
+    RPCStatusCode.INTERNAL,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+)
 
 
 @dataclass
 class RowResult:
     row: int
-    code: Optional[str]
-    period: Optional[str] = None
+    code: str | None
+    period: str | None = None
     accepted: bool = False
     status: str = ""  # accepted | corrected | unchanged | registered | rejected | unanswered
-    revision: Optional[int] = None
+    revision: int | None = None
     failed_rules: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     where: str = ""  # the row as the file names it: "5", or "Sheet2!5"
@@ -74,9 +83,15 @@ class RowResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "row": self.row, "where": self.where, "code": self.code, "period": self.period,
-            "accepted": self.accepted, "status": self.status, "revision": self.revision,
-            "failed_rules": self.failed_rules, "problems": [p.model_dump() for p in self.problems],
+            "row": self.row,
+            "where": self.where,
+            "code": self.code,
+            "period": self.period,
+            "accepted": self.accepted,
+            "status": self.status,
+            "revision": self.revision,
+            "failed_rules": self.failed_rules,
+            "problems": [p.model_dump() for p in self.problems],
         }
 
 
@@ -97,38 +112,65 @@ def _retry_db(write: Callable[[], None], wait: float = 60.0) -> None:
             time.sleep(1.0)
 
 
-def quarantine(engine: Engine, kind: str, row: Row, problems: list[Problem], source: str, by: str,
-               code: Optional[str] = None, period: Optional[str] = None, key: Optional[str] = None) -> None:
+def quarantine(
+    engine: Engine,
+    kind: str,
+    row: Row,
+    problems: list[Problem],
+    source: str,
+    by: str,
+    code: str | None = None,
+    period: str | None = None,
+    key: str | None = None,
+) -> None:
     def write() -> None:
         with Session(engine) as s:
             if key is not None and s.exec(select(Rejection.id).where(Rejection.key == key)).first():
                 return  # a retried write
-            s.add(rejection_row(kind, key=key, code=code, period=period, source=f"{source}:{_where(row)}", by=by,
-                                raw=row.raw, problems=problems))
+            s.add(
+                rejection_row(
+                    kind,
+                    key=key,
+                    code=code,
+                    period=period,
+                    source=f"{source}:{_where(row)}",
+                    by=by,
+                    raw=row.raw,
+                    problems=problems,
+                )
+            )
             s.commit()
 
     _retry_db(write)
 
 
-def _text(value: Any) -> Optional[str]:
+def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------- towns
+
 
 def _differences(stored: TownProfile, new: TownProfile) -> list[str]:
     a, b = stored.model_dump(), new.model_dump()
     return [k for k in a if a[k] != b[k]]
 
 
-async def register_town(client: Client, engine: Engine, profile: TownProfile, by: str, task_queue: str,
-                        pack_id: str = DEFAULT_PACK) -> str:
+async def register_town(
+    client: Client, engine: Engine, profile: TownProfile, by: str, task_queue: str, pack_id: str = DEFAULT_PACK
+) -> str:
     """Add the town to the registry and start its workflow. Idempotent: 'registered' or 'unchanged'."""
     status = "registered"
     with Session(engine) as s:
         if s.get(Town, profile.code) is None:
-            s.add(Town(**profile.model_dump(mode="json"), registered_at=now_utc(), registered_by=by,
-                       applying_for=profile.tier.value if profile.state.value == "applied" else None))
+            s.add(
+                Town(
+                    **profile.model_dump(mode="json"),
+                    registered_at=now_utc(),
+                    registered_by=by,
+                    applying_for=profile.tier.value if profile.state.value == "applied" else None,
+                )
+            )
             try:
                 s.commit()
             except IntegrityError:  # registered at the same moment by another import
@@ -141,11 +183,14 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
             if diff:
                 raise ValueError(
                     f"town {profile.code} is already registered with other values for {diff}; "
-                    "a registered town's tier and state change only through assessment rounds")
+                    "a registered town's tier and state change only through assessment rounds"
+                )
     pack = load_pack(pack_id)
     await client.start_workflow(
         TownWorkflow.run,
-        TownStart(profile=profile, pack_id=pack_id, limits=pack.sanity, report_due_day=int(pack.value("report_due_day"))),
+        TownStart(
+            profile=profile, pack_id=pack_id, limits=pack.sanity, report_due_day=int(pack.value("report_due_day"))
+        ),
         id=workflow_id(profile.code),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -169,14 +214,30 @@ def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
             raise ValueError(f"{code} is already {wanted.value}")
         town.applying_for = wanted.value
         s.add(town)
-        ledger.append(s, kind="application", key=ledger.Keys.application(code, wanted.value, now_utc().isoformat()),
-                      code=code, actor=by, actor_role="office", outcome=f"applies for {wanted.value}",
-                      inputs={"from_tier": town.tier, "tier": wanted.value, "state": town.state})
+        ledger.append(
+            s,
+            kind="application",
+            key=ledger.Keys.application(code, wanted.value, now_utc().isoformat()),
+            code=code,
+            actor=by,
+            actor_role="office",
+            outcome=f"applies for {wanted.value}",
+            inputs={"from_tier": town.tier, "tier": wanted.value, "state": town.state},
+        )
         s.commit()
 
 
-async def import_towns(client: Client, engine: Engine, rows: list[Row], *, by: str, source: str, task_queue: str,
-                       progress: Callable[[RowResult], None] = lambda r: None, concurrency: int = 8) -> list[RowResult]:
+async def import_towns(
+    client: Client,
+    engine: Engine,
+    rows: list[Row],
+    *,
+    by: str,
+    source: str,
+    task_queue: str,
+    progress: Callable[[RowResult], None] = lambda r: None,
+    concurrency: int = 8,
+) -> list[RowResult]:
     """Register every valid row; rows of one code in file order, codes side by side."""
     batch = uuid.uuid4().hex[:12]
     results: dict[str, RowResult] = {}
@@ -191,14 +252,18 @@ async def import_towns(client: Client, engine: Engine, rows: list[Row], *, by: s
     for row in rows:
         code = _text(row.values.get("code"))
         if getattr(row, "problems", None):
-            answer(row, RowResult(row=row.number, where=_where(row), code=code, status="rejected",
-                                  problems=list(row.problems)))
+            answer(
+                row,
+                RowResult(row=row.number, where=_where(row), code=code, status="rejected", problems=list(row.problems)),
+            )
             continue
         try:
             profile = TownProfile.model_validate(row.values)
         except ValidationError as exc:
-            answer(row, RowResult(row=row.number, where=_where(row), code=code, status="rejected",
-                                  problems=problems_from(exc)))
+            answer(
+                row,
+                RowResult(row=row.number, where=_where(row), code=code, status="rejected", problems=problems_from(exc)),
+            )
             continue
         groups.setdefault(profile.code, []).append((row, profile))
 
@@ -209,12 +274,21 @@ async def import_towns(client: Client, engine: Engine, rows: list[Row], *, by: s
             for row, profile in items:
                 try:
                     status = await register_town(client, engine, profile, by, task_queue)
-                    result = RowResult(row=row.number, where=_where(row), code=profile.code, accepted=True,
-                                       status=status)
+                    result = RowResult(
+                        row=row.number, where=_where(row), code=profile.code, accepted=True, status=status
+                    )
                 except ValueError as exc:
-                    result = RowResult(row=row.number, where=_where(row), code=profile.code, status="rejected",
-                                       problems=[Problem(field="code", en=str(exc),
-                                                         zh="该小镇已登记，且数据不一致：层级和状态只能经考核改变")])
+                    result = RowResult(
+                        row=row.number,
+                        where=_where(row),
+                        code=profile.code,
+                        status="rejected",
+                        problems=[
+                            Problem(
+                                field="code", en=str(exc), zh="该小镇已登记，且数据不一致：层级和状态只能经考核改变"
+                            )
+                        ],
+                    )
                 answer(row, result)
 
     await asyncio.gather(*(one_code(items) for items in groups.values()))
@@ -223,7 +297,8 @@ async def import_towns(client: Client, engine: Engine, rows: list[Row], *, by: s
 
 # ---------------------------------------------------------------- reports
 
-def rejection_problems(exc: WorkflowUpdateFailedError) -> Optional[list[Problem]]:
+
+def rejection_problems(exc: WorkflowUpdateFailedError) -> list[Problem] | None:
     cause = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.cause
@@ -233,7 +308,7 @@ def rejection_problems(exc: WorkflowUpdateFailedError) -> Optional[list[Problem]
 
 
 def _failure_text(exc: BaseException) -> str:
-    cause: Optional[BaseException] = exc
+    cause: BaseException | None = exc
     text = str(exc)
     while cause is not None:
         text = getattr(cause, "message", None) or str(cause) or text
@@ -243,20 +318,23 @@ def _failure_text(exc: BaseException) -> str:
 
 async def submit_report(client: Client, sub: ReportSubmission) -> ReportOutcome:
     handle = client.get_workflow_handle(workflow_id(sub.code))
-    return await handle.execute_update(TownWorkflow.submit_report, sub, id=sub.submission_id or None,
-                                       result_type=ReportOutcome)
+    return await handle.execute_update(
+        TownWorkflow.submit_report, sub, id=sub.submission_id or None, result_type=ReportOutcome
+    )
 
 
-async def submit_batch(client: Client, batch: ReportBatch, update_id: str,
-                       wait: Optional[float] = None) -> Optional[BatchOutcome]:
+async def submit_batch(
+    client: Client, batch: ReportBatch, update_id: str, wait: float | None = None
+) -> BatchOutcome | None:
     """Send one town's rows; the same Update again while the server is away; None when it never answered."""
     wait = float(os.environ.get("TOWNS_RETRY_WAIT", "120")) if wait is None else wait
     handle = client.get_workflow_handle(workflow_id(batch.code))
     end = time.monotonic() + wait
     while True:
         try:
-            return await handle.execute_update(TownWorkflow.submit_reports, batch, id=update_id,
-                                               result_type=BatchOutcome)
+            return await handle.execute_update(
+                TownWorkflow.submit_reports, batch, id=update_id, result_type=BatchOutcome
+            )
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             pass
         except RPCError as exc:
@@ -267,9 +345,16 @@ async def submit_batch(client: Client, batch: ReportBatch, update_id: str,
         await asyncio.sleep(1.0)
 
 
-async def import_reports(client: Client, engine: Engine, rows: list[Row], *, by: str, source: str,
-                         progress: Callable[[RowResult], None] = lambda r: None,
-                         concurrency: int = 8) -> list[RowResult]:
+async def import_reports(
+    client: Client,
+    engine: Engine,
+    rows: list[Row],
+    *,
+    by: str,
+    source: str,
+    progress: Callable[[RowResult], None] = lambda r: None,
+    concurrency: int = 8,
+) -> list[RowResult]:
     batch_id = uuid.uuid4().hex[:12]
     with Session(engine) as s:
         known = set(s.exec(select(Town.code)).all())
@@ -280,11 +365,13 @@ async def import_reports(client: Client, engine: Engine, rows: list[Row], *, by:
         results[result.where] = result
         progress(result)
 
-    def refuse(row: Row, problems: list[Problem], code: Optional[str] = None, period: Optional[str] = None) -> None:
-        quarantine(engine, "report", row, problems, source, by, code=code, period=period,
-                   key=f"{batch_id}:{_where(row)}")
-        answer(RowResult(row=row.number, where=_where(row), code=code, period=period, status="rejected",
-                         problems=problems))
+    def refuse(row: Row, problems: list[Problem], code: str | None = None, period: str | None = None) -> None:
+        quarantine(
+            engine, "report", row, problems, source, by, code=code, period=period, key=f"{batch_id}:{_where(row)}"
+        )
+        answer(
+            RowResult(row=row.number, where=_where(row), code=code, period=period, status="rejected", problems=problems)
+        )
 
     for row in rows:
         values = {"submitted_by": by, **row.values}
@@ -301,9 +388,18 @@ async def import_reports(client: Client, engine: Engine, rows: list[Row], *, by:
             refuse(row, problems_from(exc), code, period)
             continue
         if sub.code not in known:
-            refuse(row, [Problem(field="code", en=f"unknown town '{sub.code}': register it first (towns import towns FILE)",
-                                 zh=f"小镇代码：未登记的小镇 {sub.code}，请先导入小镇名录（towns import towns）")],
-                   sub.code, sub.period)
+            refuse(
+                row,
+                [
+                    Problem(
+                        field="code",
+                        en=f"unknown town '{sub.code}': register it first (towns import towns FILE)",
+                        zh=f"小镇代码：未登记的小镇 {sub.code}，请先导入小镇名录（towns import towns）",
+                    )
+                ],
+                sub.code,
+                sub.period,
+            )
             continue
         by_town.setdefault(sub.code, []).append((row, sub))
 
@@ -312,32 +408,51 @@ async def import_reports(client: Client, engine: Engine, rows: list[Row], *, by:
     async def send_town(code: str, items: list[tuple[Row, ReportSubmission]]) -> None:
         async with gate:
             for start in range(0, len(items), MAX_BATCH_ROWS):
-                await send_part(code, items[start:start + MAX_BATCH_ROWS], start // MAX_BATCH_ROWS)
+                await send_part(code, items[start : start + MAX_BATCH_ROWS], start // MAX_BATCH_ROWS)
 
     async def send_part(code: str, items: list[tuple[Row, ReportSubmission]], part: int) -> None:
-        batch = ReportBatch(code=code, rows=[ReportRow(row=_where(row), raw=jsonable(row.raw), submission=sub)
-                                             for row, sub in items])
+        batch = ReportBatch(
+            code=code, rows=[ReportRow(row=_where(row), raw=jsonable(row.raw), submission=sub) for row, sub in items]
+        )
         try:
             outcome = await submit_batch(client, batch, update_id=f"{batch_id}:{code}:{part}")
         except WorkflowUpdateFailedError as exc:
-            problems = rejection_problems(exc) or [Problem(
-                field="row", en=f"not recorded: {_failure_text(exc)}",
-                zh=f"未能记录：{_failure_text(exc)}")]
+            problems = rejection_problems(exc) or [
+                Problem(field="row", en=f"not recorded: {_failure_text(exc)}", zh=f"未能记录：{_failure_text(exc)}")
+            ]
             for row, sub in items:
                 refuse(row, problems, sub.code, sub.period)
             return
         except RPCError as exc:
             for row, sub in items:
-                refuse(row, [Problem(field="code", en=f"town {sub.code}'s workflow did not answer ({exc.message}); "
-                                     "re-import the towns file to restart it",
-                                     zh=f"小镇 {sub.code} 的流程没有响应，请重新导入小镇名录")], sub.code, sub.period)
+                refuse(
+                    row,
+                    [
+                        Problem(
+                            field="code",
+                            en=f"town {sub.code}'s workflow did not answer ({exc.message}); "
+                            "re-import the towns file to restart it",
+                            zh=f"小镇 {sub.code} 的流程没有响应，请重新导入小镇名录",
+                        )
+                    ],
+                    sub.code,
+                    sub.period,
+                )
             return
         if outcome is None:
             for row, sub in items:
-                answer(RowResult(row=row.number, where=_where(row), code=sub.code, period=sub.period,
-                                 status="unanswered", problems=[UNANSWERED]))
+                answer(
+                    RowResult(
+                        row=row.number,
+                        where=_where(row),
+                        code=sub.code,
+                        period=sub.period,
+                        status="unanswered",
+                        problems=[UNANSWERED],
+                    )
+                )
             return
-        for (row, sub), a in zip(items, outcome.answers):
+        for (row, sub), a in zip(items, outcome.answers, strict=True):
             answer(_result(row, sub, a))
 
     await asyncio.gather(*(send_town(code, items) for code, items in by_town.items()))
@@ -345,6 +460,14 @@ async def import_reports(client: Client, engine: Engine, rows: list[Row], *, by:
 
 
 def _result(row: Row, sub: ReportSubmission, a: RowAnswer) -> RowResult:
-    return RowResult(row=row.number, where=_where(row), code=sub.code, period=sub.period,
-                     accepted=a.status != "rejected", status=a.status, revision=a.revision,
-                     failed_rules=list(a.failed_rules), problems=list(a.problems))
+    return RowResult(
+        row=row.number,
+        where=_where(row),
+        code=sub.code,
+        period=sub.period,
+        accepted=a.status != "rejected",
+        status=a.status,
+        revision=a.revision,
+        failed_rules=list(a.failed_rules),
+        problems=list(a.problems),
+    )

@@ -50,8 +50,9 @@ def _configure(**kw) -> None:
 def run_offline() -> None:
     # the revisions look at the database (0002 on a database of fc68257..f064f68, SQLite's batch
     # mode reflects the table it rebuilds): they cannot be written out as SQL beforehand
-    raise CommandError("towns' migrations run against the database itself (`towns db upgrade`); "
-                       "offline --sql mode is not supported")
+    raise CommandError(
+        "towns' migrations run against the database itself (`towns db upgrade`); offline --sql mode is not supported"
+    )
 
 
 def run_online() -> None:

@@ -10,7 +10,6 @@ Nothing here touches the world; ``towns.activities`` does.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 from temporalio import activity
@@ -23,27 +22,31 @@ from .town import TownProfile
 
 # ---------------------------------------------------------------- monthly reports
 
+
 class EvaluateRequest(BaseModel):
     town: TownProfile
     report: AcceptedReport
     pack_id: str
 
+
 class RecordRequest(BaseModel):
     report: AcceptedReport
     evaluation: Evaluation
-    town: Optional[TownProfile] = None  # the profile evaluated against (kept in the ledger)
+    town: TownProfile | None = None  # the profile evaluated against (kept in the ledger)
+
 
 class RefusedRow(BaseModel):
     """A row the town workflow refused: kept raw in the quarantine with its problems."""
 
     key: str = Field(description="quarantine key: the row's submission id")
     row: str
-    code: Optional[str] = None
-    period: Optional[str] = None
-    source: Optional[str] = None
+    code: str | None = None
+    period: str | None = None
+    source: str | None = None
     submitted_by: str = "unknown"
     raw: dict = Field(default_factory=dict)
     problems: list[Problem]
+
 
 class TakeRequest(BaseModel):
     town: TownProfile
@@ -53,31 +56,36 @@ class TakeRequest(BaseModel):
     late: list[SupervisionRequest] = Field(default_factory=list, description="overdue months these reports close")
     evaluations: bool = Field(default=False, description="answer with every evaluation (one-report callers)")
 
+
 class Recorded(BaseModel):
     submission_id: str
     period: str
     revision: int
     failed: list[str]
 
+
 class TakeResult(BaseModel):
     recorded: list[Recorded]
-    latest: Optional[Evaluation] = Field(default=None, description="the evaluation of the latest period recorded")
+    latest: Evaluation | None = Field(default=None, description="the evaluation of the latest period recorded")
     evaluations: list[Evaluation] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- report supervision and bulletins
+
 
 class SupervisionRequest(BaseModel):
     code: str
     period: str
     due: str  # ISO date the report was due
     pack_id: str = DEFAULT_PACK
-    received_at: Optional[datetime] = None
+    received_at: datetime | None = None
+
 
 class PublishRequest(BaseModel):
     quarter: str
     by: str = "schedule"
     pack_id: str = DEFAULT_PACK
+
 
 class PublishResult(BaseModel):
     """A bulletin stored (now or before): there is none for a refused quarter (the activity raises)."""
@@ -96,19 +104,22 @@ class PublishResult(BaseModel):
 
 OUT_OF_ORDER = "RoundOutOfOrder"
 
+
 class PrepareRequest(BaseModel):
     round_id: str
     kind: RoundKind
     year: int
     pack_id: str
-    city_tax_growth: Optional[float] = None
+    city_tax_growth: float | None = None
     started_by: str
+
 
 class RoundPlan(BaseModel):
     pack: PackRef
     codes: list[str]
-    context: Optional[AnnualContext] = None
+    context: AnnualContext | None = None
     approval_overdue_days: float
+
 
 class BatchRequest(BaseModel):
     round_id: str
@@ -117,12 +128,14 @@ class BatchRequest(BaseModel):
     pack_id: str
     pack_hash: str = ""
     codes: list[str]
-    context: Optional[AnnualContext] = None
+    context: AnnualContext | None = None
+
 
 class ProposalSummary(BaseModel):
     code: str
     proposed_grade: str
-    score: Optional[float] = None
+    score: float | None = None
+
 
 class ApplyRequest(BaseModel):
     round_id: str
@@ -134,11 +147,13 @@ class ApplyRequest(BaseModel):
     overrides: dict[str, Override]
     codes: list[str]
 
+
 class ApprovalRecord(BaseModel):
     round_id: str
     by: str
     overrides: list[Override] = []
     note: str = ""
+
 
 class RoundRef(BaseModel):
     round_id: str
@@ -148,6 +163,7 @@ class RoundRef(BaseModel):
 
 
 # ---------------------------------------------------------------- the activities, declared
+
 
 class ReportActivities:
     """A town's monthly reports (implemented by ``towns.activities.reports.Reports``)."""

@@ -21,12 +21,12 @@ work to write to the very database it reads (see ``config``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Optional
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
@@ -44,27 +44,30 @@ MIGRATION_LOCK = 0x746F776E73
 # What create_all made before migrations, i.e. revision 0001: every table and its columns. A
 # database without alembic_version holding exactly these is stamped 0001 (or 0002); one that
 # lacks some (a build older than 1a60b62) is refused rather than guessed at.
-SCHEMA_0001: dict[str, frozenset[str]] = {t: frozenset(cols.split()) for t, cols in {
-    "bulletins": "quarter content pack_hash published_at published_by workflow_id",
-    "decisions": "id round_id kind year code proposed_grade final_grade score by reason before effects pack_id "
-                 "pack_version pack_hash recorded_at",
-    "findings": "id key submission_id code period revision rule clause passed value threshold inputs reason_zh "
-                "reason_en pack_id pack_version pack_hash recorded_at",
-    "ledger": "seq key kind code round_id period outcome actor body prev_hash hash",
-    "ledger_head": "id seq hash",
-    "measures": "id key code period revision name clause value inputs note recorded_at",
-    "monthly_reports": "id submission_id code period revision fai industry_fai nongov_fai tax new_enterprises "
-                       "high_tech_enterprises high_end_talents tourists_10k scenic_level correction submitted_by "
-                       "source received_at recorded_at raw",
-    "packs": "hash id version source first_used",
-    "proposals": "id round_id code proposal recorded_at",
-    "rejections": "id kind code period source submitted_by received_at raw problems",
-    "rounds": "id kind year state pack_id pack_version pack_hash started_by started_at city_tax_growth city "
-              "approved_by approved_at overdue",
-    "towns": "code name district tier industry batch listed_year creation_years planned_investment "
-             "annual_fai_target planned_area_km2 core_area_km2 state registered_at registered_by warnings "
-             "last_grade acceptance_failures applying_for",
-}.items()}
+SCHEMA_0001: dict[str, frozenset[str]] = {
+    t: frozenset(cols.split())
+    for t, cols in {
+        "bulletins": "quarter content pack_hash published_at published_by workflow_id",
+        "decisions": "id round_id kind year code proposed_grade final_grade score by reason before effects pack_id "
+        "pack_version pack_hash recorded_at",
+        "findings": "id key submission_id code period revision rule clause passed value threshold inputs reason_zh "
+        "reason_en pack_id pack_version pack_hash recorded_at",
+        "ledger": "seq key kind code round_id period outcome actor body prev_hash hash",
+        "ledger_head": "id seq hash",
+        "measures": "id key code period revision name clause value inputs note recorded_at",
+        "monthly_reports": "id submission_id code period revision fai industry_fai nongov_fai tax new_enterprises "
+        "high_tech_enterprises high_end_talents tourists_10k scenic_level correction submitted_by "
+        "source received_at recorded_at raw",
+        "packs": "hash id version source first_used",
+        "proposals": "id round_id code proposal recorded_at",
+        "rejections": "id kind code period source submitted_by received_at raw problems",
+        "rounds": "id kind year state pack_id pack_version pack_hash started_by started_at city_tax_growth city "
+        "approved_by approved_at overdue",
+        "towns": "code name district tier industry batch listed_year creation_years planned_investment "
+        "annual_fai_target planned_area_km2 core_area_km2 state registered_at registered_by warnings "
+        "last_grade acceptance_failures applying_for",
+    }.items()
+}
 
 
 class SchemaError(RuntimeError):
@@ -85,8 +88,8 @@ class Installation(SQLModel, table=True):
 class Migration:
     """What ``upgrade_database`` did."""
 
-    before: Optional[str]  # the revision the database carried (None: none, i.e. empty or made by create_all)
-    adopted: Optional[str]  # the revision stamped on a database made by create_all of an older build
+    before: str | None  # the revision the database carried (None: none, i.e. empty or made by create_all)
+    adopted: str | None  # the revision stamped on a database made by create_all of an older build
     after: str  # the revision it is at now (the head)
 
     @property
@@ -117,7 +120,7 @@ def prepare_database(engine: Engine) -> str:
     return installation_id(engine, create=True) or ""
 
 
-def alembic_config(connection: Optional[Connection] = None, url: Optional[str] = None):
+def alembic_config(connection: Connection | None = None, url: str | None = None):
     """An Alembic ``Config`` for towns' migrations, without an ini file: on ``connection`` (used as
     it is, in its transaction), or else on ``url``."""
     from alembic.config import Config
@@ -162,7 +165,7 @@ def upgrade_database(engine: Engine) -> Migration:
     return Migration(before=before, adopted=adopted, after=after)
 
 
-def current_revision(engine: Engine) -> Optional[str]:
+def current_revision(engine: Engine) -> str | None:
     """The revision the database carries (None: empty, or made by create_all before migrations)."""
     from alembic.migration import MigrationContext
 
@@ -170,7 +173,7 @@ def current_revision(engine: Engine) -> Optional[str]:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def adoptable_revision(conn: Connection) -> Optional[str]:
+def adoptable_revision(conn: Connection) -> str | None:
     """For a database without ``alembic_version`` made by create_all of an older build, the revision
     its tables match; None for one without towns' tables; SchemaError when it holds only part of them."""
     have = inspect(conn)
@@ -185,7 +188,8 @@ def adoptable_revision(conn: Connection) -> Optional[str]:
             f"the database holds some of towns' tables but not all of what the build before migrations (1a60b62) "
             f"made — missing: {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}. It was made by an "
             "older build, or is not a towns database; it is left untouched. Upgrade it by hand (or start from a "
-            "new database).\n数据库中只有部分 towns 表（缺少上述表或列），未作任何修改；请手工升级或使用新数据库。")
+            "new database).\n数据库中只有部分 towns 表（缺少上述表或列），未作任何修改；请手工升级或使用新数据库。"
+        )
     has_key = "key" in {col["name"] for col in have.get_columns("rejections")}
     return "0002" if has_key and "installation" in tables else "0001"
 
@@ -233,7 +237,7 @@ def install_guards(engine: Engine) -> None:
             conn.exec_driver_sql(ledger.PG_TRIGGER)
 
 
-def installation_id(engine: Engine, create: bool = False) -> Optional[str]:
+def installation_id(engine: Engine, create: bool = False) -> str | None:
     """This database's id; made (once) when ``create`` is set, else None if it has none."""
     if not inspect(engine).has_table(Installation.__tablename__):
         if not create:
@@ -243,7 +247,7 @@ def installation_id(engine: Engine, create: bool = False) -> Optional[str]:
         row = s.get(Installation, 1)
         if row is not None or not create:
             return row.installation_id if row else None
-        s.add(Installation(id=1, installation_id=uuid.uuid4().hex, created_at=datetime.now(timezone.utc)))
+        s.add(Installation(id=1, installation_id=uuid.uuid4().hex, created_at=datetime.now(UTC)))
         try:
             s.commit()
         except IntegrityError:  # another process made it first
@@ -251,7 +255,7 @@ def installation_id(engine: Engine, create: bool = False) -> Optional[str]:
         return s.get(Installation, 1).installation_id  # type: ignore[union-attr]
 
 
-def sqlite_path(url: str) -> Optional[Path]:
+def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases)."""
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import JSON, Column
@@ -55,7 +55,7 @@ class Evaluation(BaseModel):
 class FindingRow(SQLModel, table=True):
     __tablename__ = "findings"
 
-    id: Optional[int] = SQLField(default=None, primary_key=True)
+    id: int | None = SQLField(default=None, primary_key=True)
     key: str = SQLField(unique=True, max_length=300)
     submission_id: str = SQLField(index=True, max_length=200)
     code: str = SQLField(index=True, max_length=32)
@@ -64,8 +64,8 @@ class FindingRow(SQLModel, table=True):
     rule: str
     clause: str
     passed: bool
-    value: Optional[float] = None
-    threshold: Optional[float] = None
+    value: float | None = None
+    threshold: float | None = None
     inputs: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reason_zh: str
     reason_en: str
@@ -78,14 +78,14 @@ class FindingRow(SQLModel, table=True):
 class MeasureRow(SQLModel, table=True):
     __tablename__ = "measures"
 
-    id: Optional[int] = SQLField(default=None, primary_key=True)
+    id: int | None = SQLField(default=None, primary_key=True)
     key: str = SQLField(unique=True, max_length=300)
     code: str = SQLField(index=True, max_length=32)
     period: str = SQLField(max_length=7)
     revision: int
     name: str
     clause: str
-    value: Optional[float] = None
+    value: float | None = None
     inputs: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
     note: str = ""
     recorded_at: datetime

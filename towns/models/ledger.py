@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
@@ -34,9 +34,9 @@ class LedgerEntry(SQLModel, table=True):
     seq: int = SQLField(primary_key=True)
     key: str = SQLField(unique=True, max_length=300)
     kind: str = SQLField(index=True, max_length=20)
-    code: Optional[str] = SQLField(default=None, index=True, max_length=32)
-    round_id: Optional[str] = SQLField(default=None, index=True, max_length=64)
-    period: Optional[str] = SQLField(default=None, max_length=20)
+    code: str | None = SQLField(default=None, index=True, max_length=32)
+    round_id: str | None = SQLField(default=None, index=True, max_length=64)
+    period: str | None = SQLField(default=None, max_length=20)
     outcome: str = ""
     actor: str = "system"
     body: str = SQLField(sa_column=Column(Text, nullable=False))
@@ -67,11 +67,12 @@ def entry_hash(prev_hash: str, body: str) -> str:
     return digest(prev_hash + body)
 
 
-def utc_iso(t: Optional[datetime] = None) -> str:
-    return as_utc(t or datetime.now(timezone.utc)).isoformat()
+def utc_iso(t: datetime | None = None) -> str:
+    return as_utc(t or datetime.now(UTC)).isoformat()
 
 
 # ---------------------------------------------------------------- the keys of the entries (one place)
+
 
 class Keys:
     """The key of each kind of entry: an entry is written once per key (``append`` is idempotent on it),
@@ -124,11 +125,25 @@ def ledger_lock(engine: Engine):
     return _sqlite_lock if engine.dialect.name == "sqlite" else _Nothing()
 
 
-def append(session: Session, *, kind: str, key: str, actor: str = "system", actor_role: str = "system",
-           code: Optional[str] = None, round_id: Optional[str] = None, period: Optional[str] = None,
-           outcome: str = "", reason: str = "", pack: Optional[dict] = None, inputs: Any = None,
-           findings: Any = None, workflow: Optional[dict] = None, event_time: Optional[str] = None,
-           extra: Optional[dict] = None) -> LedgerEntry:
+def append(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    actor: str = "system",
+    actor_role: str = "system",
+    code: str | None = None,
+    round_id: str | None = None,
+    period: str | None = None,
+    outcome: str = "",
+    reason: str = "",
+    pack: dict | None = None,
+    inputs: Any = None,
+    findings: Any = None,
+    workflow: dict | None = None,
+    event_time: str | None = None,
+    extra: dict | None = None,
+) -> LedgerEntry:
     """Append one entry in the caller's transaction (idempotent on ``key``)."""
     existing = session.exec(select(LedgerEntry).where(LedgerEntry.key == key)).first()
     if existing is not None:
@@ -140,17 +155,40 @@ def append(session: Session, *, kind: str, key: str, actor: str = "system", acto
         session.flush()
     inputs_text = canonical({"inputs": inputs})
     data = {
-        "seq": head.seq + 1, "kind": kind, "key": key, "code": code, "round_id": round_id, "period": period,
-        "outcome": outcome, "actor": actor, "actor_role": actor_role, "reason": reason,
-        "pack": pack, "app_version": __version__,
-        "inputs": inputs, "inputs_hash": digest(inputs_text), "findings": findings,
-        "workflow": workflow, "event_time": event_time or utc_iso(), "recorded_time": utc_iso(),
+        "seq": head.seq + 1,
+        "kind": kind,
+        "key": key,
+        "code": code,
+        "round_id": round_id,
+        "period": period,
+        "outcome": outcome,
+        "actor": actor,
+        "actor_role": actor_role,
+        "reason": reason,
+        "pack": pack,
+        "app_version": __version__,
+        "inputs": inputs,
+        "inputs_hash": digest(inputs_text),
+        "findings": findings,
+        "workflow": workflow,
+        "event_time": event_time or utc_iso(),
+        "recorded_time": utc_iso(),
         **(extra or {}),
     }
     body = canonical(data)
-    entry = LedgerEntry(seq=data["seq"], key=key, kind=kind, code=code, round_id=round_id, period=period,
-                        outcome=outcome, actor=actor, body=body, prev_hash=head.hash,
-                        hash=entry_hash(head.hash, body))
+    entry = LedgerEntry(
+        seq=data["seq"],
+        key=key,
+        kind=kind,
+        code=code,
+        round_id=round_id,
+        period=period,
+        outcome=outcome,
+        actor=actor,
+        body=body,
+        prev_hash=head.hash,
+        hash=entry_hash(head.hash, body),
+    )
     session.add(entry)
     head.seq, head.hash = entry.seq, entry.hash
     session.add(head)

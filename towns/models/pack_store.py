@@ -4,7 +4,7 @@ be re-evaluated under exactly the rules it was made with (even after the file ch
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Text
@@ -25,5 +25,12 @@ class StoredPack(SQLModel, table=True):
 def remember(session: Session, pack: Any) -> None:
     """Store the pack (idempotent); in the caller's transaction."""
     if pack.source and session.get(StoredPack, pack.hash) is None:
-        session.add(StoredPack(hash=pack.hash, id=pack.pack.id, version=pack.pack.version, source=pack.source,
-                               first_used=datetime.now(timezone.utc)))
+        session.add(
+            StoredPack(
+                hash=pack.hash,
+                id=pack.pack.id,
+                version=pack.pack.version,
+                source=pack.source,
+                first_used=datetime.now(UTC),
+            )
+        )

@@ -38,7 +38,8 @@ def _from_number(raw: float | int) -> str:
             f"{raw} is a number in the spreadsheet, so it cannot tell October (2019.10, which Excel stores as "
             f"{whole}.1) from January; format the month cells as text, or write {whole}-10 or {whole}-01",
             f"单元格中的 {raw} 是数值：Excel 会把 {whole}.10（10月）存成 {whole}.1，无法区分 1 月和 10 月；"
-            f"请把月份单元格设为文本，或写成 {whole}-10 / {whole}-01")
+            f"请把月份单元格设为文本，或写成 {whole}-10 / {whole}-01",
+        )
     return parse_period(f"{whole}-{frac}")
 
 

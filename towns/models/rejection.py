@@ -9,7 +9,7 @@ greater than or equal to 0").
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -19,14 +19,34 @@ from sqlmodel import SQLModel
 
 # the Chinese name of every field a submission can carry (the headers a district office uses)
 FIELD_ZH = {
-    "code": "小镇代码", "name": "小镇名称", "district": "区县", "tier": "层级", "industry": "产业",
-    "batch": "批次", "listed_year": "列入年份", "creation_years": "创建期", "planned_investment": "计划总投资",
-    "annual_fai_target": "年度投资目标", "planned_area_km2": "规划面积", "core_area_km2": "核心区面积",
-    "state": "状态", "period": "月份", "fai": "固定资产投资", "industry_fai": "特色产业投资",
-    "nongov_fai": "非政府投资", "tax": "税收收入", "new_enterprises": "新入驻企业",
-    "high_tech_enterprises": "高新技术企业", "high_end_talents": "高端人才", "tourists_10k": "游客接待",
-    "scenic_level": "景区等级", "correction": "是否更正", "submitted_by": "填报人", "source": "来源",
-    "submission_id": "提交编号", "row": "该行",
+    "code": "小镇代码",
+    "name": "小镇名称",
+    "district": "区县",
+    "tier": "层级",
+    "industry": "产业",
+    "batch": "批次",
+    "listed_year": "列入年份",
+    "creation_years": "创建期",
+    "planned_investment": "计划总投资",
+    "annual_fai_target": "年度投资目标",
+    "planned_area_km2": "规划面积",
+    "core_area_km2": "核心区面积",
+    "state": "状态",
+    "period": "月份",
+    "fai": "固定资产投资",
+    "industry_fai": "特色产业投资",
+    "nongov_fai": "非政府投资",
+    "tax": "税收收入",
+    "new_enterprises": "新入驻企业",
+    "high_tech_enterprises": "高新技术企业",
+    "high_end_talents": "高端人才",
+    "tourists_10k": "游客接待",
+    "scenic_level": "景区等级",
+    "correction": "是否更正",
+    "submitted_by": "填报人",
+    "source": "来源",
+    "submission_id": "提交编号",
+    "row": "该行",
 }
 
 
@@ -45,7 +65,7 @@ class Problem(BaseModel):
         return f"{self.field}: {self.en}" + (f" ({self.zh})" if self.zh else "")
 
 
-def bilingual(kind: str, en: str, zh: str, field: Optional[str] = None) -> PydanticCustomError:
+def bilingual(kind: str, en: str, zh: str, field: str | None = None) -> PydanticCustomError:
     """The error a contract's validator raises: pydantic keeps both texts (and, for a check across
     fields, the field it blames). It is a ValueError, so plain callers can catch it as one."""
     context: dict[str, Any] = {"zh": zh}
@@ -81,11 +101,15 @@ def _words(err: dict[str, Any]) -> tuple[str, str]:
         return f"must be {word_en} {bound} (got {got})", f"{word_zh} {bound}（填写为 {err.get('input')}）"
     if kind in ("less_than_equal", "less_than"):
         bound = ctx.get("le", ctx.get("lt"))
-        return (f"{got} is out of range: at most {bound}",
-                f"{err.get('input')} 超出范围（不能大于 {bound}），请检查单位和数字")
+        return (
+            f"{got} is out of range: at most {bound}",
+            f"{err.get('input')} 超出范围（不能大于 {bound}），请检查单位和数字",
+        )
     if kind == "string_too_long":
-        return (f"is {len(str(err.get('input')))} characters long; at most {ctx.get('max_length')}",
-                f"长度为 {len(str(err.get('input')))} 个字符，最多 {ctx.get('max_length')} 个")
+        return (
+            f"is {len(str(err.get('input')))} characters long; at most {ctx.get('max_length')}",
+            f"长度为 {len(str(err.get('input')))} 个字符，最多 {ctx.get('max_length')} 个",
+        )
     if kind == "string_too_short":
         return "is empty", "不能为空"
     if kind == "string_pattern_mismatch":
@@ -112,20 +136,24 @@ def problems_from(exc: ValidationError) -> list[Problem]:
 class Rejection(SQLModel, table=True):
     __tablename__ = "rejections"
 
-    id: Optional[int] = SQLField(default=None, primary_key=True)
-    key: Optional[str] = SQLField(default=None, unique=True, max_length=300,
-                                  description="idempotency key (import batch and row): a retried write leaves one row")
+    id: int | None = SQLField(default=None, primary_key=True)
+    key: str | None = SQLField(
+        default=None,
+        unique=True,
+        max_length=300,
+        description="idempotency key (import batch and row): a retried write leaves one row",
+    )
     kind: str = SQLField(max_length=20, description="report | town")
-    code: Optional[str] = SQLField(default=None, index=True, max_length=64)
-    period: Optional[str] = SQLField(default=None, max_length=20)
-    source: Optional[str] = None
+    code: str | None = SQLField(default=None, index=True, max_length=64)
+    period: str | None = SQLField(default=None, max_length=20)
+    source: str | None = None
     submitted_by: str = "unknown"
     received_at: datetime
     raw: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
     problems: list[dict[str, Any]] = SQLField(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-def _clip(text: Optional[str], size: int) -> Optional[str]:
+def _clip(text: str | None, size: int) -> str | None:
     """A value for an indexed column: whole when it fits, else cut with '…' (the raw row keeps it whole)."""
     if text is None:
         return None
@@ -151,11 +179,28 @@ def jsonable(raw: dict[str, Any]) -> dict[str, Any]:
     return {str(k): one(v) for k, v in raw.items()}
 
 
-def rejection_row(kind: str, *, key: Optional[str], code: Optional[str], period: Optional[str], source: Optional[str],
-                  by: str, raw: dict[str, Any], problems: list[Problem]) -> Rejection:
+def rejection_row(
+    kind: str,
+    *,
+    key: str | None,
+    code: str | None,
+    period: str | None,
+    source: str | None,
+    by: str,
+    raw: dict[str, Any],
+    problems: list[Problem],
+) -> Rejection:
     """The quarantine row of a refused submission: the raw cells as sent, and why."""
     from .times import now_utc
 
-    return Rejection(kind=kind, key=_clip(key, 300), code=_clip(code, 64), period=_clip(period, 20),
-                     source=_clip(source, 300), submitted_by=_clip(by, 200) or "unknown", received_at=now_utc(),
-                     raw=jsonable(raw), problems=[p.model_dump() for p in problems])
+    return Rejection(
+        kind=kind,
+        key=_clip(key, 300),
+        code=_clip(code, 64),
+        period=_clip(period, 20),
+        source=_clip(source, 300),
+        submitted_by=_clip(by, 200) or "unknown",
+        received_at=now_utc(),
+        raw=jsonable(raw),
+        problems=[p.model_dump() for p in problems],
+    )

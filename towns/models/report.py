@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -60,26 +60,26 @@ def number(raw: Any, field: str) -> Any:
         try:
             value = float(text)
         except ValueError:
-            raise bilingual("number", f"{str(raw)[:40]!r} is not a number",
-                            f"“{str(raw)[:40]}”不是数字") from None
+            raise bilingual("number", f"{str(raw)[:40]!r} is not a number", f"“{str(raw)[:40]}”不是数字") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise bilingual("finite", f"{raw!r} is not a finite number", f"“{raw}”不是有限数值")
     return value
 
 
-def whole(raw: Any, field: str) -> Optional[int]:
+def whole(raw: Any, field: str) -> int | None:
     value = number(raw, field)
     if value is None:
         return None
     if abs(value) > COUNT_MAX * 10:  # far beyond any count: say so before int() makes a monster of it
-        raise bilingual("range", f"{raw} is out of range: at most {COUNT_MAX}",
-                        f"{raw} 超出范围（不能大于 {COUNT_MAX}）")
+        raise bilingual(
+            "range", f"{raw} is out of range: at most {COUNT_MAX}", f"{raw} 超出范围（不能大于 {COUNT_MAX}）"
+        )
     if not float(value).is_integer():
         raise bilingual("whole", f"{raw} is not a whole number", f"{raw} 不是整数")
     return int(value)
 
 
-def scenic(raw: Any) -> Optional[int]:
+def scenic(raw: Any) -> int | None:
     """The scenic-area level 0–5: 3, '3A', 'AAA', '4A级', '4A级景区'."""
     if isinstance(raw, str):
         text = unicodedata.normalize("NFKC", raw).strip()
@@ -89,16 +89,22 @@ def scenic(raw: Any) -> Optional[int]:
         if m:
             return int(m.group(1)) if m.group(1) else len(m.group(2))
         if not re.fullmatch(r"[+-]?[\d.]+", text):
-            raise bilingual("scenic", f"{raw!r} is not a scenic level: write 0–5, 3A or AAA",
-                            f"“{raw}”不是景区等级，请填 0–5、3A 或 AAA")
+            raise bilingual(
+                "scenic",
+                f"{raw!r} is not a scenic level: write 0–5, 3A or AAA",
+                f"“{raw}”不是景区等级，请填 0–5、3A 或 AAA",
+            )
     return whole(raw, "scenic_level")
 
 
 def plain_text(raw: Any, field: str) -> Any:
     """Text a person typed: control characters (a NUL byte, line breaks) are refused."""
     if isinstance(raw, str) and _CONTROL.search(raw):
-        raise bilingual("control", "contains a control character (such as a NUL byte or a line break); "
-                        "type it again as plain text", "含有控制字符（如空字节或换行），请重新输入纯文本")
+        raise bilingual(
+            "control",
+            "contains a control character (such as a NUL byte or a line break); type it again as plain text",
+            "含有控制字符（如空字节或换行），请重新输入纯文本",
+        )
     return raw
 
 
@@ -106,14 +112,24 @@ class Figures(BaseModel):
     """The statistics of one town for one period."""
 
     fai: float = Field(ge=0, le=MONEY_MAX, description="fixed-asset investment 固定资产投资, year to date, 亿元")
-    industry_fai: float = Field(ge=0, le=MONEY_MAX, description="characteristic-industry investment 特色产业投资, year to date, 亿元")
-    nongov_fai: float = Field(ge=0, le=MONEY_MAX, description="non-government investment 非政府投资, year to date, 亿元")
-    tax: Optional[float] = Field(default=None, ge=0, le=MONEY_MAX, description="tax revenue 税收收入, year to date, 亿元")
-    new_enterprises: Optional[int] = Field(default=None, ge=0, le=COUNT_MAX, description="newly settled enterprises 新入驻企业, year to date")
-    high_tech_enterprises: Optional[int] = Field(default=None, ge=0, le=COUNT_MAX, description="high-tech enterprises 高新技术企业")
-    high_end_talents: Optional[int] = Field(default=None, ge=0, le=COUNT_MAX, description="high-end talents 高端人才")
-    tourists_10k: Optional[float] = Field(default=None, ge=0, le=COUNT_MAX, description="tourist visits 游客接待, year to date, 万人次")
-    scenic_level: Optional[int] = Field(default=None, ge=0, le=5, description="scenic-area level 景区等级 (0–5, 3 = 3A)")
+    industry_fai: float = Field(
+        ge=0, le=MONEY_MAX, description="characteristic-industry investment 特色产业投资, year to date, 亿元"
+    )
+    nongov_fai: float = Field(
+        ge=0, le=MONEY_MAX, description="non-government investment 非政府投资, year to date, 亿元"
+    )
+    tax: float | None = Field(default=None, ge=0, le=MONEY_MAX, description="tax revenue 税收收入, year to date, 亿元")
+    new_enterprises: int | None = Field(
+        default=None, ge=0, le=COUNT_MAX, description="newly settled enterprises 新入驻企业, year to date"
+    )
+    high_tech_enterprises: int | None = Field(
+        default=None, ge=0, le=COUNT_MAX, description="high-tech enterprises 高新技术企业"
+    )
+    high_end_talents: int | None = Field(default=None, ge=0, le=COUNT_MAX, description="high-end talents 高端人才")
+    tourists_10k: float | None = Field(
+        default=None, ge=0, le=COUNT_MAX, description="tourist visits 游客接待, year to date, 万人次"
+    )
+    scenic_level: int | None = Field(default=None, ge=0, le=5, description="scenic-area level 景区等级 (0–5, 3 = 3A)")
 
     @field_validator(*MONEY_FIELDS, "tourists_10k", mode="before")
     @classmethod
@@ -139,7 +155,8 @@ class Figures(BaseModel):
                     f"{getattr(self, part)} is above fai {self.fai}: it is part of fixed-asset investment; "
                     "check both figures",
                     f"{getattr(self, part)} 大于固定资产投资 {self.fai}：它是固定资产投资的一部分，请核对两项数字",
-                    field=part)
+                    field=part,
+                )
         return self
 
 
@@ -152,9 +169,10 @@ class ReportSubmission(Figures):
     period: str = Field(description="month, YYYY-MM; figures are year-to-date to its end")
     correction: bool = Field(default=False, description="true when it replaces an earlier report of the same period")
     submitted_by: str = Field(default="unknown", min_length=1, max_length=TEXT_MAX, description="who submitted it")
-    submission_id: str = Field(default="", max_length=200,
-                               description="idempotency key: the same id delivered twice is one report")
-    source: Optional[str] = Field(default=None, max_length=300, description="file and row it came from")
+    submission_id: str = Field(
+        default="", max_length=200, description="idempotency key: the same id delivered twice is one report"
+    )
+    source: str | None = Field(default=None, max_length=300, description="file and row it came from")
 
     @field_validator("code", "submitted_by", "source", mode="before")
     @classmethod
@@ -204,7 +222,7 @@ class ReportedPeriod(BaseModel):
     fai: float
     industry_fai: float
     nongov_fai: float
-    tax: Optional[float] = None
+    tax: float | None = None
     submission_id: str = ""
     digest: str = ""  # of all its figures (ReportSubmission.digest); "" when carried from before digests
 
@@ -228,7 +246,7 @@ class ReportRow(BaseModel):
 
     row: str = Field(description="where in the file: the row number, or sheet!row")
     raw: dict[str, Any] = Field(default_factory=dict, description="the cells as sent, kept if the row is refused")
-    submission: "ReportSubmission"
+    submission: ReportSubmission
 
 
 class ReportBatch(BaseModel):
@@ -246,7 +264,7 @@ class RowAnswer(BaseModel):
     row: str
     period: str
     status: Status
-    revision: Optional[int] = None
+    revision: int | None = None
     failed_rules: list[str] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
 
@@ -270,7 +288,7 @@ class MonthlyReport(SQLModel, table=True):
     __tablename__ = "monthly_reports"
     __table_args__ = (UniqueConstraint("code", "period", "revision", name="uq_report_revision"),)
 
-    id: Optional[int] = SQLField(default=None, primary_key=True)
+    id: int | None = SQLField(default=None, primary_key=True)
     submission_id: str = SQLField(unique=True, max_length=200)
     code: str = SQLField(index=True, max_length=32)
     period: str = SQLField(index=True, max_length=7)
@@ -278,15 +296,15 @@ class MonthlyReport(SQLModel, table=True):
     fai: float
     industry_fai: float
     nongov_fai: float
-    tax: Optional[float] = None
-    new_enterprises: Optional[int] = None
-    high_tech_enterprises: Optional[int] = None
-    high_end_talents: Optional[int] = None
-    tourists_10k: Optional[float] = None
-    scenic_level: Optional[int] = None
+    tax: float | None = None
+    new_enterprises: int | None = None
+    high_tech_enterprises: int | None = None
+    high_end_talents: int | None = None
+    tourists_10k: float | None = None
+    scenic_level: int | None = None
     correction: bool = False
     submitted_by: str
-    source: Optional[str] = None
+    source: str | None = None
     received_at: datetime
     recorded_at: datetime
     raw: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -9,7 +9,7 @@ overrides that carry a reason), and applies the decisions.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -54,13 +54,14 @@ class TownRecord(BaseModel):
 
     profile: TownProfile
     warnings: int = Field(default=0, description="consecutive annual warnings before this round")
-    last_grade: Optional[str] = None
+    last_grade: str | None = None
     acceptance_failures: int = Field(default=0, description="acceptance rounds failed so far")
-    applying_for: Optional[str] = Field(default=None, description="tier applied for (application rounds)")
-    december: dict[int, Figures] = Field(default_factory=dict,
-                                         description="year → latest revision of the December year-to-date report")
-    latest: Optional[Figures] = Field(default=None, description="latest report up to December of the round's year")
-    annual_grade: Optional[str] = Field(default=None, description="the final annual grade of the round's year, if decided")
+    applying_for: str | None = Field(default=None, description="tier applied for (application rounds)")
+    december: dict[int, Figures] = Field(
+        default_factory=dict, description="year → latest revision of the December year-to-date report"
+    )
+    latest: Figures | None = Field(default=None, description="latest report up to December of the round's year")
+    annual_grade: str | None = Field(default=None, description="the final annual grade of the round's year, if decided")
 
 
 class Effects(BaseModel):
@@ -69,8 +70,8 @@ class Effects(BaseModel):
     state: str
     tier: str
     warnings: int
-    listed_year: Optional[int] = None
-    creation_years: Optional[int] = None
+    listed_year: int | None = None
+    creation_years: int | None = None
     acceptance_failures: int = 0
 
 
@@ -79,7 +80,7 @@ class TownProposal(BaseModel):
     name: str
     tier: str
     proposed_grade: str
-    score: Optional[float] = None
+    score: float | None = None
     findings: list[Finding] = Field(default_factory=list)
     inputs: dict[str, Any] = Field(default_factory=dict, description="the inputs snapshot the proposal used")
     effects: Effects
@@ -93,7 +94,7 @@ class CityAggregates(BaseModel):
 class AnnualContext(BaseModel):
     """City-wide figures every town's annual evaluation needs (computed over the whole round)."""
 
-    city_tax_growth: Optional[float]
+    city_tax_growth: float | None
     city_tax_growth_source: str  # "office" (--city-tax-growth) | "pooled" (the round's towns) | "none"
     innovation_scores: dict[str, float] = Field(default_factory=dict, description="code → innovation points")
 
@@ -124,6 +125,7 @@ class DecisionNotice(BaseModel):
 
 # ---------------------------------------------------------------- tables
 
+
 class RoundRow(SQLModel, table=True):
     __tablename__ = "rounds"
 
@@ -136,10 +138,10 @@ class RoundRow(SQLModel, table=True):
     pack_hash: str
     started_by: str
     started_at: datetime
-    city_tax_growth: Optional[float] = None
+    city_tax_growth: float | None = None
     city: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    approved_by: Optional[str] = None
-    approved_at: Optional[datetime] = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
     overdue: bool = False
 
 
@@ -147,7 +149,7 @@ class ProposalRow(SQLModel, table=True):
     __tablename__ = "proposals"
     __table_args__ = (UniqueConstraint("round_id", "code", name="uq_proposal"),)
 
-    id: Optional[int] = SQLField(default=None, primary_key=True)
+    id: int | None = SQLField(default=None, primary_key=True)
     round_id: str = SQLField(index=True, max_length=64)
     code: str = SQLField(index=True, max_length=32)
     proposal: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
@@ -160,14 +162,14 @@ class DecisionRow(SQLModel, table=True):
     __tablename__ = "decisions"
     __table_args__ = (UniqueConstraint("round_id", "code", name="uq_decision"),)
 
-    id: Optional[int] = SQLField(default=None, primary_key=True)
+    id: int | None = SQLField(default=None, primary_key=True)
     round_id: str = SQLField(index=True, max_length=64)
     kind: str
     year: int
     code: str = SQLField(index=True, max_length=32)
     proposed_grade: str
     final_grade: str
-    score: Optional[float] = None
+    score: float | None = None
     by: str
     reason: str = ""
     before: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -178,7 +180,6 @@ class DecisionRow(SQLModel, table=True):
     recorded_at: datetime
 
 
-
 # ---------------------------------------------------------------- the order decisions apply in
 
 # Annual and acceptance decisions change a town's counters (consecutive warnings, acceptance
@@ -187,24 +188,31 @@ class DecisionRow(SQLModel, table=True):
 ORDER = {RoundKind.annual.value: 0, RoundKind.acceptance.value: 1}
 
 
-def later_decisions(session: Session, codes: list[str], kind: str, year: int,
-                    excluding_round: Optional[str] = None) -> dict[str, list["DecisionRow"]]:
+def later_decisions(
+    session: Session, codes: list[str], kind: str, year: int, excluding_round: str | None = None
+) -> dict[str, list[DecisionRow]]:
     """Per town, the applied decisions that come after a ``kind`` round for ``year`` in that order
     (empty for application rounds)."""
     if kind not in ORDER or not codes:
         return {}
     mine = (year, ORDER[kind])
     later: dict[str, list[DecisionRow]] = {}
-    rows = session.exec(select(DecisionRow).where(DecisionRow.code.in_(codes),  # type: ignore[attr-defined]
-                                                  DecisionRow.kind.in_(list(ORDER)),  # type: ignore[attr-defined]
-                                                  DecisionRow.year >= year).order_by(DecisionRow.id)).all()
+    rows = session.exec(
+        select(DecisionRow)
+        .where(
+            DecisionRow.code.in_(codes),  # type: ignore[attr-defined]
+            DecisionRow.kind.in_(list(ORDER)),  # type: ignore[attr-defined]
+            DecisionRow.year >= year,
+        )
+        .order_by(DecisionRow.id)
+    ).all()
     for d in rows:
         if d.round_id != excluding_round and (d.year, ORDER[d.kind]) > mine:
             later.setdefault(d.code, []).append(d)
     return later
 
 
-def order_problems(later: dict[str, list["DecisionRow"]], round_label: str, shown: int = 8) -> list[str]:
+def order_problems(later: dict[str, list[DecisionRow]], round_label: str, shown: int = 8) -> list[str]:
     """What to tell the office about the towns whose later decisions a round would undo: one line per
     later round, naming its towns (the first ``shown`` of them)."""
     towns_by_round: dict[str, list[str]] = {}
@@ -214,34 +222,51 @@ def order_problems(later: dict[str, list["DecisionRow"]], round_label: str, show
     out = []
     for rid, codes in sorted(towns_by_round.items()):
         named = ", ".join(codes[:shown]) + (f" and {len(codes) - shown} more" if len(codes) > shown else "")
-        out.append(f"{rid} is already applied to {len(codes)} of its towns ({named}), and {round_label} judges an "
-                   "earlier year: decisions apply in year order, so an earlier round cannot change their counters now "
-                   f"（{rid} 已应用于其中 {len(codes)} 个小镇，不能再以较早年度的结果改变其状态）")
+        out.append(
+            f"{rid} is already applied to {len(codes)} of its towns ({named}), and {round_label} judges an "
+            "earlier year: decisions apply in year order, so an earlier round cannot change their counters now "
+            f"（{rid} 已应用于其中 {len(codes)} 个小镇，不能再以较早年度的结果改变其状态）"
+        )
     return out
 
 
 # ---------------------------------------------------------------- a round's view of its towns
 
+
 def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
     """Each town as a round sees it: profile, decision counters, December reports, latest report."""
     towns = {t.code: t for t in session.exec(select(Town).where(Town.code.in_(codes))).all()}
     latest: dict[tuple[str, str], MonthlyReport] = {}
-    for r in session.exec(select(MonthlyReport).where(MonthlyReport.code.in_(codes),
-                                                      MonthlyReport.period <= f"{year:04d}-12")).all():
+    for r in session.exec(
+        select(MonthlyReport).where(MonthlyReport.code.in_(codes), MonthlyReport.period <= f"{year:04d}-12")
+    ).all():
         key = (r.code, r.period)
         if key not in latest or r.revision > latest[key].revision:
             latest[key] = r
-    annual_grades = {d.code: d.final_grade for d in session.exec(
-        select(DecisionRow).where(DecisionRow.kind == "annual", DecisionRow.year == year,
-                                  DecisionRow.code.in_(codes))).all()}
+    annual_grades = {
+        d.code: d.final_grade
+        for d in session.exec(
+            select(DecisionRow).where(
+                DecisionRow.kind == "annual", DecisionRow.year == year, DecisionRow.code.in_(codes)
+            )
+        ).all()
+    }
     records = []
     for code in codes:
         t = towns[code]
         mine = {p: r for (c, p), r in latest.items() if c == code}
         december = {year_month(p)[0]: r.figures() for p, r in mine.items() if p.endswith("-12")}
         last = mine[max(mine)] if mine else None
-        records.append(TownRecord(
-            profile=t.profile(), warnings=t.warnings, last_grade=t.last_grade,
-            acceptance_failures=t.acceptance_failures, applying_for=t.applying_for, december=december,
-            latest=last.figures() if last else None, annual_grade=annual_grades.get(code)))
+        records.append(
+            TownRecord(
+                profile=t.profile(),
+                warnings=t.warnings,
+                last_grade=t.last_grade,
+                acceptance_failures=t.acceptance_failures,
+                applying_for=t.applying_for,
+                december=december,
+                latest=last.figures() if last else None,
+                annual_grade=annual_grades.get(code),
+            )
+        )
     return records

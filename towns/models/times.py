@@ -6,19 +6,18 @@ are UTC, and ``as_utc`` says so.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8))  # China Standard Time, Beijing
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc) if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def iso_utc(t: Optional[datetime]) -> Optional[str]:
+def iso_utc(t: datetime | None) -> str | None:
     return None if t is None else as_utc(t).isoformat()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Field as SQLField
@@ -32,15 +31,17 @@ class TownProfile(BaseModel):
     district: District = Field(description="区、县(市)")
     tier: Tier = Field(description="creation list the town is on")
     industry: Industry = Field(description="characteristic industry")
-    batch: Optional[str] = Field(default=None, max_length=20, description="creation batch, e.g. 1 (第一批)")
-    listed_year: Optional[int] = Field(default=None, ge=2000, le=2100, description="year the town entered its list")
+    batch: str | None = Field(default=None, max_length=20, description="creation batch, e.g. 1 (第一批)")
+    listed_year: int | None = Field(default=None, ge=2000, le=2100, description="year the town entered its list")
     creation_years: int = Field(default=3, ge=1, le=10, description="length of the creation period, years")
-    planned_investment: Optional[float] = Field(default=None, ge=0, le=MONEY_MAX,
-                                                description="planned FAI over the creation period, 亿元")
-    annual_fai_target: Optional[float] = Field(default=None, gt=0, le=MONEY_MAX,
-                                               description="annual FAI target set for the town, 亿元")
-    planned_area_km2: Optional[float] = Field(default=None, ge=0, le=AREA_MAX, description="planned area, km²")
-    core_area_km2: Optional[float] = Field(default=None, ge=0, le=AREA_MAX, description="core (construction) area, km²")
+    planned_investment: float | None = Field(
+        default=None, ge=0, le=MONEY_MAX, description="planned FAI over the creation period, 亿元"
+    )
+    annual_fai_target: float | None = Field(
+        default=None, gt=0, le=MONEY_MAX, description="annual FAI target set for the town, 亿元"
+    )
+    planned_area_km2: float | None = Field(default=None, ge=0, le=AREA_MAX, description="planned area, km²")
+    core_area_km2: float | None = Field(default=None, ge=0, le=AREA_MAX, description="core (construction) area, km²")
     state: TownState = Field(default=TownState.creating)
 
     @field_validator("code", mode="before")
@@ -48,9 +49,12 @@ class TownProfile(BaseModel):
     def _code(cls, raw):
         text = unicodedata.normalize("NFKC", str(raw)).strip() if raw is not None else ""
         if not re.fullmatch(CODE_PATTERN, text):
-            raise bilingual("code", f"{str(raw)[:40]!r} is not a town code: 2–32 letters, digits, - or _, "
-                            "starting with a letter or digit (e.g. SX-ZJ-WY)",
-                            f"“{str(raw)[:40]}”格式不正确：应为 2–32 位字母、数字、- 或 _，以字母或数字开头（如 SX-ZJ-WY）")
+            raise bilingual(
+                "code",
+                f"{str(raw)[:40]!r} is not a town code: 2–32 letters, digits, - or _, "
+                "starting with a letter or digit (e.g. SX-ZJ-WY)",
+                f"“{str(raw)[:40]}”格式不正确：应为 2–32 位字母、数字、- 或 _，以字母或数字开头（如 SX-ZJ-WY）",
+            )
         return text
 
     @field_validator("name", "batch", mode="before")
@@ -86,16 +90,31 @@ class TownProfile(BaseModel):
     @model_validator(mode="after")
     def _consistent(self):
         if self.state in (TownState.creating, TownState.named) and self.listed_year is None:
-            raise bilingual("listed_year", "is required for a town on a list (state creating or named)",
-                            "已列入名单（创建中或已命名）的小镇必须填写列入年份", field="listed_year")
-        if self.core_area_km2 is not None and self.planned_area_km2 is not None and self.core_area_km2 > self.planned_area_km2:
-            raise bilingual("core_area", f"{self.core_area_km2} km² is larger than planned_area_km2 {self.planned_area_km2} km²",
-                            f"{self.core_area_km2} 平方公里大于规划面积 {self.planned_area_km2} 平方公里", field="core_area_km2")
+            raise bilingual(
+                "listed_year",
+                "is required for a town on a list (state creating or named)",
+                "已列入名单（创建中或已命名）的小镇必须填写列入年份",
+                field="listed_year",
+            )
+        if (
+            self.core_area_km2 is not None
+            and self.planned_area_km2 is not None
+            and self.core_area_km2 > self.planned_area_km2
+        ):
+            raise bilingual(
+                "core_area",
+                f"{self.core_area_km2} km² is larger than planned_area_km2 {self.planned_area_km2} km²",
+                f"{self.core_area_km2} 平方公里大于规划面积 {self.planned_area_km2} 平方公里",
+                field="core_area_km2",
+            )
         if self.tier == Tier.city and self.annual_fai_target is None and not self.planned_investment:
-            raise bilingual("planned_investment", "a city-level town needs planned_investment (its annual target is "
-                            "planned_investment ÷ creation_years) or annual_fai_target",
-                            "市级小镇须填写计划总投资（年度目标 = 计划总投资 ÷ 创建期）或年度投资目标",
-                            field="planned_investment")
+            raise bilingual(
+                "planned_investment",
+                "a city-level town needs planned_investment (its annual target is "
+                "planned_investment ÷ creation_years) or annual_fai_target",
+                "市级小镇须填写计划总投资（年度目标 = 计划总投资 ÷ 创建期）或年度投资目标",
+                field="planned_investment",
+            )
         return self
 
 
@@ -109,26 +128,36 @@ class Town(SQLModel, table=True):
     district: str = SQLField(index=True)
     tier: str
     industry: str
-    batch: Optional[str] = None
-    listed_year: Optional[int] = None
+    batch: str | None = None
+    listed_year: int | None = None
     creation_years: int = 3
-    planned_investment: Optional[float] = None
-    annual_fai_target: Optional[float] = None
-    planned_area_km2: Optional[float] = None
-    core_area_km2: Optional[float] = None
+    planned_investment: float | None = None
+    annual_fai_target: float | None = None
+    planned_area_km2: float | None = None
+    core_area_km2: float | None = None
     state: str = "creating"
     registered_at: datetime
     registered_by: str = "system"
     # what decisions have made of the town (changed only by applied decisions)
     warnings: int = 0  # consecutive annual warnings
-    last_grade: Optional[str] = None
+    last_grade: str | None = None
     acceptance_failures: int = 0
-    applying_for: Optional[str] = None
+    applying_for: str | None = None
 
     def on_list_in(self, year: int) -> bool:
         """On a creation list (in creation or named) in that year: graded, bulletined."""
         return self.state in ON_LIST_STATES and self.listed_year is not None and self.listed_year <= year
 
     def profile(self) -> TownProfile:
-        return TownProfile.model_validate(self.model_dump(exclude={"registered_at", "registered_by", "warnings", "last_grade",
-                                                                "acceptance_failures", "applying_for"}))
+        return TownProfile.model_validate(
+            self.model_dump(
+                exclude={
+                    "registered_at",
+                    "registered_by",
+                    "warnings",
+                    "last_grade",
+                    "acceptance_failures",
+                    "applying_for",
+                }
+            )
+        )

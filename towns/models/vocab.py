@@ -23,7 +23,7 @@ class Vocab(str, Enum):
         return f"{self.zh} {self.value}"
 
     @classmethod
-    def parse(cls, raw: object) -> "Vocab":
+    def parse(cls, raw: object) -> Vocab:
         if isinstance(raw, cls):
             return raw
         text = str(raw).strip()
@@ -35,8 +35,11 @@ class Vocab(str, Enum):
         from .rejection import bilingual
 
         kind_en, kind_zh = cls._kind()
-        raise bilingual(f"unknown_{kind_en}", f"{text[:40]!r} is not a known {kind_en}: use one of {cls.choices()}",
-                        f"“{text[:40]}”不是有效的{kind_zh}，应为：{'、'.join(m.zh for m in cls)}")
+        raise bilingual(
+            f"unknown_{kind_en}",
+            f"{text[:40]!r} is not a known {kind_en}: use one of {cls.choices()}",
+            f"“{text[:40]}”不是有效的{kind_zh}，应为：{'、'.join(m.zh for m in cls)}",
+        )
 
     @classmethod
     def _match(cls, text: str):
@@ -67,8 +70,14 @@ class Vocab(str, Enum):
 
 
 # what one value of each vocabulary is called, in messages
-KINDS = {"District": ("district", "区县"), "Tier": ("tier", "层级"), "Industry": ("industry", "产业"),
-         "TownState": ("state", "状态"), "Grade": ("grade", "等级"), "RoundKind": ("round kind", "考核类型")}
+KINDS = {
+    "District": ("district", "区县"),
+    "Tier": ("tier", "层级"),
+    "Industry": ("industry", "产业"),
+    "TownState": ("state", "状态"),
+    "Grade": ("grade", "等级"),
+    "RoundKind": ("round kind", "考核类型"),
+}
 
 
 class District(Vocab):
@@ -126,8 +135,19 @@ class Industry(Vocab):
             "finance": ("金融产业",),
             "high_end_equipment": ("高端装备制造", "智能装备", "装备制造"),
             # the historical-classic industries of 浙特镇办〔2015〕9号
-            "historical_classic": ("历史经典产业", "茶叶", "丝绸", "黄酒", "中药", "青瓷", "木雕", "根雕", "石雕",
-                                   "文房", "书法"),
+            "historical_classic": (
+                "历史经典产业",
+                "茶叶",
+                "丝绸",
+                "黄酒",
+                "中药",
+                "青瓷",
+                "木雕",
+                "根雕",
+                "石雕",
+                "文房",
+                "书法",
+            ),
         }
 
 

@@ -5,15 +5,12 @@ workflows themselves meet here; ``towns.workflows`` holds only the deterministic
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
-
 from pydantic import BaseModel, Field
 
+from .activities import ProposalSummary
 from .finding import DEFAULT_PACK, Evaluation, PackRef
 from .report import ReportedPeriod, Sanity
 from .round import RoundKind
-from .activities import ProposalSummary
 from .town import TownProfile
 
 # the signal an applied decision is sent to its town with (sent by the apply activity)
@@ -23,39 +20,43 @@ APPLY_DECISION = "apply_decision"
 
 REJECTED = "ReportRejected"
 
+
 def workflow_id(code: str) -> str:
     return f"town-{code}"
+
 
 class TownStart(BaseModel):
     profile: TownProfile
     pack_id: str = DEFAULT_PACK
     limits: Sanity = Field(description="plausibility bounds from the rule pack, fixed when the town is registered")
     reported: dict[str, ReportedPeriod] = Field(default_factory=dict)
-    latest: Optional[Evaluation] = None
+    latest: Evaluation | None = None
     warnings: int = 0
-    last_grade: Optional[str] = None
+    last_grade: str | None = None
     decisions: list[str] = Field(default_factory=list, description="rounds whose decision was applied")
     report_due_day: int = Field(default=10, description="a month's report is due on this day of the next month")
-    watch_next: Optional[str] = Field(default=None, description="the next month whose report the timer watches")
+    watch_next: str | None = Field(default=None, description="the next month whose report the timer watches")
     overdue: dict[str, str] = Field(default_factory=dict, description="open overdue months → due date")
+
 
 class ReportOutcome(BaseModel):
     code: str
     period: str
     revision: int
-    evaluation: Optional[Evaluation] = Field(default=None, description="None when unchanged (nothing new evaluated)")
+    evaluation: Evaluation | None = Field(default=None, description="None when unchanged (nothing new evaluated)")
     status: str = "accepted"  # accepted | corrected | unchanged
+
 
 class TownView(BaseModel):
     profile: TownProfile
     pack_id: str
     periods_reported: int
-    last_period: Optional[str]
-    latest: Optional[Evaluation]
+    last_period: str | None
+    latest: Evaluation | None
     warnings: int = 0
-    last_grade: Optional[str] = None
+    last_grade: str | None = None
     decisions: list[str] = Field(default_factory=list)
-    watch_next: Optional[str] = None
+    watch_next: str | None = None
     overdue: dict[str, str] = Field(default_factory=dict)
 
 
@@ -63,30 +64,34 @@ class TownView(BaseModel):
 
 REFUSED = "ApprovalRefused"
 
+
 def round_id(year: int, kind: str) -> str:
     return f"round-{year}-{kind}"
+
 
 class RoundStart(BaseModel):
     kind: RoundKind
     year: int
     pack_id: str = DEFAULT_PACK
-    city_tax_growth: Optional[float] = None
+    city_tax_growth: float | None = None
     started_by: str = "office"
+
 
 class RoundView(BaseModel):
     id: str
     kind: str
     year: int
     state: str
-    pack: Optional[PackRef] = None
+    pack: PackRef | None = None
     proposals: list[ProposalSummary] = Field(default_factory=list)
     overdue: bool = False
-    approved_by: Optional[str] = None
+    approved_by: str | None = None
 
 
 # ---------------------------------------------------------------- a bulletin
 
+
 class BulletinRequest(BaseModel):
-    quarter: Optional[str] = None  # None: the quarter just ended (what the schedule asks for)
+    quarter: str | None = None  # None: the quarter just ended (what the schedule asks for)
     by: str = "schedule"
     pack_id: str = DEFAULT_PACK

@@ -15,18 +15,73 @@ statements and returns models whose ``model_dump(mode="json")`` is the commands'
 
 from .bulletins import published_bulletin
 from .common import ClauseFinding, Moment, Recorded, parse_as_of
-from .history import (AsOfStanding, DecisionEvent, FindingEvent, HistoryEvent, RejectionEvent, ReportEvent, TownHistory,
-                      history)
+from .history import (
+    AsOfStanding,
+    DecisionEvent,
+    FindingEvent,
+    HistoryEvent,
+    RejectionEvent,
+    ReportEvent,
+    TownHistory,
+    history,
+)
 from .quarantine import QuarantinedRow, RejectedKind, quarantine_list
-from .rounds import (DecisionEffects, RoundCity, RoundDetail, RoundState, RoundSummary, RoundTown, TownStanding,
-                     order_refusals, round_detail, round_list)
-from .towns import (LastReport, RecordingStart, ReportFigures, TownStatus, all_status, get_town, recording_start,
-                    town_status)
+from .rounds import (
+    DecisionEffects,
+    RoundCity,
+    RoundDetail,
+    RoundState,
+    RoundSummary,
+    RoundTown,
+    TownStanding,
+    order_refusals,
+    round_detail,
+    round_list,
+)
+from .towns import (
+    LastReport,
+    RecordingStart,
+    ReportFigures,
+    TownStatus,
+    all_status,
+    get_town,
+    recording_start,
+    town_status,
+)
 
 __all__ = [
-    "AsOfStanding", "ClauseFinding", "DecisionEffects", "DecisionEvent", "FindingEvent", "HistoryEvent", "LastReport",
-    "Moment", "QuarantinedRow", "Recorded", "RecordingStart", "RejectedKind", "RejectionEvent", "ReportEvent",
-    "ReportFigures", "RoundCity", "RoundDetail", "RoundState", "RoundSummary", "RoundTown", "TownHistory",
-    "TownStanding", "TownStatus", "all_status", "get_town", "history", "order_refusals", "parse_as_of",
-    "published_bulletin", "quarantine_list", "recording_start", "round_detail", "round_list", "town_status",
+    "AsOfStanding",
+    "ClauseFinding",
+    "DecisionEffects",
+    "DecisionEvent",
+    "FindingEvent",
+    "HistoryEvent",
+    "LastReport",
+    "Moment",
+    "QuarantinedRow",
+    "Recorded",
+    "RecordingStart",
+    "RejectedKind",
+    "RejectionEvent",
+    "ReportEvent",
+    "ReportFigures",
+    "RoundCity",
+    "RoundDetail",
+    "RoundState",
+    "RoundSummary",
+    "RoundTown",
+    "TownHistory",
+    "TownStanding",
+    "TownStatus",
+    "all_status",
+    "get_town",
+    "history",
+    "order_refusals",
+    "parse_as_of",
+    "published_bulletin",
+    "quarantine_list",
+    "recording_start",
+    "round_detail",
+    "round_list",
+    "town_status",
 ]

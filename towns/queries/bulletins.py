@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -11,7 +9,7 @@ from ..bulletin.compute import Bulletin, beijing_today, parse_quarter
 from ..models.bulletin import BulletinRow
 
 
-def published_bulletin(engine: Engine, quarter: str) -> Optional[Bulletin]:
+def published_bulletin(engine: Engine, quarter: str) -> Bulletin | None:
     """The bulletin published for ``quarter`` (``2018Q2``; also ``2018-Q2``, ``2018q2``), or None when
     none was. ``QuarterError`` (a ValueError) for text that is not a quarter.
 

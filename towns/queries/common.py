@@ -12,8 +12,8 @@ was recorded (or received, for a rejection) at or before the moment.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
-from typing import Annotated, Any, Optional
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, WithJsonSchema
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,7 +25,7 @@ from ..rules.clauses import catalogue
 
 def _aware(t: datetime) -> datetime:
     """A time from the database is naive and UTC (``models.times``); say so."""
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _iso(t: datetime) -> str:
@@ -77,8 +77,8 @@ class ClauseFinding(BaseModel):
     clause_zh: str = Field(description="the clause's text in Chinese (empty for a clause not in the catalogue)")
     clause_en: str = Field(description="the clause's text in English (empty for a clause not in the catalogue)")
     passed: bool
-    value: Optional[float] = Field(default=None, description="what was measured")
-    threshold: Optional[float] = Field(default=None, description="what it was held against")
+    value: float | None = Field(default=None, description="what was measured")
+    threshold: float | None = Field(default=None, description="what it was held against")
     inputs: dict[str, Any] = Field(default_factory=dict, description="the figures the rule read")
     reason_zh: str
     reason_en: str
@@ -89,9 +89,16 @@ def clause_finding_fields(f: FindingRow) -> dict[str, Any]:
     """The fields of ``ClauseFinding`` for a stored finding (also the tail of a history's finding event)."""
     c = catalogue().get(f.clause)
     return {
-        "rule": f.rule, "clause": f.clause, "clause_zh": c.zh if c else "", "clause_en": c.en if c else "",
-        "passed": f.passed, "value": f.value, "threshold": f.threshold, "inputs": f.inputs,
-        "reason_zh": f.reason_zh, "reason_en": f.reason_en,
+        "rule": f.rule,
+        "clause": f.clause,
+        "clause_zh": c.zh if c else "",
+        "clause_en": c.en if c else "",
+        "passed": f.passed,
+        "value": f.value,
+        "threshold": f.threshold,
+        "inputs": f.inputs,
+        "reason_zh": f.reason_zh,
+        "reason_en": f.reason_en,
         "pack": PackRef(id=f.pack_id, version=f.pack_version, hash=f.pack_hash),
     }
 

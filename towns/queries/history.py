@@ -10,7 +10,7 @@ an auditor can check it against ``towns audit verify``. A history is read in fiv
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
@@ -38,10 +38,10 @@ class ReportEvent(BaseModel):
     revision: int
     correction: bool
     submitted_by: str
-    source: Optional[str] = Field(default=None, description="the file and row it came from")
+    source: str | None = Field(default=None, description="the file and row it came from")
     submission_id: str
     figures: ReportFigures
-    ledger_seq: Optional[int] = None
+    ledger_seq: int | None = None
 
 
 class FindingEvent(BaseModel):
@@ -57,13 +57,13 @@ class FindingEvent(BaseModel):
     clause_zh: str
     clause_en: str
     passed: bool
-    value: Optional[float] = None
-    threshold: Optional[float] = None
+    value: float | None = None
+    threshold: float | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     reason_zh: str
     reason_en: str
     pack: PackRef
-    ledger_seq: Optional[int] = None
+    ledger_seq: int | None = None
 
 
 class RejectionEvent(BaseModel):
@@ -71,8 +71,8 @@ class RejectionEvent(BaseModel):
 
     kind: Literal["rejection"] = "rejection"
     time: Recorded = Field(description="when it was received")
-    period: Optional[str] = None
-    source: Optional[str] = None
+    period: str | None = None
+    source: str | None = None
     submitted_by: str
     problems: list[Problem] = Field(description="what was wrong, in English and Chinese")
     raw: dict[str, Any] = Field(default_factory=dict, description="the row as sent")
@@ -89,16 +89,16 @@ class DecisionEvent(BaseModel):
     grade: Grade = Field(description="the final (approved) grade")
     grade_zh: str
     proposed_grade: Grade
-    score: Optional[float] = None
+    score: float | None = None
     by: str = Field(description="who approved")
     reason: str = Field(default="", description="why an override changed the proposed grade")
     before: TownStanding
     effects: DecisionEffects
     pack: PackRef
-    ledger_seq: Optional[int] = None
+    ledger_seq: int | None = None
 
 
-AnyEvent = Union[ReportEvent, FindingEvent, RejectionEvent, DecisionEvent]
+AnyEvent = ReportEvent | FindingEvent | RejectionEvent | DecisionEvent
 HistoryEvent = Annotated[AnyEvent, Field(discriminator="kind")]
 """One event of a history; ``kind`` says which."""
 
@@ -109,8 +109,8 @@ class AsOfStanding(BaseModel):
     state: TownState
     tier: Tier
     warnings: int
-    last_grade: Optional[Grade] = None
-    listed_year: Optional[int] = None
+    last_grade: Grade | None = None
+    listed_year: int | None = None
     creation_years: int
 
 
@@ -122,17 +122,19 @@ class TownHistory(BaseModel):
 
     code: str
     events: list[HistoryEvent]
-    as_of: Optional[Moment] = Field(default=None, exclude_if=lambda v: v is None,
-                                    description="the recording time shown, when not now")
-    state: Optional[AsOfStanding] = Field(default=None, exclude_if=lambda v: v is None,
-                                          description="the town as it stood at as_of")
+    as_of: Moment | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="the recording time shown, when not now"
+    )
+    state: AsOfStanding | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="the town as it stood at as_of"
+    )
 
 
 # events of one time are shown report, finding, rejection, decision
 _ORDER = {"report": 0, "finding": 1, "rejection": 2, "decision": 3}
 
 
-def history(engine: Engine, code: str, as_of: Optional[datetime] = None) -> TownHistory:
+def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHistory:
     """Every report, finding, rejection and decision of a town, ordered by when it was recorded
     (by ``as_of`` when given: what had been recorded by then, and the town as it stood)."""
 
@@ -143,29 +145,76 @@ def history(engine: Engine, code: str, as_of: Optional[datetime] = None) -> Town
         seqs = dict(s.exec(select(LedgerEntry.key, LedgerEntry.seq).where(LedgerEntry.code == code)).all())
         found: list[tuple[tuple[datetime, int, int], AnyEvent]] = []
 
-        def add(t: datetime, row_id: Optional[int], event: AnyEvent) -> None:
+        def add(t: datetime, row_id: int | None, event: AnyEvent) -> None:
             found.append(((as_utc(t), _ORDER[event.kind], row_id or 0), event))
 
         for r in s.exec(cut(select(MonthlyReport).where(MonthlyReport.code == code), MonthlyReport.recorded_at)).all():
-            add(r.recorded_at, r.id, ReportEvent(
-                time=r.recorded_at, period=r.period, revision=r.revision, correction=r.correction,
-                submitted_by=r.submitted_by, source=r.source, submission_id=r.submission_id,
-                figures=ReportFigures(**report_figures(r)), ledger_seq=seqs.get(Keys.findings(r.submission_id))))
+            add(
+                r.recorded_at,
+                r.id,
+                ReportEvent(
+                    time=r.recorded_at,
+                    period=r.period,
+                    revision=r.revision,
+                    correction=r.correction,
+                    submitted_by=r.submitted_by,
+                    source=r.source,
+                    submission_id=r.submission_id,
+                    figures=ReportFigures(**report_figures(r)),
+                    ledger_seq=seqs.get(Keys.findings(r.submission_id)),
+                ),
+            )
         for f in s.exec(cut(select(FindingRow).where(FindingRow.code == code), FindingRow.recorded_at)).all():
-            add(f.recorded_at, f.id, FindingEvent(
-                time=f.recorded_at, period=f.period, revision=f.revision, submission_id=f.submission_id,
-                **clause_finding_fields(f), ledger_seq=seqs.get(Keys.findings(f.submission_id))))
+            add(
+                f.recorded_at,
+                f.id,
+                FindingEvent(
+                    time=f.recorded_at,
+                    period=f.period,
+                    revision=f.revision,
+                    submission_id=f.submission_id,
+                    **clause_finding_fields(f),
+                    ledger_seq=seqs.get(Keys.findings(f.submission_id)),
+                ),
+            )
         for j in s.exec(cut(select(Rejection).where(Rejection.code == code), Rejection.received_at)).all():
-            add(j.received_at, j.id, RejectionEvent.model_validate(dict(
-                time=j.received_at, period=j.period, source=j.source, submitted_by=j.submitted_by,
-                problems=j.problems, raw=j.raw)))
+            add(
+                j.received_at,
+                j.id,
+                RejectionEvent.model_validate(
+                    dict(
+                        time=j.received_at,
+                        period=j.period,
+                        source=j.source,
+                        submitted_by=j.submitted_by,
+                        problems=j.problems,
+                        raw=j.raw,
+                    )
+                ),
+            )
         for d in s.exec(cut(select(DecisionRow).where(DecisionRow.code == code), DecisionRow.recorded_at)).all():
-            add(d.recorded_at, d.id, DecisionEvent.model_validate(dict(
-                time=d.recorded_at, period=str(d.year), round=d.round_id, round_kind=d.kind, grade=d.final_grade,
-                grade_zh=Grade.parse(d.final_grade).zh, proposed_grade=d.proposed_grade, score=d.score, by=d.by,
-                reason=d.reason, before=d.before, effects=d.effects,
-                pack=PackRef(id=d.pack_id, version=d.pack_version, hash=d.pack_hash),
-                ledger_seq=seqs.get(Keys.decision(d.round_id, code)))))
+            add(
+                d.recorded_at,
+                d.id,
+                DecisionEvent.model_validate(
+                    dict(
+                        time=d.recorded_at,
+                        period=str(d.year),
+                        round=d.round_id,
+                        round_kind=d.kind,
+                        grade=d.final_grade,
+                        grade_zh=Grade.parse(d.final_grade).zh,
+                        proposed_grade=d.proposed_grade,
+                        score=d.score,
+                        by=d.by,
+                        reason=d.reason,
+                        before=d.before,
+                        effects=d.effects,
+                        pack=PackRef(id=d.pack_id, version=d.pack_version, hash=d.pack_hash),
+                        ledger_seq=seqs.get(Keys.decision(d.round_id, code)),
+                    )
+                ),
+            )
         standing = None
         if as_of is not None:
             town = s.get(Town, code)

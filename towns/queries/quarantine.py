@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
@@ -22,16 +22,17 @@ class QuarantinedRow(BaseModel):
     id: int
     kind: RejectedKind = Field(description="report | town")
     received_at: Recorded
-    source: Optional[str] = Field(default=None, description="file and row, e.g. reports.xlsx:12")
-    code: Optional[str] = Field(default=None, description="the town code the row gave, if any")
-    period: Optional[str] = Field(default=None, description="the month the row gave, if any")
+    source: str | None = Field(default=None, description="file and row, e.g. reports.xlsx:12")
+    code: str | None = Field(default=None, description="the town code the row gave, if any")
+    period: str | None = Field(default=None, description="the month the row gave, if any")
     submitted_by: str
     problems: list[Problem] = Field(description="what was wrong, in English and Chinese")
     raw: dict[str, Any] = Field(default_factory=dict, description="the row as sent")
 
 
-def quarantine_list(engine: Engine, since: Optional[datetime] = None, code: Optional[str] = None,
-                    kind: Optional[RejectedKind] = None) -> list[QuarantinedRow]:
+def quarantine_list(
+    engine: Engine, since: datetime | None = None, code: str | None = None, kind: RejectedKind | None = None
+) -> list[QuarantinedRow]:
     """The refused rows received at or after ``since``, of town ``code``, of ``kind``; oldest first."""
     q = select(Rejection).order_by(col(Rejection.received_at), col(Rejection.id))
     if since is not None:
@@ -41,6 +42,19 @@ def quarantine_list(engine: Engine, since: Optional[datetime] = None, code: Opti
     if kind is not None:
         q = q.where(Rejection.kind == kind)
     with Session(engine) as s:
-        return [QuarantinedRow.model_validate(dict(
-            id=r.id, kind=r.kind, received_at=r.received_at, source=r.source, code=r.code, period=r.period,
-            submitted_by=r.submitted_by, problems=r.problems, raw=r.raw)) for r in s.exec(q).all()]
+        return [
+            QuarantinedRow.model_validate(
+                dict(
+                    id=r.id,
+                    kind=r.kind,
+                    received_at=r.received_at,
+                    source=r.source,
+                    code=r.code,
+                    period=r.period,
+                    submitted_by=r.submitted_by,
+                    problems=r.problems,
+                    raw=r.raw,
+                )
+            )
+            for r in s.exec(q).all()
+        ]

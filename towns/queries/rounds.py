@@ -7,7 +7,7 @@ statements, ``round_list`` every round in two.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
@@ -31,8 +31,8 @@ class DecisionEffects(BaseModel):
     state: TownState
     tier: Tier
     warnings: int = Field(description="consecutive annual warnings after the decision")
-    listed_year: Optional[int] = Field(default=None, description="the year listed (set by an admission)")
-    creation_years: Optional[int] = Field(default=None, description="the creation period (set by an admission)")
+    listed_year: int | None = Field(default=None, description="the year listed (set by an admission)")
+    creation_years: int | None = Field(default=None, description="the creation period (set by an admission)")
     acceptance_failures: int = Field(default=0, description="acceptance rounds failed after the decision")
 
 
@@ -40,13 +40,13 @@ class TownStanding(BaseModel):
     """A town's registry fields just before a decision was applied (a decision's ``before``).
     Every decision records all of them; a field is None only in a record that left it out."""
 
-    state: Optional[TownState] = None
-    tier: Optional[Tier] = None
-    warnings: Optional[int] = None
-    last_grade: Optional[Grade] = None
-    listed_year: Optional[int] = None
-    creation_years: Optional[int] = None
-    acceptance_failures: Optional[int] = None
+    state: TownState | None = None
+    tier: Tier | None = None
+    warnings: int | None = None
+    last_grade: Grade | None = None
+    listed_year: int | None = None
+    creation_years: int | None = None
+    acceptance_failures: int | None = None
 
 
 class RoundCity(BaseModel):
@@ -64,13 +64,13 @@ class RoundTown(BaseModel):
     tier: Tier = Field(description="the tier the town was assessed in")
     proposed_grade: Grade
     proposed_grade_zh: str
-    final_grade: Optional[Grade] = Field(default=None, description="the approved grade; None until approved")
-    final_grade_zh: Optional[str] = None
-    score: Optional[float] = Field(default=None, description="annual score (points); None for other kinds")
+    final_grade: Grade | None = Field(default=None, description="the approved grade; None until approved")
+    final_grade_zh: str | None = None
+    score: float | None = Field(default=None, description="annual score (points); None for other kinds")
     findings: list[Finding] = Field(default_factory=list, description="the findings the proposal rests on")
     reason: str = Field(default="", description="why an override changed the proposed grade")
-    by: Optional[str] = Field(default=None, description="who approved")
-    effects: Optional[DecisionEffects] = Field(default=None, description="what the decision does to the town")
+    by: str | None = Field(default=None, description="who approved")
+    effects: DecisionEffects | None = Field(default=None, description="what the decision does to the town")
     inputs: dict[str, Any] = Field(default_factory=dict, description="the inputs snapshot the proposal used")
 
 
@@ -85,10 +85,10 @@ class RoundDetail(BaseModel):
     pack: PackRef = Field(description="the rule pack the round pinned")
     started_by: str
     started_at: Recorded
-    approved_by: Optional[str] = None
-    approved_at: Optional[Recorded] = None
+    approved_by: str | None = None
+    approved_at: Recorded | None = None
     overdue: bool = Field(description="its approval is overdue (SX2018-S3)")
-    city_tax_growth: Optional[float] = Field(default=None, description="the city-wide tax growth the office gave")
+    city_tax_growth: float | None = Field(default=None, description="the city-wide tax growth the office gave")
     city: RoundCity
     towns: list[RoundTown]
 
@@ -102,50 +102,90 @@ class RoundSummary(BaseModel):
     state: RoundState
     towns: int = Field(description="towns proposed")
     started_by: str
-    approved_by: Optional[str] = None
+    approved_by: str | None = None
     overdue: bool
     pack: str = Field(description="rule pack id and version, e.g. 'sx2018 2018.2'")
 
 
-def round_detail(engine: Engine, round_id: str) -> Optional[RoundDetail]:
+def round_detail(engine: Engine, round_id: str) -> RoundDetail | None:
     """A round with its towns (by code), or None when there is no such round."""
     with Session(engine) as s:
         row = s.get(RoundRow, round_id)
         if row is None:
             return None
-        proposals = s.exec(select(ProposalRow, Town.name).outerjoin(Town, col(Town.code) == col(ProposalRow.code))
-                           .where(ProposalRow.round_id == round_id).order_by(col(ProposalRow.code))).all()
+        proposals = s.exec(
+            select(ProposalRow, Town.name)
+            .outerjoin(Town, col(Town.code) == col(ProposalRow.code))
+            .where(ProposalRow.round_id == round_id)
+            .order_by(col(ProposalRow.code))
+        ).all()
         decisions = {d.code: d for d in s.exec(select(DecisionRow).where(DecisionRow.round_id == round_id)).all()}
     towns = []
     for p, name in proposals:
         prop = p.proposal
         d = decisions.get(p.code)
-        towns.append(RoundTown.model_validate(dict(
-            code=p.code, name=name or "", tier=prop["tier"],
-            proposed_grade=prop["proposed_grade"], proposed_grade_zh=Grade.parse(prop["proposed_grade"]).zh,
-            final_grade=d.final_grade if d else None, final_grade_zh=Grade.parse(d.final_grade).zh if d else None,
-            score=prop.get("score"), findings=prop.get("findings", []),
-            reason=d.reason if d else "", by=d.by if d else None,
-            effects=d.effects if d else prop.get("effects"), inputs=prop.get("inputs", {}),
-        )))
-    return RoundDetail.model_validate(dict(
-        id=row.id, kind=row.kind, kind_zh=RoundKind.parse(row.kind).zh, year=row.year, state=row.state,
-        pack=PackRef(id=row.pack_id, version=row.pack_version, hash=row.pack_hash),
-        started_by=row.started_by, started_at=row.started_at,
-        approved_by=row.approved_by, approved_at=row.approved_at, overdue=row.overdue,
-        city_tax_growth=row.city_tax_growth, city=row.city or RoundCity(), towns=towns,
-    ))
+        towns.append(
+            RoundTown.model_validate(
+                dict(
+                    code=p.code,
+                    name=name or "",
+                    tier=prop["tier"],
+                    proposed_grade=prop["proposed_grade"],
+                    proposed_grade_zh=Grade.parse(prop["proposed_grade"]).zh,
+                    final_grade=d.final_grade if d else None,
+                    final_grade_zh=Grade.parse(d.final_grade).zh if d else None,
+                    score=prop.get("score"),
+                    findings=prop.get("findings", []),
+                    reason=d.reason if d else "",
+                    by=d.by if d else None,
+                    effects=d.effects if d else prop.get("effects"),
+                    inputs=prop.get("inputs", {}),
+                )
+            )
+        )
+    return RoundDetail.model_validate(
+        dict(
+            id=row.id,
+            kind=row.kind,
+            kind_zh=RoundKind.parse(row.kind).zh,
+            year=row.year,
+            state=row.state,
+            pack=PackRef(id=row.pack_id, version=row.pack_version, hash=row.pack_hash),
+            started_by=row.started_by,
+            started_at=row.started_at,
+            approved_by=row.approved_by,
+            approved_at=row.approved_at,
+            overdue=row.overdue,
+            city_tax_growth=row.city_tax_growth,
+            city=row.city or RoundCity(),
+            towns=towns,
+        )
+    )
 
 
 def round_list(engine: Engine) -> list[RoundSummary]:
     """Every round, by year and start."""
     with Session(engine) as s:
         rows = s.exec(select(RoundRow).order_by(col(RoundRow.year), col(RoundRow.started_at))).all()
-        counts: dict[str, int] = dict(s.exec(select(ProposalRow.round_id, func.count())
-                                             .group_by(col(ProposalRow.round_id))).all())
-    return [RoundSummary.model_validate(dict(
-        id=r.id, kind=r.kind, year=r.year, state=r.state, towns=counts.get(r.id, 0), started_by=r.started_by,
-        approved_by=r.approved_by, overdue=r.overdue, pack=f"{r.pack_id} {r.pack_version}")) for r in rows]
+        counts: dict[str, int] = dict(
+            s.exec(select(ProposalRow.round_id, func.count()).group_by(col(ProposalRow.round_id))).all()
+        )
+    return [
+        RoundSummary.model_validate(
+            dict(
+                id=r.id,
+                kind=r.kind,
+                year=r.year,
+                state=r.state,
+                towns=counts.get(r.id, 0),
+                started_by=r.started_by,
+                approved_by=r.approved_by,
+                overdue=r.overdue,
+                pack=f"{r.pack_id} {r.pack_version}",
+            )
+        )
+        for r in rows
+    ]
 
 
 def order_refusals(engine: Engine, kind: RoundKind, year: int) -> list[str]:

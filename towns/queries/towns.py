@@ -14,7 +14,7 @@ before it was applied).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import distinct, func
@@ -42,12 +42,12 @@ class ReportFigures(BaseModel):
     fai: float = Field(description="fixed-asset investment 固定资产投资, year to date, 亿元")
     industry_fai: float = Field(description="characteristic-industry investment 特色产业投资, YTD, 亿元")
     nongov_fai: float = Field(description="non-government investment 非政府投资, year to date, 亿元")
-    tax: Optional[float] = Field(default=None, description="tax revenue 税收收入, year to date, 亿元")
-    new_enterprises: Optional[int] = Field(default=None, description="newly settled enterprises 新入驻企业, YTD")
-    high_tech_enterprises: Optional[int] = Field(default=None, description="high-tech enterprises 高新技术企业")
-    high_end_talents: Optional[int] = Field(default=None, description="high-end talents 高端人才")
-    tourists_10k: Optional[float] = Field(default=None, description="tourist visits 游客接待, year to date, 万人次")
-    scenic_level: Optional[int] = Field(default=None, description="scenic-area level 景区等级 (0–5, 3 = 3A)")
+    tax: float | None = Field(default=None, description="tax revenue 税收收入, year to date, 亿元")
+    new_enterprises: int | None = Field(default=None, description="newly settled enterprises 新入驻企业, YTD")
+    high_tech_enterprises: int | None = Field(default=None, description="high-tech enterprises 高新技术企业")
+    high_end_talents: int | None = Field(default=None, description="high-end talents 高端人才")
+    tourists_10k: float | None = Field(default=None, description="tourist visits 游客接待, year to date, 万人次")
+    scenic_level: int | None = Field(default=None, description="scenic-area level 景区等级 (0–5, 3 = 3A)")
 
 
 def report_figures(r: MonthlyReport) -> dict[str, Any]:
@@ -73,29 +73,29 @@ class TownStatus(BaseModel):
     industry_zh: str = Field(description="产业, e.g. 时尚")
     state: TownState
     state_zh: str = Field(description="状态, e.g. 创建中")
-    listed_year: Optional[int] = Field(default=None, description="the year the town entered its list")
+    listed_year: int | None = Field(default=None, description="the year the town entered its list")
     creation_years: int = Field(description="length of the creation period, years")
     annual_fai_target: float = Field(description="annual fixed-asset investment target, 亿元 (rounded to 4 places)")
     annual_fai_target_source: str = Field(description="where the target comes from, in English")
     periods_reported: int = Field(description="months with at least one report recorded")
-    last_period: Optional[str] = Field(default=None, description="the last month reported, YYYY-MM")
-    last_report: Optional[LastReport] = Field(default=None, description="the latest revision of that month")
+    last_period: str | None = Field(default=None, description="the last month reported, YYYY-MM")
+    last_report: LastReport | None = Field(default=None, description="the latest revision of that month")
     findings: list[ClauseFinding] = Field(default_factory=list, description="the findings on that revision")
     failed: list[str] = Field(default_factory=list, description="the rules among them that failed")
     rejections: int = Field(description="rows of the town refused so far (the quarantine)")
     warnings: int = Field(description="consecutive annual warnings")
-    last_grade: Optional[Grade] = Field(default=None, description="the last annual grade decided")
+    last_grade: Grade | None = Field(default=None, description="the last annual grade decided")
     acceptance_failures: int = Field(description="acceptance rounds failed so far")
-    applying_for: Optional[Tier] = Field(default=None, description="the tier applied for, until a round decides")
-    as_of: Optional[Moment] = Field(default=None, description="the recording time shown, when not now")
+    applying_for: Tier | None = Field(default=None, description="the tier applied for, until a round decides")
+    as_of: Moment | None = Field(default=None, description="the recording time shown, when not now")
 
 
-def get_town(engine: Engine, code: str) -> Optional[Town]:
+def get_town(engine: Engine, code: str) -> Town | None:
     with Session(engine) as s:
         return s.get(Town, code)
 
 
-def town_status(engine: Engine, town: Town | str, as_of: Optional[datetime] = None) -> TownStatus:
+def town_status(engine: Engine, town: Town | str, as_of: datetime | None = None) -> TownStatus:
     """One town's status: ``town`` is its registry row (as read by the caller) or its code.
 
     ``KeyError`` for a code that is not registered."""
@@ -108,7 +108,7 @@ def town_status(engine: Engine, town: Town | str, as_of: Optional[datetime] = No
         return _statuses(s, [town], as_of, only=town.code)[0]
 
 
-def all_status(engine: Engine, as_of: Optional[datetime] = None) -> list[TownStatus]:
+def all_status(engine: Engine, as_of: datetime | None = None) -> list[TownStatus]:
     """Every town registered (by ``as_of``), by district and code; a fixed number of statements."""
     with Session(engine) as s:
         q = select(Town).order_by(col(Town.district), col(Town.code))
@@ -118,7 +118,7 @@ def all_status(engine: Engine, as_of: Optional[datetime] = None) -> list[TownSta
         return _statuses(s, towns, as_of)
 
 
-def as_it_stood(town: Town, before: Optional[dict[str, Any]]) -> Town:
+def as_it_stood(town: Town, before: dict[str, Any] | None) -> Town:
     """The registry row as it stood before a decision, given the decision's ``before`` (None: as it is)."""
     if not before:
         return town
@@ -129,11 +129,14 @@ def as_it_stood(town: Town, before: Optional[dict[str, Any]]) -> Town:
     return row
 
 
-def first_later_decisions(s: Session, as_of: datetime, only: Optional[str] = None) -> dict[str, dict[str, Any]]:
+def first_later_decisions(s: Session, as_of: datetime, only: str | None = None) -> dict[str, dict[str, Any]]:
     """Per town, the ``before`` of the first decision recorded after ``as_of``: the town's registry
     fields as they stood at ``as_of`` (one statement)."""
-    q = (select(DecisionRow.code, DecisionRow.before).where(recorded_after(DecisionRow.recorded_at, as_of))
-         .order_by(col(DecisionRow.recorded_at), col(DecisionRow.id)))
+    q = (
+        select(DecisionRow.code, DecisionRow.before)
+        .where(recorded_after(DecisionRow.recorded_at, as_of))
+        .order_by(col(DecisionRow.recorded_at), col(DecisionRow.id))
+    )
     if only is not None:
         q = q.where(DecisionRow.code == only)
     first: dict[str, dict[str, Any]] = {}
@@ -142,7 +145,7 @@ def first_later_decisions(s: Session, as_of: datetime, only: Optional[str] = Non
     return first
 
 
-def _statuses(s: Session, towns: list[Town], as_of: Optional[datetime], only: Optional[str] = None) -> list[TownStatus]:
+def _statuses(s: Session, towns: list[Town], as_of: datetime | None, only: str | None = None) -> list[TownStatus]:
     """The status of each of ``towns``, from four statements (five as of a moment) whatever their
     number; ``only`` narrows every statement to that town's code."""
 
@@ -154,25 +157,44 @@ def _statuses(s: Session, towns: list[Town], as_of: Optional[datetime], only: Op
         return q
 
     # months reported, per town
-    periods: dict[str, int] = dict(s.exec(cut(
-        select(MonthlyReport.code, func.count(distinct(col(MonthlyReport.period)))).group_by(col(MonthlyReport.code)),
-        MonthlyReport.code, MonthlyReport.recorded_at)).all())
+    periods: dict[str, int] = dict(
+        s.exec(
+            cut(
+                select(MonthlyReport.code, func.count(distinct(col(MonthlyReport.period)))).group_by(
+                    col(MonthlyReport.code)
+                ),
+                MonthlyReport.code,
+                MonthlyReport.recorded_at,
+            )
+        ).all()
+    )
     # the latest revision of each town's last month: the first by (period, revision), newest first
-    rank = func.row_number().over(partition_by=col(MonthlyReport.code),
-                                  order_by=(col(MonthlyReport.period).desc(), col(MonthlyReport.revision).desc()))
-    ranked = cut(select(col(MonthlyReport.id).label("id"), rank.label("rank")),
-                 MonthlyReport.code, MonthlyReport.recorded_at).subquery()
+    rank = func.row_number().over(
+        partition_by=col(MonthlyReport.code),
+        order_by=(col(MonthlyReport.period).desc(), col(MonthlyReport.revision).desc()),
+    )
+    ranked = cut(
+        select(col(MonthlyReport.id).label("id"), rank.label("rank")), MonthlyReport.code, MonthlyReport.recorded_at
+    ).subquery()
     latest_ids = select(ranked.c.id).where(ranked.c.rank == 1)
     last = {r.code: r for r in s.exec(select(MonthlyReport).where(col(MonthlyReport.id).in_(latest_ids))).all()}
     # their findings
     by_submission: dict[str, list[FindingRow]] = {}
     latest_submissions = select(MonthlyReport.submission_id).where(col(MonthlyReport.id).in_(latest_ids))
-    for f in s.exec(select(FindingRow).where(col(FindingRow.submission_id).in_(latest_submissions))
-                    .order_by(col(FindingRow.id))).all():
+    for f in s.exec(
+        select(FindingRow).where(col(FindingRow.submission_id).in_(latest_submissions)).order_by(col(FindingRow.id))
+    ).all():
         by_submission.setdefault(f.submission_id, []).append(f)
     # rows refused
-    rejections: dict[str, int] = dict(s.exec(cut(select(Rejection.code, func.count()).group_by(col(Rejection.code)),
-                                                 Rejection.code, Rejection.received_at)).all())
+    rejections: dict[str, int] = dict(
+        s.exec(
+            cut(
+                select(Rejection.code, func.count()).group_by(col(Rejection.code)),
+                Rejection.code,
+                Rejection.received_at,
+            )
+        ).all()
+    )
     standing = first_later_decisions(s, as_of, only) if as_of is not None else {}
 
     pack = load_pack()
@@ -182,23 +204,37 @@ def _statuses(s: Session, towns: list[Town], as_of: Optional[datetime], only: Op
         target = annual_target(town.profile(), pack)
         rep = last.get(town.code)
         findings = by_submission.get(rep.submission_id, []) if rep else []
-        out.append(TownStatus.model_validate(dict(
-            code=town.code, name=town.name,
-            district=town.district, district_zh=District.parse(town.district).zh,
-            tier=town.tier, tier_zh=Tier.parse(town.tier).zh,
-            industry=town.industry, industry_zh=Industry.parse(town.industry).zh,
-            state=town.state, state_zh=TownState.parse(town.state).zh,
-            listed_year=town.listed_year, creation_years=town.creation_years,
-            annual_fai_target=num(target.value), annual_fai_target_source=target.source_en,
-            periods_reported=periods.get(town.code, 0), last_period=rep.period if rep else None,
-            last_report={**report_figures(rep), "revision": rep.revision} if rep else None,
-            findings=[clause_finding(f) for f in findings],
-            failed=[f.rule for f in findings if not f.passed],
-            rejections=rejections.get(town.code, 0),
-            warnings=town.warnings, last_grade=town.last_grade,
-            acceptance_failures=town.acceptance_failures, applying_for=town.applying_for,
-            as_of=as_of,
-        )))
+        out.append(
+            TownStatus.model_validate(
+                dict(
+                    code=town.code,
+                    name=town.name,
+                    district=town.district,
+                    district_zh=District.parse(town.district).zh,
+                    tier=town.tier,
+                    tier_zh=Tier.parse(town.tier).zh,
+                    industry=town.industry,
+                    industry_zh=Industry.parse(town.industry).zh,
+                    state=town.state,
+                    state_zh=TownState.parse(town.state).zh,
+                    listed_year=town.listed_year,
+                    creation_years=town.creation_years,
+                    annual_fai_target=num(target.value),
+                    annual_fai_target_source=target.source_en,
+                    periods_reported=periods.get(town.code, 0),
+                    last_period=rep.period if rep else None,
+                    last_report={**report_figures(rep), "revision": rep.revision} if rep else None,
+                    findings=[clause_finding(f) for f in findings],
+                    failed=[f.rule for f in findings if not f.passed],
+                    rejections=rejections.get(town.code, 0),
+                    warnings=town.warnings,
+                    last_grade=town.last_grade,
+                    acceptance_failures=town.acceptance_failures,
+                    applying_for=town.applying_for,
+                    as_of=as_of,
+                )
+            )
+        )
     return out
 
 
@@ -206,7 +242,7 @@ class RecordingStart(BaseModel):
     """When recording began in this database, and how much has been recorded since (what to tell
     someone whose ``--as-of`` falls before everything)."""
 
-    first_registered_at: Optional[Recorded] = Field(default=None, description="when the first town was registered")
+    first_registered_at: Recorded | None = Field(default=None, description="when the first town was registered")
     ledger_entries: int = Field(description="entries in the decision ledger")
 
 

@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Optional
 
 from ..models.finding import Finding
 from ..models.report import Figures
@@ -78,10 +77,16 @@ INNOVATION_PARTS = ("high_tech_enterprises", "high_end_talents", "new_enterprise
 
 
 def _f(rule: str, clause: str, inputs: dict, value, threshold, passed: bool, en: str, zh: str) -> Finding:
-    return Finding(rule=rule, clause=clause, inputs=inputs,
-                   value=None if value is None else num(value, 6),
-                   threshold=None if threshold is None else num(threshold, 6),
-                   passed=passed, reason_en=en, reason_zh=zh)
+    return Finding(
+        rule=rule,
+        clause=clause,
+        inputs=inputs,
+        value=None if value is None else num(value, 6),
+        threshold=None if threshold is None else num(threshold, 6),
+        passed=passed,
+        reason_en=en,
+        reason_zh=zh,
+    )
 
 
 def round_score(x: Fraction) -> Fraction:
@@ -99,7 +104,8 @@ def _pct_zh(x: Fraction) -> str:
 
 # ---------------------------------------------------------------- round context
 
-def innovation_index(fig: Optional[Figures]) -> int:
+
+def innovation_index(fig: Figures | None) -> int:
     """high-tech enterprises + high-end talents + new enterprises (a missing count is 0)."""
     if fig is None:
         return 0
@@ -116,7 +122,7 @@ def innovation_points(rank: int, n: int, weight: Fraction) -> Fraction:
     return weight if n <= 1 else weight * (n - rank) / (n - 1)
 
 
-def pooled_tax_growth(records: list[TownRecord], year: int) -> tuple[Optional[Fraction], list[str]]:
+def pooled_tax_growth(records: list[TownRecord], year: int) -> tuple[Fraction | None, list[str]]:
     """Σ tax_Y ÷ Σ tax_{Y−1} − 1 over the towns with both December tax figures; and those towns."""
     used, now, before = [], Fraction(0), Fraction(0)
     for r in records:
@@ -131,8 +137,9 @@ def pooled_tax_growth(records: list[TownRecord], year: int) -> tuple[Optional[Fr
     return now / before - 1, used
 
 
-def annual_context(records: list[TownRecord], year: int, pack: RulePack,
-                   city_tax_growth: float | None) -> AnnualContext:
+def annual_context(
+    records: list[TownRecord], year: int, pack: RulePack, city_tax_growth: float | None
+) -> AnnualContext:
     """The city average tax growth (the office's figure, else pooled over the round's towns)
     and every town's innovation points."""
     if city_tax_growth is not None:
@@ -147,7 +154,7 @@ def annual_context(records: list[TownRecord], year: int, pack: RulePack,
     return AnnualContext(city_tax_growth=growth, city_tax_growth_source=source, innovation_scores=scores)
 
 
-def _rank_from_points(code: str, ctx: AnnualContext, weight: Fraction) -> tuple[Optional[int], int]:
+def _rank_from_points(code: str, ctx: AnnualContext, weight: Fraction) -> tuple[int | None, int]:
     """(rank, n) recovered from the context (points = W × (n − rank) ÷ (n − 1))."""
     n = len(ctx.innovation_scores)
     if code not in ctx.innovation_scores:
@@ -161,6 +168,7 @@ def _rank_from_points(code: str, ctx: AnnualContext, weight: Fraction) -> tuple[
 
 # ---------------------------------------------------------------- one town
 
+
 def weights_for(tier: Tier, pack: RulePack) -> dict[str, Fraction]:
     w = {k: exact(p.value) for k, p in pack.annual.weights.items()}
     if tier == Tier.city:
@@ -170,75 +178,153 @@ def weights_for(tier: Tier, pack: RulePack) -> dict[str, Fraction]:
     return w
 
 
-def _share(rule: str, clause: str, dec: Optional[Figures], part: str, minimum: Fraction,
-           label_en: str, label_zh: str, year: int) -> tuple[Finding, Fraction]:
+def _share(
+    rule: str, clause: str, dec: Figures | None, part: str, minimum: Fraction, label_en: str, label_zh: str, year: int
+) -> tuple[Finding, Fraction]:
     """A share finding and the fraction of its weight earned."""
     if dec is None:
-        return _f(rule, clause, {part: None, "fai": None}, None, minimum, False,
-                  f"no December {year} report: the {label_en} share cannot be computed (0 points)",
-                  f"缺少{year}年12月报表，无法计算{label_zh}占比（本项0分）"), Fraction(0)
+        return _f(
+            rule,
+            clause,
+            {part: None, "fai": None},
+            None,
+            minimum,
+            False,
+            f"no December {year} report: the {label_en} share cannot be computed (0 points)",
+            f"缺少{year}年12月报表，无法计算{label_zh}占比（本项0分）",
+        ), Fraction(0)
     fai, amount = exact(dec.fai), exact(getattr(dec, part))
     inputs = {part: getattr(dec, part), "fai": dec.fai}
     if fai == 0:
-        return _f(rule, clause, inputs, None, minimum, False,
-                  f"no fixed-asset investment in {year}: the {label_en} share is undefined (0 points)",
-                  f"{year}年固定资产投资为0，{label_zh}占比无从计算（本项0分）"), Fraction(0)
+        return _f(
+            rule,
+            clause,
+            inputs,
+            None,
+            minimum,
+            False,
+            f"no fixed-asset investment in {year}: the {label_en} share is undefined (0 points)",
+            f"{year}年固定资产投资为0，{label_zh}占比无从计算（本项0分）",
+        ), Fraction(0)
     share = amount / fai
     ok = cmp(share, minimum) >= 0
-    en = (f"{label_en} {num(amount)} of annual FAI {num(fai)} 亿元 is {_pct(share)}, "
-          f"{'meeting' if ok else 'below'} the minimum {_pct(minimum)}")
-    zh = (f"{label_zh} {num(amount)} 亿元，占全年固定资产投资 {num(fai)} 亿元的 {_pct_zh(share)}，"
-          f"{'达到' if ok else '低于'}下限 {_pct_zh(minimum)}")
+    en = (
+        f"{label_en} {num(amount)} of annual FAI {num(fai)} 亿元 is {_pct(share)}, "
+        f"{'meeting' if ok else 'below'} the minimum {_pct(minimum)}"
+    )
+    zh = (
+        f"{label_zh} {num(amount)} 亿元，占全年固定资产投资 {num(fai)} 亿元的 {_pct_zh(share)}，"
+        f"{'达到' if ok else '低于'}下限 {_pct_zh(minimum)}"
+    )
     earned = Fraction(1) if minimum == 0 else min(Fraction(1), share / minimum)
     return _f(rule, clause, inputs, share, minimum, ok, en, zh), earned
 
 
-def _tax(record: TownRecord, year: int, pack: RulePack, ctx: AnnualContext,
-         weight: Fraction) -> tuple[Finding, Fraction, bool]:
+def _tax(
+    record: TownRecord, year: int, pack: RulePack, ctx: AnnualContext, weight: Fraction
+) -> tuple[Finding, Fraction, bool]:
     """The tax-growth finding, its points, and whether it was assessed at all."""
     p = record.profile
     dec, last = record.december.get(year), record.december.get(year - 1)
     tax = dec.tax if dec is not None else None
     tax_last = last.tax if last is not None else None
     mode, margin = pack.value("tax_growth_mode"), exact(pack.value("tax_growth_margin"))
-    inputs = {"tax": tax, "tax_last_year": tax_last, "city_tax_growth": ctx.city_tax_growth,
-              "city_tax_growth_source": ctx.city_tax_growth_source, "mode": mode, "margin": float(margin)}
+    inputs = {
+        "tax": tax,
+        "tax_last_year": tax_last,
+        "city_tax_growth": ctx.city_tax_growth,
+        "city_tax_growth_source": ctx.city_tax_growth_source,
+        "mode": mode,
+        "margin": float(margin),
+    }
     rule, clause = "annual-tax-growth", "SX2018-G5"
     first_year = p.listed_year == year
     if tax is None:
         why_en = f"no December {year} report" if dec is None else f"the December {year} report has no tax figure"
         why_zh = f"缺少{year}年12月报表" if dec is None else f"{year}年12月报表未填税收收入"
-        return _f(rule, clause, inputs, None, None, False,
-                  f"tax growth cannot be computed: {why_en} (0 points)",
-                  f"无法计算税收增幅：{why_zh}（本项0分）"), Fraction(0), True
+        return (
+            _f(
+                rule,
+                clause,
+                inputs,
+                None,
+                None,
+                False,
+                f"tax growth cannot be computed: {why_en} (0 points)",
+                f"无法计算税收增幅：{why_zh}（本项0分）",
+            ),
+            Fraction(0),
+            True,
+        )
     if tax_last is None or tax_last == 0:
-        why_en = (f"no December {year - 1} tax figure" if tax_last is None
-                  else f"the December {year - 1} tax was 0, growth is undefined")
+        why_en = (
+            f"no December {year - 1} tax figure"
+            if tax_last is None
+            else f"the December {year - 1} tax was 0, growth is undefined"
+        )
         why_zh = f"缺少{year - 1}年12月税收数据" if tax_last is None else f"{year - 1}年12月税收为0，增幅无从计算"
         if first_year:
-            return _f(rule, clause, inputs, None, None, True,
-                      f"not assessed: {why_en}, and the town was listed in {year} (no base year); "
-                      f"the other indicators are scaled to {SCORE_MAX} points",
-                      f"不考核：{why_zh}，且小镇于{year}年列入名单（无基期）；其余指标按{SCORE_MAX}分折算"), Fraction(0), False
-        return _f(rule, clause, inputs, None, None, False,
-                  f"tax growth cannot be computed: {why_en} (0 points)",
-                  f"无法计算税收增幅：{why_zh}（本项0分）"), Fraction(0), True
+            return (
+                _f(
+                    rule,
+                    clause,
+                    inputs,
+                    None,
+                    None,
+                    True,
+                    f"not assessed: {why_en}, and the town was listed in {year} (no base year); "
+                    f"the other indicators are scaled to {SCORE_MAX} points",
+                    f"不考核：{why_zh}，且小镇于{year}年列入名单（无基期）；其余指标按{SCORE_MAX}分折算",
+                ),
+                Fraction(0),
+                False,
+            )
+        return (
+            _f(
+                rule,
+                clause,
+                inputs,
+                None,
+                None,
+                False,
+                f"tax growth cannot be computed: {why_en} (0 points)",
+                f"无法计算税收增幅：{why_zh}（本项0分）",
+            ),
+            Fraction(0),
+            True,
+        )
     growth = exact(tax) / exact(tax_last) - 1
     if ctx.city_tax_growth is None:
-        return _f(rule, clause, inputs, growth, None, True,
-                  f"tax growth {_pct(growth)} ({num(exact(tax))} on {num(exact(tax_last))} 亿元) not assessed: "
-                  f"there is no city average growth (no office figure, and no town of the round has both "
-                  f"December tax figures); the other indicators are scaled to {SCORE_MAX} points",
-                  f"税收增幅 {_pct_zh(growth)}（{num(exact(tax))} / {num(exact(tax_last))} 亿元）不考核："
-                  f"无全市平均增幅（市特色办未提供，本轮小镇亦无两年12月税收数据）；其余指标按{SCORE_MAX}分折算"), \
-            Fraction(0), False
+        return (
+            _f(
+                rule,
+                clause,
+                inputs,
+                growth,
+                None,
+                True,
+                f"tax growth {_pct(growth)} ({num(exact(tax))} on {num(exact(tax_last))} 亿元) not assessed: "
+                f"there is no city average growth (no office figure, and no town of the round has both "
+                f"December tax figures); the other indicators are scaled to {SCORE_MAX} points",
+                f"税收增幅 {_pct_zh(growth)}（{num(exact(tax))} / {num(exact(tax_last))} 亿元）不考核："
+                f"无全市平均增幅（市特色办未提供，本轮小镇亦无两年12月税收数据）；其余指标按{SCORE_MAX}分折算",
+            ),
+            Fraction(0),
+            False,
+        )
     avg = exact(ctx.city_tax_growth)
     required = avg + margin if mode == "points" else avg + margin * abs(avg)
     ok = cmp(growth, required) >= 0
-    how_en = (f"city average {_pct(avg)} + {num(margin * 100, 2)} percentage points" if mode == "points"
-              else f"city average {_pct(avg)} raised by {num(margin * 100, 2)} % of itself")
-    how_zh = (f"全市平均 {_pct_zh(avg)} + {num(margin * 100, 2)} 个百分点" if mode == "points"
-              else f"全市平均 {_pct_zh(avg)} 再高出其 {num(margin * 100, 2)}%")
+    how_en = (
+        f"city average {_pct(avg)} + {num(margin * 100, 2)} percentage points"
+        if mode == "points"
+        else f"city average {_pct(avg)} raised by {num(margin * 100, 2)} % of itself"
+    )
+    how_zh = (
+        f"全市平均 {_pct_zh(avg)} + {num(margin * 100, 2)} 个百分点"
+        if mode == "points"
+        else f"全市平均 {_pct_zh(avg)} 再高出其 {num(margin * 100, 2)}%"
+    )
     src_en = {"office": "office figure", "pooled": "pooled over the round's towns"}[ctx.city_tax_growth_source]
     src_zh = {"office": "市特色办提供", "pooled": "本轮小镇合计"}[ctx.city_tax_growth_source]
     if ok:
@@ -247,10 +333,14 @@ def _tax(record: TownRecord, year: int, pack: RulePack, ctx: AnnualContext,
         earned = weight * min(Fraction(1), max(Fraction(0), growth / required))
     else:
         earned = Fraction(0)
-    en = (f"tax growth {_pct(growth)} ({num(exact(tax))} on {num(exact(tax_last))} 亿元) "
-          f"{'meets' if ok else 'is below'} the required {_pct(required)} ({how_en}; {src_en})")
-    zh = (f"税收增幅 {_pct_zh(growth)}（{num(exact(tax))} / {num(exact(tax_last))} 亿元），"
-          f"{'达到' if ok else '低于'}要求 {_pct_zh(required)}（{how_zh}；{src_zh}）")
+    en = (
+        f"tax growth {_pct(growth)} ({num(exact(tax))} on {num(exact(tax_last))} 亿元) "
+        f"{'meets' if ok else 'is below'} the required {_pct(required)} ({how_en}; {src_en})"
+    )
+    zh = (
+        f"税收增幅 {_pct_zh(growth)}（{num(exact(tax))} / {num(exact(tax_last))} 亿元），"
+        f"{'达到' if ok else '低于'}要求 {_pct_zh(required)}（{how_zh}；{src_zh}）"
+    )
     inputs["required"] = num(required, 6)
     return _f(rule, clause, inputs, growth, required, ok, en, zh), earned, True
 
@@ -273,14 +363,32 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
 
     # December report
     if dec is None:
-        findings.append(_f("annual-december-report", "SX2018-S3", {"year": year}, None, None, False,
-                           f"no December {year} report (year-to-date figures of the whole year): annual FAI counts "
-                           f"as 0 and the shares and tax growth cannot be computed",
-                           f"缺少{year}年12月（全年累计）报表：全年固定资产投资按0计，占比和税收增幅无法计算"))
+        findings.append(
+            _f(
+                "annual-december-report",
+                "SX2018-S3",
+                {"year": year},
+                None,
+                None,
+                False,
+                f"no December {year} report (year-to-date figures of the whole year): annual FAI counts "
+                f"as 0 and the shares and tax growth cannot be computed",
+                f"缺少{year}年12月（全年累计）报表：全年固定资产投资按0计，占比和税收增幅无法计算",
+            )
+        )
     else:
-        findings.append(_f("annual-december-report", "SX2018-S3", {"year": year, "december": dec.model_dump()},
-                           None, None, True, f"the December {year} report gives the year's figures",
-                           f"以{year}年12月报表（1–12月累计）为全年数据"))
+        findings.append(
+            _f(
+                "annual-december-report",
+                "SX2018-S3",
+                {"year": year, "december": dec.model_dump()},
+                None,
+                None,
+                True,
+                f"the December {year} report gives the year's figures",
+                f"以{year}年12月报表（1–12月累计）为全年数据",
+            )
+        )
 
     # investment
     target = annual_target(p, pack)
@@ -288,26 +396,56 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
     inv_ok = cmp(fai, target.value) >= 0
     inv_clause = "SX2018-S3" if tier == Tier.city else "SX2018-G3"
     got_en = f"annual FAI {num(fai)} 亿元" if dec is not None else f"annual FAI 0 亿元 (no December {year} report)"
-    got_zh = f"全年固定资产投资 {num(fai)} 亿元" if dec is not None else f"全年固定资产投资按0计（缺少{year}年12月报表）"
-    findings.append(_f(
-        "annual-investment", inv_clause,
-        {"fai": dec.fai if dec is not None else None, "annual_target": num(target.value),
-         "target_source": target.source_en, "target_clause": target.clause},
-        fai, target.value, inv_ok,
-        f"{got_en} {'meets' if inv_ok else 'is below'} the annual target {num(target.value)} 亿元 ({target.source_en})",
-        f"{got_zh}，{'完成' if inv_ok else '未完成'}年度目标 {num(target.value)} 亿元（{target.source_zh}）"))
-    points["investment"] = w["investment"] * (Fraction(1) if target.value == 0 else min(Fraction(1), fai / target.value))
+    got_zh = (
+        f"全年固定资产投资 {num(fai)} 亿元" if dec is not None else f"全年固定资产投资按0计（缺少{year}年12月报表）"
+    )
+    findings.append(
+        _f(
+            "annual-investment",
+            inv_clause,
+            {
+                "fai": dec.fai if dec is not None else None,
+                "annual_target": num(target.value),
+                "target_source": target.source_en,
+                "target_clause": target.clause,
+            },
+            fai,
+            target.value,
+            inv_ok,
+            f"{got_en} {'meets' if inv_ok else 'is below'} the annual target {num(target.value)} 亿元 ({target.source_en})",
+            f"{got_zh}，{'完成' if inv_ok else '未完成'}年度目标 {num(target.value)} 亿元（{target.source_zh}）",
+        )
+    )
+    points["investment"] = w["investment"] * (
+        Fraction(1) if target.value == 0 else min(Fraction(1), fai / target.value)
+    )
 
     # shares
     if tier != Tier.city:
-        f, earned = _share("annual-nongov-share", "SX2018-G4", dec, "nongov_fai", exact(pack.value("nongov_share_min")),
-                           "non-government investment", "非政府投资", year)
+        f, earned = _share(
+            "annual-nongov-share",
+            "SX2018-G4",
+            dec,
+            "nongov_fai",
+            exact(pack.value("nongov_share_min")),
+            "non-government investment",
+            "非政府投资",
+            year,
+        )
         findings.append(f)
         points["nongov_share"] = w["nongov_share"] * earned
     else:
         points["nongov_share"] = Fraction(0)
-    f, earned = _share("annual-industry-share", "ZJ-GUIDE-IND70", dec, "industry_fai",
-                       exact(pack.value("industry_share_min")), "characteristic-industry investment", "特色产业投资", year)
+    f, earned = _share(
+        "annual-industry-share",
+        "ZJ-GUIDE-IND70",
+        dec,
+        "industry_fai",
+        exact(pack.value("industry_share_min")),
+        "characteristic-industry investment",
+        "特色产业投资",
+        year,
+    )
     findings.append(f)
     points["industry_share"] = w["industry_share"] * earned
 
@@ -327,13 +465,26 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
         inn_en = f"innovation index {index}: not ranked in this round (0 points)"
         inn_zh = f"创新指数 {index}：未参加本轮排名（0分）"
     else:
-        inn_en = (f"innovation index {index} (high-tech enterprises + high-end talents + new enterprises) "
-                  f"ranks {rank} of {n}: {num(inn_points, 2)} of {num(inn_weight, 2)} points")
-        inn_zh = (f"创新指数 {index}（高新技术企业 + 高端人才 + 新入驻企业），本轮第 {rank} 名（共 {n} 个），"
-                  f"得 {num(inn_points, 2)} 分（满分 {num(inn_weight, 2)} 分）")
-    findings.append(_f("annual-innovation", "SX2018-T3",
-                       {**parts, "index": index, "rank": rank, "towns": n, "points": num(inn_points, 4)},
-                       index, None, True, inn_en, inn_zh))
+        inn_en = (
+            f"innovation index {index} (high-tech enterprises + high-end talents + new enterprises) "
+            f"ranks {rank} of {n}: {num(inn_points, 2)} of {num(inn_weight, 2)} points"
+        )
+        inn_zh = (
+            f"创新指数 {index}（高新技术企业 + 高端人才 + 新入驻企业），本轮第 {rank} 名（共 {n} 个），"
+            f"得 {num(inn_points, 2)} 分（满分 {num(inn_weight, 2)} 分）"
+        )
+    findings.append(
+        _f(
+            "annual-innovation",
+            "SX2018-T3",
+            {**parts, "index": index, "rank": rank, "towns": n, "points": num(inn_points, 4)},
+            index,
+            None,
+            True,
+            inn_en,
+            inn_zh,
+        )
+    )
 
     # scenic level (city-level, informational)
     if tier == Tier.city:
@@ -347,8 +498,9 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
         else:
             en = f"scenic level {level}A {'meets' if ok else 'is below'} the {smin}A standard ({info_en})"
             zh = f"景区等级 {level}A，{'达到' if ok else '未达到'} {smin}A 标准（{info_zh}）"
-        findings.append(_f("annual-scenic", "SX2018-G8", {"scenic_level": level, "informational": True},
-                           level, smin, ok, en, zh))
+        findings.append(
+            _f("annual-scenic", "SX2018-G8", {"scenic_level": level, "informational": True}, level, smin, ok, en, zh)
+        )
 
     # score
     raw = sum(points.values(), Fraction(0))
@@ -365,14 +517,20 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
     if not inv_ok:
         grade = Grade.warning.value
     in_band = grade == band.grade
-    findings.append(_f(
-        "annual-grade", "ZJ-ASSESS-GRADES",
-        {"score": score, "band": band.grade, "band_min": band.min, "investment_target_met": inv_ok},
-        exact_score, exact(band.min), grade in ("excellent", "good", "pass"),
-        f"score {score} is in the '{band.grade}' band (≥ {num(exact(band.min), 2)})"
-        + ("" if in_band else "; the annual investment target was missed: warning whatever the score"),
-        f"综合得分 {score} 分，属“{Grade.parse(band.grade).zh}”档（≥ {num(exact(band.min), 2)} 分）"
-        + ("" if in_band else "；未完成年度投资目标，不论得分均予警告")))
+    findings.append(
+        _f(
+            "annual-grade",
+            "ZJ-ASSESS-GRADES",
+            {"score": score, "band": band.grade, "band_min": band.min, "investment_target_met": inv_ok},
+            exact_score,
+            exact(band.min),
+            grade in ("excellent", "good", "pass"),
+            f"score {score} is in the '{band.grade}' band (≥ {num(exact(band.min), 2)})"
+            + ("" if in_band else "; the annual investment target was missed: warning whatever the score"),
+            f"综合得分 {score} 分，属“{Grade.parse(band.grade).zh}”档（≥ {num(exact(band.min), 2)} 分）"
+            + ("" if in_band else "；未完成年度投资目标，不论得分均予警告"),
+        )
+    )
 
     # dynamic management
     slow_ratio = exact(pack.annual_value("slow_fai_ratio"))
@@ -381,17 +539,29 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
     if tier == Tier.city:
         slow = cmp(fai, slow_ratio * target.value) < 0
         is_poor = cmp(exact_score, poor) < 0
-        findings.append(_f(
-            "annual-slow-and-poor", "SX2018-S3",
-            {"fai": num(fai), "slow_threshold": num(slow_ratio * target.value), "score": score,
-             "poor_threshold": num(poor, 2), "slow": slow, "poor": is_poor},
-            fai, slow_ratio * target.value, not (slow and is_poor),
-            f"annual FAI {num(fai)} 亿元 is {'below' if slow else 'at or above'} {num(slow_ratio)} × target "
-            f"({num(slow_ratio * target.value)} 亿元) and the score {score} is {'below' if is_poor else 'at or above'} "
-            f"{num(poor, 2)}" + (": slow progress and poor results, eliminated" if slow and is_poor else ""),
-            f"全年固定资产投资 {num(fai)} 亿元{'低于' if slow else '不低于'}年度目标的 {num(slow_ratio)} 倍"
-            f"（{num(slow_ratio * target.value)} 亿元），综合得分 {score} 分{'低于' if is_poor else '不低于'} {num(poor, 2)} 分"
-            + ("：进度慢、效果差，予以淘汰" if slow and is_poor else "")))
+        findings.append(
+            _f(
+                "annual-slow-and-poor",
+                "SX2018-S3",
+                {
+                    "fai": num(fai),
+                    "slow_threshold": num(slow_ratio * target.value),
+                    "score": score,
+                    "poor_threshold": num(poor, 2),
+                    "slow": slow,
+                    "poor": is_poor,
+                },
+                fai,
+                slow_ratio * target.value,
+                not (slow and is_poor),
+                f"annual FAI {num(fai)} 亿元 is {'below' if slow else 'at or above'} {num(slow_ratio)} × target "
+                f"({num(slow_ratio * target.value)} 亿元) and the score {score} is {'below' if is_poor else 'at or above'} "
+                f"{num(poor, 2)}" + (": slow progress and poor results, eliminated" if slow and is_poor else ""),
+                f"全年固定资产投资 {num(fai)} 亿元{'低于' if slow else '不低于'}年度目标的 {num(slow_ratio)} 倍"
+                f"（{num(slow_ratio * target.value)} 亿元），综合得分 {score} 分{'低于' if is_poor else '不低于'} {num(poor, 2)} 分"
+                + ("：进度慢、效果差，予以淘汰" if slow and is_poor else ""),
+            )
+        )
         if slow and is_poor:
             grade = Grade.eliminated.value
     if grade == Grade.warning.value:
@@ -412,37 +582,76 @@ def evaluate_annual_town(record: TownRecord, year: int, pack: RulePack, ctx: Ann
                 grade = Grade.eliminated.value
                 clause = "SX2018-S3" if tier == Tier.city else "SX2018-G6"
                 en, zh = "eliminated from the list", "予以淘汰"
-            findings.append(_f("annual-dynamic-management", clause, inputs, count, needed, False,
-                               f"warning number {count} in a row: {en}", f"连续第 {count} 次警告：{zh}"))
+            findings.append(
+                _f(
+                    "annual-dynamic-management",
+                    clause,
+                    inputs,
+                    count,
+                    needed,
+                    False,
+                    f"warning number {count} in a row: {en}",
+                    f"连续第 {count} 次警告：{zh}",
+                )
+            )
         else:
-            nxt = {Tier.provincial_creation: ("demotion", "降格"), Tier.named: ("the office's decision", "由市特色办研究")}
+            nxt = {
+                Tier.provincial_creation: ("demotion", "降格"),
+                Tier.named: ("the office's decision", "由市特色办研究"),
+            }
             en, zh = nxt.get(tier, ("elimination", "淘汰"))
             clause = {Tier.city: "SX2018-S3", Tier.named: "ZJ-ASSESS-GRADES"}.get(tier, "SX2018-G6")
-            findings.append(_f("annual-dynamic-management", clause, inputs, count, needed, False,
-                               f"warning number {count} in a row: {needed} in a row lead to {en}",
-                               f"连续第 {count} 次警告：连续 {needed} 次将{zh}"))
+            findings.append(
+                _f(
+                    "annual-dynamic-management",
+                    clause,
+                    inputs,
+                    count,
+                    needed,
+                    False,
+                    f"warning number {count} in a row: {needed} in a row lead to {en}",
+                    f"连续第 {count} 次警告：连续 {needed} 次将{zh}",
+                )
+            )
 
     inputs = {
-        "year": year, "tier": tier.value, "industry": p.industry.value, "district": p.district.value,
+        "year": year,
+        "tier": tier.value,
+        "industry": p.industry.value,
+        "district": p.district.value,
         "december": dec.model_dump() if dec is not None else None,
         "december_last_year_tax": last.tax if last is not None else None,
-        "annual_target": num(target.value), "target_source": target.source_en,
-        "city_tax_growth": ctx.city_tax_growth, "city_tax_growth_source": ctx.city_tax_growth_source,
-        "tax_growth_mode": pack.value("tax_growth_mode"), "tax_growth_margin": pack.value("tax_growth_margin"),
+        "annual_target": num(target.value),
+        "target_source": target.source_en,
+        "city_tax_growth": ctx.city_tax_growth,
+        "city_tax_growth_source": ctx.city_tax_growth_source,
+        "tax_growth_mode": pack.value("tax_growth_mode"),
+        "tax_growth_margin": pack.value("tax_growth_margin"),
         "weights": {k: num(v, 4) for k, v in w.items()},
         "points": {k: num(v, 4) for k, v in points.items()},
-        "tax_growth_assessed": tax_assessed, "rescaled": rescaled,
+        "tax_growth_assessed": tax_assessed,
+        "rescaled": rescaled,
         "innovation": {"index": index, "rank": rank, "towns": n},
         "warnings_before": record.warnings,
     }
-    return TownProposal(code=p.code, name=p.name, tier=tier.value, proposed_grade=grade, score=score,
-                        findings=findings, inputs=inputs, effects=effects(record, grade, year, pack))
+    return TownProposal(
+        code=p.code,
+        name=p.name,
+        tier=tier.value,
+        proposed_grade=grade,
+        score=score,
+        findings=findings,
+        inputs=inputs,
+        effects=effects(record, grade, year, pack),
+    )
 
 
 # ---------------------------------------------------------------- the city
 
-def annual_city(records: list[TownRecord], proposals: list[TownProposal], year: int, pack: RulePack,
-                named_this_year: int) -> CityAggregates:
+
+def annual_city(
+    records: list[TownRecord], proposals: list[TownProposal], year: int, pack: RulePack, named_this_year: int
+) -> CityAggregates:
     """City totals of the round's towns (SX2018-G1, G2, T4), early warning (G6), naming (G7).
 
     The city average tax growth is read from the proposals' inputs (they all used the
@@ -458,16 +667,31 @@ def annual_city(records: list[TownRecord], proposals: list[TownProposal], year: 
 
     for rule, clause, param, value, en_label, zh_label in (
         ("city-fai", "SX2018-G1", "city_fai_target", total_fai, "fixed-asset investment", "固定资产投资"),
-        ("city-industry-fai", "SX2018-G2", "city_industry_fai_target", total_ind,
-         "characteristic-industry investment", "特色产业投资"),
+        (
+            "city-industry-fai",
+            "SX2018-G2",
+            "city_industry_fai_target",
+            total_ind,
+            "characteristic-industry investment",
+            "特色产业投资",
+        ),
     ):
         thr = exact(pack.value(param))
         ok = cmp(value, thr) >= 0
-        findings.append(_f(rule, clause, {"towns": len(records), "missing_december": missing}, value, thr, ok,
-                           f"{en_label} of the round's {len(records)} towns in {year}: {num(value)} 亿元, "
-                           f"{'meeting' if ok else 'below'} the city target {num(thr)} 亿元{miss_en}",
-                           f"本轮 {len(records)} 个小镇{year}年{zh_label} {num(value)} 亿元，"
-                           f"{'完成' if ok else '未完成'}全市目标 {num(thr)} 亿元{miss_zh}"))
+        findings.append(
+            _f(
+                rule,
+                clause,
+                {"towns": len(records), "missing_december": missing},
+                value,
+                thr,
+                ok,
+                f"{en_label} of the round's {len(records)} towns in {year}: {num(value)} 亿元, "
+                f"{'meeting' if ok else 'below'} the city target {num(thr)} 亿元{miss_en}",
+                f"本轮 {len(records)} 个小镇{year}年{zh_label} {num(value)} 亿元，"
+                f"{'完成' if ok else '未完成'}全市目标 {num(thr)} 亿元{miss_zh}",
+            )
+        )
 
     quotas = pack.value("district_quotas")
     districts: dict[str, dict] = {}
@@ -479,28 +703,55 @@ def annual_city(records: list[TownRecord], proposals: list[TownProposal], year: 
         ok = cmp(total, q) >= 0
         codes = [r.profile.code for r, _ in mine]
         districts[district.value] = {"total": num(total), "quota": num(q)}
-        findings.append(_f(f"city-district-{district.value}", "SX2018-T4",
-                           {"district": district.value, "towns": codes}, total, q, ok,
-                           f"{district.label}: FAI {num(total)} 亿元 from {len(codes)} town(s), "
-                           f"{'meeting' if ok else 'below'} its quota {num(q)} 亿元",
-                           f"{district.zh}：{len(codes)} 个小镇固定资产投资 {num(total)} 亿元，"
-                           f"{'完成' if ok else '未完成'}任务 {num(q)} 亿元"))
+        findings.append(
+            _f(
+                f"city-district-{district.value}",
+                "SX2018-T4",
+                {"district": district.value, "towns": codes},
+                total,
+                q,
+                ok,
+                f"{district.label}: FAI {num(total)} 亿元 from {len(codes)} town(s), "
+                f"{'meeting' if ok else 'below'} its quota {num(q)} 亿元",
+                f"{district.zh}：{len(codes)} 个小镇固定资产投资 {num(total)} 亿元，"
+                f"{'完成' if ok else '未完成'}任务 {num(q)} 亿元",
+            )
+        )
 
     risky = (Grade.warning.value, Grade.demoted.value, Grade.eliminated.value)
     g6 = sorted(pr.code for pr in proposals if pr.tier in PROVINCIAL_ON_LIST and pr.proposed_grade in risky)
     detail = {pr.code: pr.proposed_grade for pr in proposals if pr.code in g6}
-    findings.append(_f("city-g6-risk", "SX2018-G6", {"towns": detail}, len(g6), 0, not g6,
-                       "no provincial town is proposed a warning, demotion or elimination" if not g6 else
-                       "provincial towns proposed a warning or worse: "
-                       + ", ".join(f"{c} ({detail[c]})" for c in g6),
-                       "无省级小镇被拟定警告、降格或淘汰" if not g6 else
-                       "拟定警告及以下的省级小镇：" + "、".join(f"{c}（{Grade.parse(detail[c]).zh}）" for c in g6)))
+    findings.append(
+        _f(
+            "city-g6-risk",
+            "SX2018-G6",
+            {"towns": detail},
+            len(g6),
+            0,
+            not g6,
+            "no provincial town is proposed a warning, demotion or elimination"
+            if not g6
+            else "provincial towns proposed a warning or worse: " + ", ".join(f"{c} ({detail[c]})" for c in g6),
+            "无省级小镇被拟定警告、降格或淘汰"
+            if not g6
+            else "拟定警告及以下的省级小镇：" + "、".join(f"{c}（{Grade.parse(detail[c]).zh}）" for c in g6),
+        )
+    )
 
     need = int(pack.value("city_named_min"))
     ok = named_this_year >= need
-    findings.append(_f("city-named", "SX2018-G7", {"named_this_year": named_this_year}, named_this_year, need, ok,
-                       f"{named_this_year} town(s) named in {year}, {'meeting' if ok else 'below'} the target of {need}",
-                       f"{year}年命名授牌 {named_this_year} 个，{'完成' if ok else '未完成'}目标 {need} 个"))
+    findings.append(
+        _f(
+            "city-named",
+            "SX2018-G7",
+            {"named_this_year": named_this_year},
+            named_this_year,
+            need,
+            ok,
+            f"{named_this_year} town(s) named in {year}, {'meeting' if ok else 'below'} the target of {need}",
+            f"{year}年命名授牌 {named_this_year} 个，{'完成' if ok else '未完成'}目标 {need} 个",
+        )
+    )
 
     growth, source = None, "none"
     if proposals and "city_tax_growth_source" in proposals[0].inputs:
@@ -511,8 +762,13 @@ def annual_city(records: list[TownRecord], proposals: list[TownProposal], year: 
             growth, source = float(pooled), "pooled"
 
     values = {
-        "total_fai": num(total_fai), "total_industry_fai": num(total_ind), "districts": districts,
-        "city_tax_growth": growth, "city_tax_growth_source": source, "g6_risk": g6,
-        "named_this_year": named_this_year, "missing_december": missing,
+        "total_fai": num(total_fai),
+        "total_industry_fai": num(total_ind),
+        "districts": districts,
+        "city_tax_growth": growth,
+        "city_tax_growth_source": source,
+        "g6_risk": g6,
+        "named_this_year": named_this_year,
+        "missing_december": missing,
     }
     return CityAggregates(values=values, findings=findings)

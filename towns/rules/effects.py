@@ -62,16 +62,27 @@ def effects(record: TownRecord, grade: str, year: int, pack: RulePack) -> Effect
         state = TownState.creating.value
         tier = Tier.parse(record.applying_for).value
         listed_year, warnings, failures = year, 0, 0
-    elif g == Grade.rejected:
-        if state == TownState.applied.value:
-            state = TownState.rejected.value
-    return Effects(state=state, tier=tier, warnings=warnings, listed_year=listed_year,
-                   creation_years=creation_years, acceptance_failures=failures)
+    elif g == Grade.rejected and state == TownState.applied.value:
+        state = TownState.rejected.value
+    return Effects(
+        state=state,
+        tier=tier,
+        warnings=warnings,
+        listed_year=listed_year,
+        creation_years=creation_years,
+        acceptance_failures=failures,
+    )
 
 
 def unchanged(record: TownRecord) -> Effects:
     """The effects of a decision that leaves its town as it is: one approved after a decision for a
     later year had been applied (decisions apply in year order; see ``models.round.ORDER``)."""
     p = record.profile
-    return Effects(state=p.state.value, tier=p.tier.value, warnings=record.warnings, listed_year=p.listed_year,
-                   creation_years=p.creation_years, acceptance_failures=record.acceptance_failures)
+    return Effects(
+        state=p.state.value,
+        tier=p.tier.value,
+        warnings=record.warnings,
+        listed_year=p.listed_year,
+        creation_years=p.creation_years,
+        acceptance_failures=record.acceptance_failures,
+    )

@@ -15,10 +15,11 @@ keyed by (session, fact) — the provenance we keep ourselves.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 Verdict = Literal["passed", "failed", "not_applicable"]
 
@@ -47,8 +48,8 @@ class DurableRulesEngine:
     """durable_rules, used so that its global state cannot leak between evaluations."""
 
     _lock = threading.Lock()
-    _defined: set[str] = set()
-    _results: dict[str, dict[int, Verdict]] = {}
+    _defined: ClassVar[set[str]] = set()
+    _results: ClassVar[dict[str, dict[int, Verdict]]] = {}
     _sessions = itertools.count(1)
 
     def _define(self, name: str, specs: tuple[RuleSpec, ...]) -> None:
@@ -63,7 +64,7 @@ class DurableRulesEngine:
             return action
 
         with ruleset(name):
-            for i, spec in enumerate(specs):
+            for _i, spec in enumerate(specs):
                 applies = None
                 for tier in spec.tiers:
                     cond = m.tier == tier
@@ -99,10 +100,8 @@ class DurableRulesEngine:
                 return [got[i] for i in range(len(facts))]
             finally:
                 self._results.pop(sid, None)
-                try:
+                with contextlib.suppress(Exception):  # a session with no state left is fine
                     delete_state(ruleset, sid)
-                except Exception:  # a session with no state left is fine
-                    pass
 
 
 _default: RuleEngine | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Optional
 
 from ..models.finding import Evaluation, Finding, Measure
 from ..models.period import year_month
@@ -77,20 +76,31 @@ def _pace(town: TownProfile, fig: Figures, month: int, pack: RulePack) -> Measur
     factor = exact(pack.value("pace_factor"))
     fai = exact(fig.fai)
     thr = target.value * month / 12 * factor
-    base = (f"year-to-date FAI {num(fai)} 亿元 {{}} the pace threshold {num(thr)} 亿元 "
-            f"(annual target {num(target.value)} 亿元 from {target.source_en} × {month}/12 × {num(factor)})")
-    zh = (f"1–{month}月累计固定资产投资 {num(fai)} 亿元，{{}}进度要求 {num(thr)} 亿元"
-          f"（年度目标 {num(target.value)} 亿元〔{target.source_zh}〕× {month}/12 × {num(factor)}）")
+    base = (
+        f"year-to-date FAI {num(fai)} 亿元 {{}} the pace threshold {num(thr)} 亿元 "
+        f"(annual target {num(target.value)} 亿元 from {target.source_en} × {month}/12 × {num(factor)})"
+    )
+    zh = (
+        f"1–{month}月累计固定资产投资 {num(fai)} 亿元，{{}}进度要求 {num(thr)} 亿元"
+        f"（年度目标 {num(target.value)} 亿元〔{target.source_zh}〕× {month}/12 × {num(factor)}）"
+    )
     return Measured(
-        fai, thr,
-        {"fai": fig.fai, "month": month, "annual_target": num(target.value), "target_source": target.source_en,
-         "target_clause": target.clause, "pace_factor": float(factor)},
+        fai,
+        thr,
+        {
+            "fai": fig.fai,
+            "month": month,
+            "annual_target": num(target.value),
+            "target_source": target.source_en,
+            "target_clause": target.clause,
+            "pace_factor": float(factor),
+        },
         (base.format("meets"), base.format("is below"), zh.format("达到"), zh.format("低于")),
     )
 
 
 def _share(part_name: str, label_en: str, label_zh: str, param: str):
-    def measure(town: TownProfile, fig: Figures, month: int, pack: RulePack) -> Optional[Measured]:
+    def measure(town: TownProfile, fig: Figures, month: int, pack: RulePack) -> Measured | None:
         fai = exact(fig.fai)
         if fai == 0:
             return None
@@ -100,7 +110,9 @@ def _share(part_name: str, label_en: str, label_zh: str, param: str):
         en = f"{label_en} {num(part)} of FAI {num(fai)} 亿元 is {num(share * 100, 2)} %, {{}} the minimum {num(thr * 100, 2)} %"
         zh = f"{label_zh} {num(part)} 亿元，占固定资产投资 {num(fai)} 亿元的 {num(share * 100, 2)}%，{{}}下限 {num(thr * 100, 2)}%"
         return Measured(
-            share, thr, {part_name: getattr(fig, part_name), "fai": fig.fai},
+            share,
+            thr,
+            {part_name: getattr(fig, part_name), "fai": fig.fai},
             (en.format("meeting"), en.format("below"), zh.format("达到"), zh.format("低于")),
         )
 
@@ -110,19 +122,31 @@ def _share(part_name: str, label_en: str, label_zh: str, param: str):
 CHECKS = {
     "pace": _pace,
     "nongov_share": _share("nongov_fai", "non-government investment", "非政府投资", "nongov_share_min"),
-    "industry_share": _share("industry_fai", "characteristic-industry investment", "特色产业投资", "industry_share_min"),
+    "industry_share": _share(
+        "industry_fai", "characteristic-industry investment", "特色产业投资", "industry_share_min"
+    ),
 }
 
 
-def tax_growth(tax: Optional[float], tax_last_year: Optional[float]) -> Measure:
+def tax_growth(tax: float | None, tax_last_year: float | None) -> Measure:
     """Tax growth on the same period last year (kept for the annual round, SX2018-G5)."""
     inputs = {"tax": tax, "tax_same_period_last_year": tax_last_year}
     if tax is None or tax_last_year is None:
-        return Measure(name="tax_growth", clause="SX2018-G5", value=None, inputs=inputs,
-                       note="no tax figure for this period or the same period last year")
+        return Measure(
+            name="tax_growth",
+            clause="SX2018-G5",
+            value=None,
+            inputs=inputs,
+            note="no tax figure for this period or the same period last year",
+        )
     if tax_last_year == 0:
-        return Measure(name="tax_growth", clause="SX2018-G5", value=None, inputs=inputs,
-                       note="last year's tax was 0: growth is undefined")
+        return Measure(
+            name="tax_growth",
+            clause="SX2018-G5",
+            value=None,
+            inputs=inputs,
+            note="last year's tax was 0: growth is undefined",
+        )
     growth = exact(tax) / exact(tax_last_year) - 1
     return Measure(name="tax_growth", clause="SX2018-G5", value=num(growth, 6), inputs=inputs)
 
@@ -133,8 +157,8 @@ def evaluate_monthly(
     revision: int,
     fig: Figures,
     pack: RulePack,
-    tax_last_year: Optional[float] = None,
-    engine: Optional[RuleEngine] = None,
+    tax_last_year: float | None = None,
+    engine: RuleEngine | None = None,
 ) -> Evaluation:
     engine = engine or default_engine()
     _, month = year_month(period)
@@ -145,24 +169,40 @@ def evaluate_monthly(
         m = CHECKS[rule.check](town, fig, month, pack)
         if m is None:
             if town.tier in rule.tiers:
-                measures.append(Measure(name=rule.id, clause=rule.clause, value=None, inputs={"fai": fig.fai},
-                                        note="fai is 0: the share is undefined, no finding"))
+                measures.append(
+                    Measure(
+                        name=rule.id,
+                        clause=rule.clause,
+                        value=None,
+                        inputs={"fai": fig.fai},
+                        note="fai is 0: the share is undefined, no finding",
+                    )
+                )
             continue
         measured.append((rule, m))
     verdicts = engine.judge(
-        f"monthly_{pack.hash[:16]}", specs,
+        f"monthly_{pack.hash[:16]}",
+        specs,
         [Fact(rule=r.id, tier=town.tier.value, cmp=cmp(m.value, m.threshold)) for r, m in measured],
     )
     findings = []
-    for (rule, m), verdict in zip(measured, verdicts):
+    for (rule, m), verdict in zip(measured, verdicts, strict=True):
         if verdict == "not_applicable":
             continue
         ok = verdict == "passed"
         en_pass, en_fail, zh_pass, zh_fail = m.reason
-        findings.append(Finding(
-            rule=rule.id, clause=rule.clause, inputs=m.inputs,
-            value=num(m.value, 6), threshold=num(m.threshold, 6), passed=ok,
-            reason_en=en_pass if ok else en_fail, reason_zh=zh_pass if ok else zh_fail,
-        ))
-    return Evaluation(code=town.code, period=period, revision=revision, pack=pack.ref,
-                      findings=findings, measures=measures)
+        findings.append(
+            Finding(
+                rule=rule.id,
+                clause=rule.clause,
+                inputs=m.inputs,
+                value=num(m.value, 6),
+                threshold=num(m.threshold, 6),
+                passed=ok,
+                reason_en=en_pass if ok else en_fail,
+                reason_zh=zh_pass if ok else zh_fail,
+            )
+        )
+    return Evaluation(
+        code=town.code, period=period, revision=revision, pack=pack.ref, findings=findings, measures=measures
+    )

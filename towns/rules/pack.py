@@ -12,6 +12,7 @@ an evaluation used; rounds and findings record id, version and hash.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import tomllib
 from functools import lru_cache
@@ -19,9 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..models.finding import DEFAULT_PACK, PackRef
 from ..models.pack_store import StoredPack
@@ -142,7 +143,7 @@ class AnnualSection(BaseModel):
         if len(set(grades)) != len(grades):
             raise ValueError(f"annual.bands: a grade appears twice: {grades}")
         mins = [b.min for b in self.bands]
-        if any(a <= b for a, b in zip(mins, mins[1:])):
+        if any(a <= b for a, b in itertools.pairwise(mins)):
             raise ValueError(f"annual.bands must be in strictly descending order of min, not {mins}")
         if mins[-1] != 0:
             raise ValueError(f"the last annual band must start at 0 (every score gets a grade), not {mins[-1]}")
@@ -237,9 +238,11 @@ class RulePack(BaseModel):
     @model_validator(mode="after")
     def _cited_and_consistent(self):
         known = catalogue()
-        cited = [(f"params.{k}", p.clause) for k, p in self.params.items()] + [("sanity", self.sanity.clause)] + [
-            (f"monthly.{r.id}", r.clause) for r in self.monthly
-        ]
+        cited = (
+            [(f"params.{k}", p.clause) for k, p in self.params.items()]
+            + [("sanity", self.sanity.clause)]
+            + [(f"monthly.{r.id}", r.clause) for r in self.monthly]
+        )
         cited += [(f"annual.{k}", p.clause) for k, p in self.annual.params().items()]
         cited += [(f"annual.weights.{k}", p.clause) for k, p in self.annual.weights.items()]
         cited += [(f"annual.bands.{b.grade}", b.clause) for b in self.annual.bands]
@@ -248,9 +251,22 @@ class RulePack(BaseModel):
         for where, cid in cited:
             if cid not in known:
                 raise ValueError(f"{where} cites unknown clause {cid!r}")
-        for name in ("pace_factor", "provincial_fai_floor", "relaxed_fai_floor", "relaxed_industries",
-                     "nongov_share_min", "industry_share_min", "city_fai_target", "district_quotas",
-                     "tax_growth_margin", "tax_growth_mode", "report_due_day", "bulletin_day", "city_industry_fai_target", "city_named_min"):
+        for name in (
+            "pace_factor",
+            "provincial_fai_floor",
+            "relaxed_fai_floor",
+            "relaxed_industries",
+            "nongov_share_min",
+            "industry_share_min",
+            "city_fai_target",
+            "district_quotas",
+            "tax_growth_margin",
+            "tax_growth_mode",
+            "report_due_day",
+            "bulletin_day",
+            "city_industry_fai_target",
+            "city_named_min",
+        ):
             if name not in self.params:
                 raise ValueError(f"params.{name} is missing")
         for ind in self.params["relaxed_industries"].value:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..models.round import AnnualContext, RoundKind, TownProposal, TownRecord
 from . import acceptance, annual, application
 from .pack import RulePack
 
 
-def evaluate(kind: RoundKind, record: TownRecord, year: int, pack: RulePack, context: Optional[AnnualContext]) -> TownProposal:
+def evaluate(
+    kind: RoundKind, record: TownRecord, year: int, pack: RulePack, context: AnnualContext | None
+) -> TownProposal:
     if kind == RoundKind.annual:
         return annual.evaluate_annual_town(record, year, pack, context)
     if kind == RoundKind.acceptance:

@@ -7,8 +7,6 @@ answer either way.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..models.period import year_month
 from ..models.rejection import FIELD_ZH as ZH_FIELD
 from ..models.rejection import Problem
@@ -23,7 +21,7 @@ def check_report(
     current_period: str,
     max_fai_ytd: float,
     max_tax_ytd: float,
-    neighbours: Optional[dict[str, ReportedPeriod]] = None,
+    neighbours: dict[str, ReportedPeriod] | None = None,
 ) -> list[Problem]:
     """The problems of one report against its town and the reports already taken (``reported``).
 
@@ -37,29 +35,49 @@ def check_report(
     if sub.code != town.code:
         problems.append(Problem(field="code", en=f"report for {sub.code} sent to town {town.code}", zh="小镇代码不符"))
     if sub.period > current_period:
-        problems.append(Problem(
-            field="period", en=f"{sub.period} is in the future (the current month is {current_period})",
-            zh=f"{sub.period} 尚未到来（当前为 {current_period}）"))
+        problems.append(
+            Problem(
+                field="period",
+                en=f"{sub.period} is in the future (the current month is {current_period})",
+                zh=f"{sub.period} 尚未到来（当前为 {current_period}）",
+            )
+        )
     if town.listed_year is not None and year < town.listed_year:
-        problems.append(Problem(
-            field="period", en=f"{sub.period} is before the town was listed in {town.listed_year}",
-            zh=f"{sub.period} 早于小镇列入名单的年份 {town.listed_year}"))
+        problems.append(
+            Problem(
+                field="period",
+                en=f"{sub.period} is before the town was listed in {town.listed_year}",
+                zh=f"{sub.period} 早于小镇列入名单的年份 {town.listed_year}",
+            )
+        )
     if sub.fai > max_fai_ytd:
-        problems.append(Problem(
-            field="fai", en=f"{sub.fai} 亿元 is implausible for one town (the rule pack's limit is {max_fai_ytd} 亿元); "
-            "figures are in 亿元 — was it entered in 万元?",
-            zh=f"{sub.fai} 亿元超出单个小镇的合理范围（上限 {max_fai_ytd} 亿元），请确认单位为亿元"))
+        problems.append(
+            Problem(
+                field="fai",
+                en=f"{sub.fai} 亿元 is implausible for one town (the rule pack's limit is {max_fai_ytd} 亿元); "
+                "figures are in 亿元 — was it entered in 万元?",
+                zh=f"{sub.fai} 亿元超出单个小镇的合理范围（上限 {max_fai_ytd} 亿元），请确认单位为亿元",
+            )
+        )
     if sub.tax is not None and sub.tax > max_tax_ytd:
-        problems.append(Problem(
-            field="tax", en=f"{sub.tax} 亿元 is implausible for one town (the rule pack's limit is {max_tax_ytd} 亿元); "
-            "figures are in 亿元 — was it entered in 万元?",
-            zh=f"{sub.tax} 亿元超出单个小镇的合理范围（上限 {max_tax_ytd} 亿元），请确认单位为亿元"))
+        problems.append(
+            Problem(
+                field="tax",
+                en=f"{sub.tax} 亿元 is implausible for one town (the rule pack's limit is {max_tax_ytd} 亿元); "
+                "figures are in 亿元 — was it entered in 万元?",
+                zh=f"{sub.tax} 亿元超出单个小镇的合理范围（上限 {max_tax_ytd} 亿元），请确认单位为亿元",
+            )
+        )
     earlier = reported.get(sub.period)
     if earlier is not None and not sub.correction:
-        problems.append(Problem(
-            field="period", en=f"{sub.period} is already reported (revision {earlier.revision}); "
-            "to replace it, send it again with correction = true",
-            zh=f"{sub.period} 已报送（第 {earlier.revision} 版）；如需更正，请将“是否更正”填为“是”"))
+        problems.append(
+            Problem(
+                field="period",
+                en=f"{sub.period} is already reported (revision {earlier.revision}); "
+                "to replace it, send it again with correction = true",
+                zh=f"{sub.period} 已报送（第 {earlier.revision} 版）；如需更正，请将“是否更正”填为“是”",
+            )
+        )
     same_year = [p for p in neighbours if p.startswith(f"{year:04d}-") and p != sub.period]
     previous = max((p for p in same_year if p < sub.period), default=None)
     following = min((p for p in same_year if p > sub.period), default=None)
@@ -70,13 +88,21 @@ def check_report(
         before = getattr(neighbours[previous], name) if previous else None
         after = getattr(neighbours[following], name) if following else None
         if before is not None and now < before:
-            problems.append(Problem(
-                field=name, en=f"{now} is below {before} reported for {previous}: year-to-date figures cannot fall "
-                f"within a year; if {previous} was wrong, correct it first (correction = true)",
-                zh=f"{ZH_FIELD[name]} {now} 低于 {previous} 的累计数 {before}；累计数在年内不应下降，如前期有误请先更正"))
+            problems.append(
+                Problem(
+                    field=name,
+                    en=f"{now} is below {before} reported for {previous}: year-to-date figures cannot fall "
+                    f"within a year; if {previous} was wrong, correct it first (correction = true)",
+                    zh=f"{ZH_FIELD[name]} {now} 低于 {previous} 的累计数 {before}；累计数在年内不应下降，如前期有误请先更正",
+                )
+            )
         elif after is not None and now > after:
-            problems.append(Problem(
-                field=name, en=f"{now} is above {after} already reported for the later month {following}: "
-                "year-to-date figures cannot fall within a year; check this figure, or correct the later month",
-                zh=f"{ZH_FIELD[name]} {now} 高于之后月份 {following} 的累计数 {after}；累计数在年内不应下降"))
+            problems.append(
+                Problem(
+                    field=name,
+                    en=f"{now} is above {after} already reported for the later month {following}: "
+                    "year-to-date figures cannot fall within a year; check this figure, or correct the later month",
+                    zh=f"{ZH_FIELD[name]} {now} 高于之后月份 {following} 的累计数 {after}；累计数在年内不应下降",
+                )
+            )
     return problems

@@ -4,9 +4,7 @@ quarter just ended) or on demand (``towns bulletin run --quarter 2018Q2``)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -28,6 +26,8 @@ class BulletinWorkflow:
     async def run(self, req: BulletinRequest) -> PublishResult:
         quarter = req.quarter or quarter_just_ended(workflow.now())
         return await workflow.execute_activity_method(
-            BulletinActivities.publish_bulletin, PublishRequest(quarter=quarter, by=req.by, pack_id=req.pack_id),
+            BulletinActivities.publish_bulletin,
+            PublishRequest(quarter=quarter, by=req.by, pack_id=req.pack_id),
             start_to_close_timeout=timedelta(minutes=10),
-            retry_policy=RetryPolicy(maximum_attempts=5))
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )

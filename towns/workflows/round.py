@@ -9,25 +9,34 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Optional
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..models.activities import (ApplyRequest, ApprovalRecord, BatchRequest, PrepareRequest, ProposalSummary,
-                                     RoundActivities, RoundPlan, RoundRef)
+    from ..models.activities import (
+        ApplyRequest,
+        ApprovalRecord,
+        BatchRequest,
+        PrepareRequest,
+        ProposalSummary,
+        RoundActivities,
+        RoundPlan,
+        RoundRef,
+    )
     from ..models.round import GRADES_BY_KIND, Approval, Grade, Override
-    from ..models.workflows import REFUSED, RoundStart, RoundView, round_id
+    from ..models.workflows import REFUSED, RoundStart, RoundView
 
 BATCH_SIZE = 200
 # Activities heartbeat (activities.support): a crashed worker's attempt is taken over by another
 # within seconds of the heartbeat timeout, not after a start-to-close of minutes. Retried for about
 # a quarter of an hour while the database or the server is away; deterministic errors are not.
-ACTIVITY = dict(start_to_close_timeout=timedelta(minutes=10), heartbeat_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)))
+ACTIVITY = dict(
+    start_to_close_timeout=timedelta(minutes=10),
+    heartbeat_timeout=timedelta(seconds=10),
+    retry_policy=RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)),
+)
 ORDER_PATCH = "approval-checks-year-order"
 
 
@@ -38,9 +47,9 @@ class RoundWorkflow:
         self._start = start
         self._id = workflow.info().workflow_id  # round-<year>-<kind> from the CLI
         self._state = "evaluating"
-        self._plan: Optional[RoundPlan] = None
+        self._plan: RoundPlan | None = None
         self._proposals: dict[str, ProposalSummary] = {}
-        self._approval: Optional[Approval] = None
+        self._approval: Approval | None = None
         self._overdue = False
 
     def _ref(self) -> RoundRef:
@@ -49,40 +58,76 @@ class RoundWorkflow:
     @workflow.run
     async def run(self, start: RoundStart) -> RoundView:
         self._plan = await workflow.execute_activity_method(
-            RoundActivities.prepare_round, PrepareRequest(round_id=self._id, kind=start.kind, year=start.year,
-                                            pack_id=start.pack_id, city_tax_growth=start.city_tax_growth,
-                                            started_by=start.started_by),
-            **ACTIVITY)
+            RoundActivities.prepare_round,
+            PrepareRequest(
+                round_id=self._id,
+                kind=start.kind,
+                year=start.year,
+                pack_id=start.pack_id,
+                city_tax_growth=start.city_tax_growth,
+                started_by=start.started_by,
+            ),
+            **ACTIVITY,
+        )
         codes = self._plan.codes
-        batches = [codes[i:i + BATCH_SIZE] for i in range(0, len(codes), BATCH_SIZE)]
-        results = await asyncio.gather(*(workflow.execute_activity_method(
-            RoundActivities.evaluate_round_batch, BatchRequest(round_id=self._id, kind=start.kind, year=start.year,
-                                                 pack_id=start.pack_id, pack_hash=self._plan.pack.hash, codes=batch,
-                                                 context=self._plan.context),
-            **ACTIVITY) for batch in batches))
+        batches = [codes[i : i + BATCH_SIZE] for i in range(0, len(codes), BATCH_SIZE)]
+        results = await asyncio.gather(
+            *(
+                workflow.execute_activity_method(
+                    RoundActivities.evaluate_round_batch,
+                    BatchRequest(
+                        round_id=self._id,
+                        kind=start.kind,
+                        year=start.year,
+                        pack_id=start.pack_id,
+                        pack_hash=self._plan.pack.hash,
+                        codes=batch,
+                        context=self._plan.context,
+                    ),
+                    **ACTIVITY,
+                )
+                for batch in batches
+            )
+        )
         self._proposals = {p.code: p for batch in results for p in batch}
         await workflow.execute_activity_method(RoundActivities.sum_up_round, self._ref(), **ACTIVITY)
         self._state = "proposed"
 
         try:
-            await workflow.wait_condition(lambda: self._approval is not None,
-                                          timeout=timedelta(days=self._plan.approval_overdue_days))
-        except asyncio.TimeoutError:
+            await workflow.wait_condition(
+                lambda: self._approval is not None, timeout=timedelta(days=self._plan.approval_overdue_days)
+            )
+        except TimeoutError:
             self._overdue = True
             await workflow.execute_activity_method(RoundActivities.mark_round_overdue, self._ref(), **ACTIVITY)
             await workflow.wait_condition(lambda: self._approval is not None)
 
         approval = self._approval
-        await workflow.execute_activity_method(RoundActivities.record_approval, ApprovalRecord(round_id=self._id, by=approval.by,
-                                                                         overrides=approval.overrides, note=approval.note),
-                                        **ACTIVITY)
+        await workflow.execute_activity_method(
+            RoundActivities.record_approval,
+            ApprovalRecord(round_id=self._id, by=approval.by, overrides=approval.overrides, note=approval.note),
+            **ACTIVITY,
+        )
         overrides = {o.code: o for o in approval.overrides}
-        await asyncio.gather(*(workflow.execute_activity_method(
-            RoundActivities.apply_round_batch, ApplyRequest(round_id=self._id, kind=start.kind, year=start.year,
-                                              pack_id=start.pack_id, pack_hash=self._plan.pack.hash, by=approval.by,
-                                              overrides={c: o for c, o in overrides.items() if c in batch},
-                                              codes=batch),
-            **ACTIVITY) for batch in batches))
+        await asyncio.gather(
+            *(
+                workflow.execute_activity_method(
+                    RoundActivities.apply_round_batch,
+                    ApplyRequest(
+                        round_id=self._id,
+                        kind=start.kind,
+                        year=start.year,
+                        pack_id=start.pack_id,
+                        pack_hash=self._plan.pack.hash,
+                        by=approval.by,
+                        overrides={c: o for c, o in overrides.items() if c in batch},
+                        codes=batch,
+                    ),
+                    **ACTIVITY,
+                )
+                for batch in batches
+            )
+        )
         await workflow.execute_activity_method(RoundActivities.close_round, self._ref(), **ACTIVITY)
         self._state = "applied"
         return self.view()
@@ -108,8 +153,10 @@ class RoundWorkflow:
                 if grade not in allowed:
                     raise ValueError
             except ValueError:
-                problems.append(f"override {o.code}={o.grade}: not a grade of a {self._start.kind.value} round "
-                                f"(one of {', '.join(sorted(g.value for g in allowed))})")
+                problems.append(
+                    f"override {o.code}={o.grade}: not a grade of a {self._start.kind.value} round "
+                    f"(one of {', '.join(sorted(g.value for g in allowed))})"
+                )
             if not o.reason.strip():
                 problems.append(f"override {o.code}={o.grade} has no reason: every override needs --reason TEXT")
         return problems
@@ -119,13 +166,19 @@ class RoundWorkflow:
         problems = self._refusals(approval)
         if not problems and workflow.patched(ORDER_PATCH):
             # a decision for a later year applied since the proposals were made: this round would undo it
-            problems = await workflow.execute_activity_method(RoundActivities.check_round_order, self._ref(),
-                                                              **ACTIVITY)
+            problems = await workflow.execute_activity_method(
+                RoundActivities.check_round_order, self._ref(), **ACTIVITY
+            )
             problems = problems or self._refusals(approval)  # another approval may have landed meanwhile
         if problems:
             raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)
-        self._approval = Approval(by=approval.by, note=approval.note, overrides=[
-            Override(code=o.code, grade=Grade.parse(o.grade).value, reason=o.reason) for o in approval.overrides])
+        self._approval = Approval(
+            by=approval.by,
+            note=approval.note,
+            overrides=[
+                Override(code=o.code, grade=Grade.parse(o.grade).value, reason=o.reason) for o in approval.overrides
+            ],
+        )
         await workflow.wait_condition(lambda: self._state == "applied")
         return self.view()
 
@@ -143,7 +196,13 @@ class RoundWorkflow:
 
     @workflow.query(name="view")
     def view(self) -> RoundView:
-        return RoundView(id=self._id, kind=self._start.kind.value, year=self._start.year, state=self._state,
-                         pack=self._plan.pack if self._plan else None,
-                         proposals=sorted(self._proposals.values(), key=lambda p: p.code), overdue=self._overdue,
-                         approved_by=self._approval.by if self._approval else None)
+        return RoundView(
+            id=self._id,
+            kind=self._start.kind.value,
+            year=self._start.year,
+            state=self._state,
+            pack=self._plan.pack if self._plan else None,
+            proposals=sorted(self._proposals.values(), key=lambda p: p.code),
+            overdue=self._overdue,
+            approved_by=self._approval.by if self._approval else None,
+        )

@@ -20,25 +20,39 @@ so that a month reported years ago is still known.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
-from typing import Optional
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..models.activities import (BulletinActivities, EvaluateRequest, RecordRequest, RefusedRow, ReportActivities,
-                                     SupervisionRequest, TakeRequest, TakeResult)
+    from ..models.activities import (
+        BulletinActivities,
+        EvaluateRequest,
+        RecordRequest,
+        RefusedRow,
+        ReportActivities,
+        SupervisionRequest,
+        TakeRequest,
+        TakeResult,
+    )
     from ..models.period import period_of
     from ..models.rejection import Problem
-    from ..models.report import (AcceptedReport, BatchOutcome, ReportBatch, ReportedPeriod, ReportRow,
-                                 ReportSubmission, RowAnswer)
+    from ..models.report import (
+        AcceptedReport,
+        BatchOutcome,
+        ReportBatch,
+        ReportedPeriod,
+        ReportRow,
+        ReportSubmission,
+        RowAnswer,
+    )
     from ..models.round import DecisionNotice
     from ..models.times import CST
     from ..models.town import ON_LIST_STATES, TownProfile
-    from ..models.workflows import APPLY_DECISION, REJECTED, ReportOutcome, TownStart, TownView, workflow_id
+    from ..models.workflows import APPLY_DECISION, REJECTED, ReportOutcome, TownStart, TownView
     from ..rules.report_checks import check_report  # pure: the same checks the importer runs
 
 ACTIVITY_OPTIONS = dict(
@@ -48,7 +62,8 @@ ACTIVITY_OPTIONS = dict(
 # taking a file's rows: the activity heartbeats, so a crashed worker's attempt is taken over by
 # another within seconds; retried while the database is away (about ten minutes)
 TAKE_OPTIONS = dict(
-    start_to_close_timeout=timedelta(minutes=5), heartbeat_timeout=timedelta(seconds=10),
+    start_to_close_timeout=timedelta(minutes=5),
+    heartbeat_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
 )
 YEAR_END_PATCH = "year-end-continue-as-new"
@@ -100,10 +115,8 @@ class TownWorkflow:
         elif workflow.patched(YEAR_END_PATCH):
             # a fresh run each year keeps histories short and carries the year's state forward
             until = next_year_end(workflow.now()) - workflow.now()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(suggested, timeout=until)
-            except asyncio.TimeoutError:
-                pass
         else:
             await workflow.wait_condition(suggested)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -131,39 +144,72 @@ class TownWorkflow:
             if wait > timedelta(0):
                 try:
                     await workflow.wait_condition(
-                        lambda: month in self._reported or suggested() or watched() != was_watched, timeout=wait)
+                        lambda month=month, was=was_watched: month in self._reported or suggested() or watched() != was,
+                        timeout=wait,
+                    )
                     continue
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             if workflow.now() >= year_end and deadline == year_end:
                 break
             if month not in self._reported and self._profile.state.value in WATCHED_STATES:
                 due = (report_deadline(month, self._due_day) - timedelta(days=1)).date().isoformat()
                 await workflow.execute_activity_method(
-                    BulletinActivities.record_overdue, SupervisionRequest(code=self._profile.code, period=month, due=due,
-                                                         pack_id=self._pack_id), **ACTIVITY_OPTIONS)
+                    BulletinActivities.record_overdue,
+                    SupervisionRequest(code=self._profile.code, period=month, due=due, pack_id=self._pack_id),
+                    **ACTIVITY_OPTIONS,
+                )
                 self._overdue[month] = due
             self._watch_next = next_month(month)
 
     def _carry(self) -> TownStart:
         # every period reported (a few hundred bytes a month): a month reported years ago is still
         # known, so sending it again is answered "unchanged" or "already reported", never taken twice
-        return TownStart(profile=self._profile, pack_id=self._pack_id, limits=self._limits, reported=self._reported,
-                         latest=self._latest, warnings=self._warnings, last_grade=self._last_grade,
-                         decisions=self._decisions[-20:], report_due_day=self._due_day,
-                         watch_next=self._watch_next, overdue=self._overdue)
+        return TownStart(
+            profile=self._profile,
+            pack_id=self._pack_id,
+            limits=self._limits,
+            reported=self._reported,
+            latest=self._latest,
+            warnings=self._warnings,
+            last_grade=self._last_grade,
+            decisions=self._decisions[-20:],
+            report_due_day=self._due_day,
+            watch_next=self._watch_next,
+            overdue=self._overdue,
+        )
 
-    def _problems(self, sub: ReportSubmission, reported: Optional[dict[str, ReportedPeriod]] = None,
-                  neighbours: Optional[dict[str, ReportedPeriod]] = None) -> list:
-        problems = check_report(sub, self._profile, self._reported if reported is None else reported,
-                                period_of(workflow.now()), self._limits.max_fai_ytd, self._limits.max_tax_ytd,
-                                neighbours)
+    def _problems(
+        self,
+        sub: ReportSubmission,
+        reported: dict[str, ReportedPeriod] | None = None,
+        neighbours: dict[str, ReportedPeriod] | None = None,
+    ) -> list:
+        problems = check_report(
+            sub,
+            self._profile,
+            self._reported if reported is None else reported,
+            period_of(workflow.now()),
+            self._limits.max_fai_ytd,
+            self._limits.max_tax_ytd,
+            neighbours,
+        )
         if self._profile.state.value in CLOSED_STATES:
-            problems.append({"field": "code", "en": f"town {sub.code} is {self._profile.state.value}: it no longer reports",
-                             "zh": f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送"})
+            problems.append(
+                {
+                    "field": "code",
+                    "en": f"town {sub.code} is {self._profile.state.value}: it no longer reports",
+                    "zh": f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送",
+                }
+            )
         if sub.period in self._pending:
-            problems.append({"field": "period", "en": f"a report for {sub.period} is being processed; send it again in a moment",
-                             "zh": f"{sub.period} 的报表正在处理，请稍后重试"})
+            problems.append(
+                {
+                    "field": "period",
+                    "en": f"a report for {sub.period} is being processed; send it again in a moment",
+                    "zh": f"{sub.period} 的报表正在处理，请稍后重试",
+                }
+            )
         return [p if isinstance(p, dict) else p.model_dump() for p in problems]
 
     @workflow.update(name="submit_reports")
@@ -177,8 +223,9 @@ class TownWorkflow:
     def _validate_batch(self, batch: ReportBatch) -> None:
         wrong = sorted({r.submission.code for r in batch.rows if r.submission.code != self._profile.code})
         if batch.code != self._profile.code or wrong:
-            raise ApplicationError(f"rows for {wrong or batch.code} sent to town {self._profile.code}",
-                                   type=REJECTED, non_retryable=True)
+            raise ApplicationError(
+                f"rows for {wrong or batch.code} sent to town {self._profile.code}", type=REJECTED, non_retryable=True
+            )
 
     async def _take(self, rows: list[ReportRow], evaluations: bool) -> tuple[BatchOutcome, TakeResult]:
         """Check, number and answer each row against what is taken so far; record in one activity.
@@ -188,8 +235,9 @@ class TownWorkflow:
         now = workflow.now()
         for i, r in enumerate(rows):
             if not r.submission.submission_id:  # one id per report, for idempotent recording
-                rows[i] = r.model_copy(update={"submission": r.submission.model_copy(
-                    update={"submission_id": f"wf-{workflow.uuid4()}"})})
+                rows[i] = r.model_copy(
+                    update={"submission": r.submission.model_copy(update={"submission_id": f"wf-{workflow.uuid4()}"})}
+                )
         taking = set(range(len(rows)))
         for _ in range(len(rows) + 1):
             planned = dict(self._reported)
@@ -201,31 +249,50 @@ class TownWorkflow:
                 break
             taking = now_taking
         taken = {a.submission.period for a in accepted}
-        late = [SupervisionRequest(code=self._profile.code, period=p, due=due, pack_id=self._pack_id, received_at=now)
-                for p, due in sorted(self._overdue.items()) if p in taken]
+        late = [
+            SupervisionRequest(code=self._profile.code, period=p, due=due, pack_id=self._pack_id, received_at=now)
+            for p, due in sorted(self._overdue.items())
+            if p in taken
+        ]
         result = TakeResult(recorded=[])
         if accepted or refused:
             result = await workflow.execute_activity_method(
-                ReportActivities.take_reports, TakeRequest(town=self._profile, pack_id=self._pack_id,
-                                                           reports=accepted, refused=refused, late=late,
-                                                           evaluations=evaluations),
-                **TAKE_OPTIONS)
+                ReportActivities.take_reports,
+                TakeRequest(
+                    town=self._profile,
+                    pack_id=self._pack_id,
+                    reports=accepted,
+                    refused=refused,
+                    late=late,
+                    evaluations=evaluations,
+                ),
+                **TAKE_OPTIONS,
+            )
         self._reported = reported
         failed = {r.submission_id: r.failed for r in result.recorded}
-        for a, sub in zip(answers, (r.submission for r in rows)):
+        for a, sub in zip(answers, (r.submission for r in rows), strict=True):
             if a.status in ("accepted", "corrected"):
                 a.failed_rules = failed.get(sub.submission_id, [])
-        if result.latest is not None and (self._latest is None or (result.latest.period, result.latest.revision)
-                                          >= (self._latest.period, self._latest.revision)):
+        if result.latest is not None and (
+            self._latest is None
+            or (result.latest.period, result.latest.revision) >= (self._latest.period, self._latest.revision)
+        ):
             self._latest = result.latest
         for req in late:  # a late report closes its overdue item
             self._overdue.pop(req.period, None)
         return BatchOutcome(code=self._profile.code, answers=answers), result
 
     def _remembered(self, sub: ReportSubmission, revision: int) -> ReportedPeriod:
-        return ReportedPeriod(period=sub.period, revision=revision, fai=sub.fai, industry_fai=sub.industry_fai,
-                              nongov_fai=sub.nongov_fai, tax=sub.tax, submission_id=sub.submission_id,
-                              digest=sub.digest())
+        return ReportedPeriod(
+            period=sub.period,
+            revision=revision,
+            fai=sub.fai,
+            industry_fai=sub.industry_fai,
+            nongov_fai=sub.nongov_fai,
+            tax=sub.tax,
+            submission_id=sub.submission_id,
+            digest=sub.digest(),
+        )
 
     def _judge(self, rows: list[ReportRow], planned: dict[str, ReportedPeriod], now: datetime):
         """One pass over a file's rows in order: each answered against the rows before it (revisions,
@@ -243,15 +310,27 @@ class TownWorkflow:
             problems = [Problem.model_validate(p) for p in self._problems(sub, reported, planned)]
             if problems:
                 answers.append(RowAnswer(row=r.row, period=sub.period, status="rejected", problems=problems))
-                refused.append(RefusedRow(key=sub.submission_id, row=r.row, code=sub.code, period=sub.period,
-                                          source=sub.source, submitted_by=sub.submitted_by, raw=r.raw,
-                                          problems=problems))
+                refused.append(
+                    RefusedRow(
+                        key=sub.submission_id,
+                        row=r.row,
+                        code=sub.code,
+                        period=sub.period,
+                        source=sub.source,
+                        submitted_by=sub.submitted_by,
+                        raw=r.raw,
+                        problems=problems,
+                    )
+                )
                 continue
             revision = earlier.revision + 1 if earlier else 1
             reported[sub.period] = self._remembered(sub, revision)
             accepted.append(AcceptedReport(submission=sub, revision=revision, received_at=now))
-            answers.append(RowAnswer(row=r.row, period=sub.period, status="corrected" if revision > 1 else "accepted",
-                                     revision=revision))
+            answers.append(
+                RowAnswer(
+                    row=r.row, period=sub.period, status="corrected" if revision > 1 else "accepted", revision=revision
+                )
+            )
         return answers, accepted, refused, reported
 
     @workflow.update(name="submit_report")
@@ -260,42 +339,66 @@ class TownWorkflow:
             async with self._lock:
                 outcome, result = await self._take(
                     [ReportRow(row=sub.source or "1", raw=sub.model_dump(mode="json"), submission=sub)],
-                    evaluations=True)
+                    evaluations=True,
+                )
             answer = outcome.answers[0]
             if answer.status == "rejected":  # kept in the quarantine by the activity
                 problems = [p.model_dump() for p in answer.problems]
-                raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
-                                       type=REJECTED, non_retryable=True)
-            return ReportOutcome(code=sub.code, period=sub.period, revision=answer.revision or 0,
-                                 evaluation=result.evaluations[0] if result.evaluations else None,
-                                 status=answer.status)
+                raise ApplicationError(
+                    "; ".join(f"{p['field']}: {p['en']}" for p in problems), problems, type=REJECTED, non_retryable=True
+                )
+            return ReportOutcome(
+                code=sub.code,
+                period=sub.period,
+                revision=answer.revision or 0,
+                evaluation=result.evaluations[0] if result.evaluations else None,
+                status=answer.status,
+            )
         problems = self._problems(sub)  # again: another update may have landed since validation
         if problems:
-            raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
-                                   type=REJECTED, non_retryable=True)
+            raise ApplicationError(
+                "; ".join(f"{p['field']}: {p['en']}" for p in problems), problems, type=REJECTED, non_retryable=True
+            )
         earlier = self._reported.get(sub.period)
         revision = earlier.revision + 1 if earlier else 1
         accepted = AcceptedReport(submission=sub, revision=revision, received_at=workflow.now())
         self._pending.add(sub.period)
         try:
             evaluation = await workflow.execute_activity_method(
-                ReportActivities.evaluate_report, EvaluateRequest(town=self._profile, report=accepted,
-                                                                  pack_id=self._pack_id), **ACTIVITY_OPTIONS)
+                ReportActivities.evaluate_report,
+                EvaluateRequest(town=self._profile, report=accepted, pack_id=self._pack_id),
+                **ACTIVITY_OPTIONS,
+            )
             await workflow.execute_activity_method(
-                ReportActivities.record_report, RecordRequest(report=accepted, evaluation=evaluation,
-                                                              town=self._profile), **ACTIVITY_OPTIONS)
+                ReportActivities.record_report,
+                RecordRequest(report=accepted, evaluation=evaluation, town=self._profile),
+                **ACTIVITY_OPTIONS,
+            )
         finally:
             self._pending.discard(sub.period)
         self._reported[sub.period] = ReportedPeriod(
-            period=sub.period, revision=revision, fai=sub.fai, industry_fai=sub.industry_fai,
-            nongov_fai=sub.nongov_fai, tax=sub.tax, submission_id=sub.submission_id)
+            period=sub.period,
+            revision=revision,
+            fai=sub.fai,
+            industry_fai=sub.industry_fai,
+            nongov_fai=sub.nongov_fai,
+            tax=sub.tax,
+            submission_id=sub.submission_id,
+        )
         if self._latest is None or (sub.period, revision) >= (self._latest.period, self._latest.revision):
             self._latest = evaluation
         if sub.period in self._overdue:  # a late report closes its overdue item
             await workflow.execute_activity_method(
-                BulletinActivities.record_late, SupervisionRequest(code=sub.code, period=sub.period, due=self._overdue[sub.period],
-                                                  pack_id=self._pack_id, received_at=accepted.received_at),
-                **ACTIVITY_OPTIONS)
+                BulletinActivities.record_late,
+                SupervisionRequest(
+                    code=sub.code,
+                    period=sub.period,
+                    due=self._overdue[sub.period],
+                    pack_id=self._pack_id,
+                    received_at=accepted.received_at,
+                ),
+                **ACTIVITY_OPTIONS,
+            )
             self._overdue.pop(sub.period, None)
         return ReportOutcome(code=sub.code, period=sub.period, revision=revision, evaluation=evaluation)
 
@@ -306,8 +409,9 @@ class TownWorkflow:
             return  # the same figures again: answered "unchanged"
         problems = self._problems(sub)
         if problems:
-            raise ApplicationError("; ".join(f"{p['field']}: {p['en']}" for p in problems), problems,
-                                   type=REJECTED, non_retryable=True)
+            raise ApplicationError(
+                "; ".join(f"{p['field']}: {p['en']}" for p in problems), problems, type=REJECTED, non_retryable=True
+            )
 
     @workflow.signal(name=APPLY_DECISION)
     def apply_decision(self, notice: DecisionNotice) -> None:
@@ -328,7 +432,15 @@ class TownWorkflow:
 
     @workflow.query(name="state")
     def state(self) -> TownView:
-        return TownView(profile=self._profile, pack_id=self._pack_id, periods_reported=len(self._reported),
-                        last_period=max(self._reported, default=None), latest=self._latest,
-                        warnings=self._warnings, last_grade=self._last_grade, decisions=self._decisions,
-                        watch_next=self._watch_next, overdue=self._overdue)
+        return TownView(
+            profile=self._profile,
+            pack_id=self._pack_id,
+            periods_reported=len(self._reported),
+            last_period=max(self._reported, default=None),
+            latest=self._latest,
+            warnings=self._warnings,
+            last_grade=self._last_grade,
+            decisions=self._decisions,
+            watch_next=self._watch_next,
+            overdue=self._overdue,
+        )

@@ -9,17 +9,18 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-29
 """
+
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -30,8 +31,9 @@ def upgrade() -> None:
         if op.get_context().dialect.name == "sqlite":
             # SQLite cannot add a UNIQUE column: batch mode rebuilds the table, copying every
             # row, with the column after id and an unnamed UNIQUE ("key"), as create_all makes it
-            with op.batch_alter_table("rejections", recreate="always",
-                                      table_args=(sa.UniqueConstraint("key"),)) as batch:
+            with op.batch_alter_table(
+                "rejections", recreate="always", table_args=(sa.UniqueConstraint("key"),)
+            ) as batch:
                 batch.add_column(sa.Column("key", sa.String(length=300), nullable=True), insert_after="id")
         else:  # ADD COLUMN, then ADD UNIQUE (key), named by PostgreSQL as create_all's is
             op.add_column("rejections", sa.Column("key", sa.String(length=300), nullable=True, unique=True))
@@ -46,5 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the towns schema only moves forward (it holds the decision ledger); "
-                              "to go back, restore a backup of the database")
+    raise NotImplementedError(
+        "the towns schema only moves forward (it holds the decision ledger); "
+        "to go back, restore a backup of the database"
+    )

@@ -27,16 +27,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from ..models.round import GRADES_BY_KIND, Approval, Grade, Override
     from ..models.workflows import REFUSED, RoundStart, RoundView
+    from .options import ActivityOptions
 
 BATCH_SIZE = 200
 # Activities heartbeat (activities.support): a crashed worker's attempt is taken over by another
 # within seconds of the heartbeat timeout, not after a start-to-close of minutes. Retried for about
 # a quarter of an hour while the database or the server is away; deterministic errors are not.
-ACTIVITY = dict(
-    start_to_close_timeout=timedelta(minutes=10),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)),
-)
+ACTIVITY: ActivityOptions = {
+    "start_to_close_timeout": timedelta(minutes=10),
+    "heartbeat_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)),
+}
 ORDER_PATCH = "approval-checks-year-order"
 
 
@@ -103,6 +104,7 @@ class RoundWorkflow:
             await workflow.wait_condition(lambda: self._approval is not None)
 
         approval = self._approval
+        assert approval is not None  # the wait above ends only when it is set
         await workflow.execute_activity_method(
             RoundActivities.record_approval,
             ApprovalRecord(round_id=self._id, by=approval.by, overrides=approval.overrides, note=approval.note),

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -54,23 +56,34 @@ with workflow.unsafe.imports_passed_through():
     from ..models.town import ON_LIST_STATES, TownProfile
     from ..models.workflows import APPLY_DECISION, REJECTED, ReportOutcome, TownStart, TownView
     from ..rules.report_checks import check_report  # pure: the same checks the importer runs
+    from .options import ActivityOptions
 
-ACTIVITY_OPTIONS = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30)),
-)
+ACTIVITY_OPTIONS: ActivityOptions = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=30)),
+}
 # taking a file's rows: the activity heartbeats, so a crashed worker's attempt is taken over by
 # another within seconds; retried while the database is away (about ten minutes)
-TAKE_OPTIONS = dict(
-    start_to_close_timeout=timedelta(minutes=5),
-    heartbeat_timeout=timedelta(seconds=10),
-    retry_policy=RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
-)
+TAKE_OPTIONS: ActivityOptions = {
+    "start_to_close_timeout": timedelta(minutes=5),
+    "heartbeat_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
+}
 YEAR_END_PATCH = "year-end-continue-as-new"
 OVERDUE_PATCH = "overdue-report-timers"
 SERIAL_PATCH = "reports-one-update-at-a-time"
 WATCHED_STATES = ON_LIST_STATES
 CLOSED_STATES = ("eliminated", "rejected")
+
+
+def refusal(problems: list[Problem]) -> ApplicationError:
+    """A report refused with its problems (the client reads them from the error's details)."""
+    return ApplicationError(
+        "; ".join(f"{p.field}: {p.en}" for p in problems),
+        [p.model_dump() for p in problems],
+        type=REJECTED,
+        non_retryable=True,
+    )
 
 
 def next_month(period: str) -> str:
@@ -122,7 +135,7 @@ class TownWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._carry())
 
-    async def _watch_reports(self, suggested) -> None:
+    async def _watch_reports(self, suggested: Callable[[], bool]) -> None:
         """Until the year ends: a durable timer for each month's report; a missed due date is an
         overdue finding (SX2018-S3). Months before the town was registered are not watched."""
         year_end = next_year_end(workflow.now())
@@ -142,11 +155,12 @@ class TownWorkflow:
             deadline = min(report_deadline(month, self._due_day), year_end) if was_watched else year_end
             wait = deadline - workflow.now()
             if wait > timedelta(0):
+
+                def changed(month: str = month, was: bool = was_watched) -> bool:
+                    return month in self._reported or suggested() or watched() != was
+
                 try:
-                    await workflow.wait_condition(
-                        lambda month=month, was=was_watched: month in self._reported or suggested() or watched() != was,
-                        timeout=wait,
-                    )
+                    await workflow.wait_condition(changed, timeout=wait)
                     continue
                 except TimeoutError:
                     pass
@@ -184,7 +198,7 @@ class TownWorkflow:
         sub: ReportSubmission,
         reported: dict[str, ReportedPeriod] | None = None,
         neighbours: dict[str, ReportedPeriod] | None = None,
-    ) -> list:
+    ) -> list[Problem]:
         problems = check_report(
             sub,
             self._profile,
@@ -196,21 +210,21 @@ class TownWorkflow:
         )
         if self._profile.state.value in CLOSED_STATES:
             problems.append(
-                {
-                    "field": "code",
-                    "en": f"town {sub.code} is {self._profile.state.value}: it no longer reports",
-                    "zh": f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送",
-                }
+                Problem(
+                    field="code",
+                    en=f"town {sub.code} is {self._profile.state.value}: it no longer reports",
+                    zh=f"小镇 {sub.code} 已{self._profile.state.zh}，不再报送",
+                )
             )
         if sub.period in self._pending:
             problems.append(
-                {
-                    "field": "period",
-                    "en": f"a report for {sub.period} is being processed; send it again in a moment",
-                    "zh": f"{sub.period} 的报表正在处理，请稍后重试",
-                }
+                Problem(
+                    field="period",
+                    en=f"a report for {sub.period} is being processed; send it again in a moment",
+                    zh=f"{sub.period} 的报表正在处理，请稍后重试",
+                )
             )
-        return [p if isinstance(p, dict) else p.model_dump() for p in problems]
+        return problems
 
     @workflow.update(name="submit_reports")
     async def submit_reports(self, batch: ReportBatch) -> BatchOutcome:
@@ -294,7 +308,9 @@ class TownWorkflow:
             digest=sub.digest(),
         )
 
-    def _judge(self, rows: list[ReportRow], planned: dict[str, ReportedPeriod], now: datetime):
+    def _judge(
+        self, rows: list[ReportRow], planned: dict[str, ReportedPeriod], now: datetime
+    ) -> tuple[list[RowAnswer], list[AcceptedReport], list[RefusedRow], dict[str, ReportedPeriod]]:
         """One pass over a file's rows in order: each answered against the rows before it (revisions,
         duplicates) and against ``planned`` (year-to-date neighbours)."""
         reported = dict(self._reported)
@@ -307,7 +323,7 @@ class TownWorkflow:
             if earlier is not None and earlier.digest == sub.digest():
                 answers.append(RowAnswer(row=r.row, period=sub.period, status="unchanged", revision=earlier.revision))
                 continue
-            problems = [Problem.model_validate(p) for p in self._problems(sub, reported, planned)]
+            problems = self._problems(sub, reported, planned)
             if problems:
                 answers.append(RowAnswer(row=r.row, period=sub.period, status="rejected", problems=problems))
                 refused.append(
@@ -343,10 +359,7 @@ class TownWorkflow:
                 )
             answer = outcome.answers[0]
             if answer.status == "rejected":  # kept in the quarantine by the activity
-                problems = [p.model_dump() for p in answer.problems]
-                raise ApplicationError(
-                    "; ".join(f"{p['field']}: {p['en']}" for p in problems), problems, type=REJECTED, non_retryable=True
-                )
+                raise refusal(answer.problems)
             return ReportOutcome(
                 code=sub.code,
                 period=sub.period,
@@ -356,9 +369,7 @@ class TownWorkflow:
             )
         problems = self._problems(sub)  # again: another update may have landed since validation
         if problems:
-            raise ApplicationError(
-                "; ".join(f"{p['field']}: {p['en']}" for p in problems), problems, type=REJECTED, non_retryable=True
-            )
+            raise refusal(problems)
         earlier = self._reported.get(sub.period)
         revision = earlier.revision + 1 if earlier else 1
         accepted = AcceptedReport(submission=sub, revision=revision, received_at=workflow.now())
@@ -409,9 +420,7 @@ class TownWorkflow:
             return  # the same figures again: answered "unchanged"
         problems = self._problems(sub)
         if problems:
-            raise ApplicationError(
-                "; ".join(f"{p['field']}: {p['en']}" for p in problems), problems, type=REJECTED, non_retryable=True
-            )
+            raise refusal(problems)
 
     @workflow.signal(name=APPLY_DECISION)
     def apply_decision(self, notice: DecisionNotice) -> None:
@@ -419,7 +428,7 @@ class TownWorkflow:
         if notice.round_id in self._decisions:
             return  # re-sent by a retried activity
         e = notice.effects
-        update = {"state": e.state, "tier": e.tier}
+        update: dict[str, Any] = {"state": e.state, "tier": e.tier}
         if e.listed_year is not None:
             update["listed_year"] = e.listed_year
         if e.creation_years is not None:

@@ -22,10 +22,10 @@ from towns.models.activities import (
     RoundRef,
 )
 from towns.models.finding import PackRef
-from towns.models.round import Approval, CityAggregates, DecisionNotice, Effects, Override, RoundKind
+from towns.models.round import Approval, CityAggregates, DecisionNotice, Override, RoundKind
 from towns.models.workflows import RoundStart, RoundView
-from towns.workflows.round import RoundWorkflow
 from towns.worker import activity_methods
+from towns.workflows.round import RoundWorkflow
 
 
 class InMemoryRounds(RoundActivities):

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install clean bench
+.PHONY: run test check install clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,9 +21,15 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite and PostgreSQL; time-skipping Temporal server; real processes for
 ## the fault tests), three at a time: most of the time is spent waiting on servers, not on the CPU.
-test: $(STAMP)
-	$(BIN)/lint-imports
+test: $(STAMP) check
 	$(BIN)/python -m pytest -q -n 3 --dist worksteal
+
+## The layers, lint, format and types (part of `make test`).
+check: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check towns tests
+	$(BIN)/ruff format --check towns tests
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/round_trip.py

@@ -150,7 +150,7 @@ async def serve(
             if on_ready is not None:
                 await on_ready(client, settings)
             console.print("Ctrl-C stops the server and the worker. 按 Ctrl-C 停止。")
-            waits = [asyncio.ensure_future(stop.wait())]
+            waits: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
             if devserver is not None:
                 waits.append(asyncio.ensure_future(devserver.wait()))
             _done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -159,6 +159,8 @@ async def serve(
             if stop.is_set():
                 console.print("stopping …")
                 return 0
+            # not stopped: the embedded server's exit ended the wait
+            assert devserver is not None and devserver.process is not None
             console.print(
                 f"[red]the embedded Temporal server stopped (exit code {devserver.process.returncode})"
                 f"[/]; see {settings.home / 'temporal.log'}. Temporal 服务已停止。"

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.worksheet.worksheet import Worksheet
 
 # what makes a spreadsheet read a typed text as something else than text
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +35,7 @@ def risky(text: str) -> bool:
     return text.startswith(FORMULA_TRIGGERS) or text in ERROR_CODES
 
 
-def write_cell(ws, row: int, col: int, value: Any) -> Cell:
+def write_cell(ws: Worksheet, row: int, col: int, value: Any) -> Cell:
     """Write ``value`` into ``ws`` at (row, col) and return the cell; text is neutralised (see above)."""
     cell = ws.cell(row=row, column=col)
     cell.value = value
@@ -45,6 +46,6 @@ def write_cell(ws, row: int, col: int, value: Any) -> Cell:
     return cell
 
 
-def write_row(ws, row: int, values: Iterable[Any], start_col: int = 1) -> list[Cell]:
+def write_row(ws: Worksheet, row: int, values: Iterable[Any], start_col: int = 1) -> list[Cell]:
     """``write_cell`` for each value of a row, from ``start_col``; the replacement for ``ws.append``."""
     return [write_cell(ws, row, col, v) for col, v in enumerate(values, start_col)]

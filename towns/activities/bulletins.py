@@ -77,13 +77,14 @@ class Bulletins(BulletinActivities):
             pack_hash=pack.hash,
             published_at=datetime.now(UTC),
             published_by=req.by,
-            workflow_id=info.workflow_id if info else "",
+            workflow_id=(info.workflow_id if info else None) or "",  # "" outside a workflow
         )
         with Session(self.engine) as s:
             if s.get(BulletinRow, quarter) is None:  # first writer wins
                 s.add(row)
                 s.commit()
             stored = s.get(BulletinRow, quarter)
+            assert stored is not None  # this attempt's row, or the first writer's
             return _result(
                 stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at
             )

@@ -18,7 +18,7 @@ import json
 from sqlalchemy import desc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -42,7 +42,7 @@ def last_year_tax(session: Session, code: str, period: str) -> float | None:
     row = session.exec(
         select(MonthlyReport)
         .where(MonthlyReport.code == code, MonthlyReport.period == f"{y - 1:04d}-{m:02d}")
-        .order_by(desc(MonthlyReport.revision))
+        .order_by(desc(col(MonthlyReport.revision)))
     ).first()
     return row.tax if row else None
 
@@ -234,12 +234,12 @@ class Reports(ReportActivities):
     def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> TakeResult | None:
         """The answer from the database when this batch is recorded already, else None."""
         if ids:
-            found = s.exec(select(MonthlyReport.submission_id).where(MonthlyReport.submission_id.in_(ids))).all()
+            found = s.exec(select(MonthlyReport.submission_id).where(col(MonthlyReport.submission_id).in_(ids))).all()
             if len(set(found)) < len(ids):
                 return None
         elif req.refused:
             keys = [r.key for r in req.refused]
-            if len(s.exec(select(Rejection.key).where(Rejection.key.in_(keys))).all()) < len(keys):
+            if len(s.exec(select(Rejection.key).where(col(Rejection.key).in_(keys))).all()) < len(keys):
                 return None
         else:
             return None
@@ -257,7 +257,7 @@ class Reports(ReportActivities):
         if wanted:
             for r in s.exec(
                 select(MonthlyReport).where(
-                    MonthlyReport.code == req.town.code, MonthlyReport.period.in_(sorted(wanted))
+                    MonthlyReport.code == req.town.code, col(MonthlyReport.period).in_(sorted(wanted))
                 )
             ).all():
                 if r.period not in latest or r.revision > latest[r.period].revision:
@@ -286,6 +286,7 @@ class Reports(ReportActivities):
                 select(MonthlyReport).where(MonthlyReport.submission_id == sub.submission_id)
             ).first()
             if existing:
+                assert existing.id is not None  # a stored row has its id
                 return existing.id
             row = add_report(session, req.report, req.evaluation, req.town)
             try:
@@ -298,6 +299,8 @@ class Reports(ReportActivities):
                 ).first()
                 if existing is None:
                     raise
+                assert existing.id is not None  # a stored row has its id
                 return existing.id
             session.refresh(row)
+            assert row.id is not None  # the database gave the committed row its id
             return row.id

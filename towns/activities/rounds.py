@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -50,13 +50,13 @@ from ..models.workflows import APPLY_DECISION, workflow_id
 from ..rules import acceptance, annual, application
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
-from ..rules.pack import load_pack
+from ..rules.pack import RulePack, load_pack
 from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
 
 
-def pinned_pack(pack_id: str, pack_hash: str):
+def pinned_pack(pack_id: str, pack_hash: str) -> RulePack:
     """The pack the round pinned; refuses to go on if the file changed under a running round."""
     pack = load_pack(pack_id)
     if pack_hash and pack.hash != pack_hash:
@@ -69,8 +69,17 @@ def pinned_pack(pack_id: str, pack_hash: str):
     return pack
 
 
-def _pack_of(row: RoundRow) -> dict:
+def _pack_of(row: RoundRow) -> dict[str, str]:
     return {"id": row.pack_id, "version": row.pack_version, "hash": row.pack_hash}
+
+
+def _round_row(s: Session, round_id: str) -> RoundRow:
+    """The round's row, which ``prepare_round`` stores before any other activity of the round runs."""
+    row = s.get(RoundRow, round_id)
+    if row is None:
+        # LookupError: deterministic, so not retried (activities.support)
+        raise LookupError(f"round {round_id} is not in the database (prepare_round stores it first)")
+    return row
 
 
 class Rounds(RoundActivities):
@@ -128,7 +137,9 @@ class Rounds(RoundActivities):
             stored = {
                 p.code
                 for p in s.exec(
-                    select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))
+                    select(ProposalRow).where(
+                        ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes)
+                    )
                 ).all()
             }
             by_code = {r.profile.code: r for r in records}
@@ -161,7 +172,7 @@ class Rounds(RoundActivities):
                 )
             s.commit()
             rows = s.exec(
-                select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))
+                select(ProposalRow).where(ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes))
             ).all()
         return [
             ProposalSummary(code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"])
@@ -174,7 +185,7 @@ class Rounds(RoundActivities):
         """City aggregates over the round's proposals; the round becomes 'proposed'."""
         pack = load_pack(ref.pack_id)
         with heartbeating(), Session(self.engine) as s:
-            row = s.get(RoundRow, ref.round_id)
+            row = _round_row(s, ref.round_id)
             proposals = [
                 TownProposal.model_validate(p.proposal)
                 for p in s.exec(
@@ -213,7 +224,7 @@ class Rounds(RoundActivities):
         pack = load_pack(ref.pack_id)
         days = pack.annual_value("approval_overdue_days")
         with Session(self.engine) as s:
-            row = s.get(RoundRow, ref.round_id)
+            row = _round_row(s, ref.round_id)
             if row.overdue:
                 return
             finding = Finding(
@@ -268,18 +279,22 @@ class Rounds(RoundActivities):
         pack = pinned_pack(req.pack_id, req.pack_hash)
         out = []
         with ledger_lock(self.engine), Session(self.engine) as s:
-            row = s.get(RoundRow, req.round_id)
+            row = _round_row(s, req.round_id)
             records = {r.profile.code: r for r in load_records(s, req.codes, req.year)}
             done = {
                 d.code: d
                 for d in s.exec(
-                    select(DecisionRow).where(DecisionRow.round_id == req.round_id, DecisionRow.code.in_(req.codes))
+                    select(DecisionRow).where(
+                        DecisionRow.round_id == req.round_id, col(DecisionRow.code).in_(req.codes)
+                    )
                 ).all()
             }
             proposals = {
                 p.code: TownProposal.model_validate(p.proposal)
                 for p in s.exec(
-                    select(ProposalRow).where(ProposalRow.round_id == req.round_id, ProposalRow.code.in_(req.codes))
+                    select(ProposalRow).where(
+                        ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes)
+                    )
                 ).all()
             }
             # a later year's decision applied meanwhile (two approvals at once): this one leaves the town as it is
@@ -297,6 +312,7 @@ class Rounds(RoundActivities):
                     final = override.grade if override else proposal.proposed_grade
                     reason = override.reason if override else ""
                     town = s.get(Town, code)
+                    assert town is not None  # load_records found it above, in this transaction
                     before = {
                         "state": town.state,
                         "tier": town.tier,
@@ -394,7 +410,7 @@ class Rounds(RoundActivities):
     @deterministic
     def close_round(self, req: RoundRef) -> None:
         with Session(self.engine) as s:
-            row = s.get(RoundRow, req.round_id)
+            row = _round_row(s, req.round_id)
             if row.state != "applied":
                 row.state = "applied"
                 s.add(row)
@@ -404,7 +420,7 @@ class Rounds(RoundActivities):
     @deterministic
     def record_approval(self, req: ApprovalRecord) -> None:
         with ledger_lock(self.engine), Session(self.engine) as s:
-            row = s.get(RoundRow, req.round_id)
+            row = _round_row(s, req.round_id)
             if row.approved_by is None:
                 row.approved_by = req.by
                 row.approved_at = now_utc()

@@ -24,7 +24,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, ProgrammingError
@@ -108,7 +108,8 @@ def deterministic(fn: F) -> F:
             except DETERMINISTIC as exc:
                 raise _refuse(exc) from exc
 
-        return run_async  # type: ignore[return-value]
+        # functools.wraps keeps fn's signature; mypy cannot see that the wrapper is an F too
+        return cast(F, run_async)
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -119,4 +120,4 @@ def deterministic(fn: F) -> F:
         except DETERMINISTIC as exc:
             raise _refuse(exc) from exc
 
-    return run  # type: ignore[return-value]
+    return cast(F, run)

@@ -8,17 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..models.finding import Finding
 from ..models.ledger import LedgerEntry
 from ..models.report import Figures
-from ..models.round import AnnualContext, RoundKind, TownRecord
+from ..models.round import AnnualContext, RoundKind, TownProposal, TownRecord
 from ..models.town import TownProfile
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
 from ..rules.monthly import evaluate_monthly
-from ..rules.pack import pack_by_hash
+from ..rules.pack import RulePack, pack_by_hash
 from ..rules.proposals import evaluate
 
 REPLAYABLE = ("findings", "proposal", "decision")
@@ -33,13 +33,14 @@ class ReplayResult(BaseModel):
     differences: list[str]
 
 
-def _compare_findings(recorded: list[dict], now: list[Finding]) -> list[str]:
+def _compare_findings(recorded: list[dict[str, Any]] | None, now: list[Finding]) -> list[str]:
     diffs = []
     rec = {f["rule"]: f for f in recorded or []}
     cur = {f.rule: f.model_dump(mode="json") for f in now}
     for rule in sorted(set(rec) | set(cur)):
         a, b = rec.get(rule), cur.get(rule)
         if a is None:
+            assert b is not None  # the rule came from one of the two
             diffs.append(f"finding {rule}: not recorded, but the replay produces it (passed={b['passed']})")
         elif b is None:
             diffs.append(f"finding {rule}: recorded (passed={a['passed']}) but the replay does not produce it")
@@ -50,10 +51,13 @@ def _compare_findings(recorded: list[dict], now: list[Finding]) -> list[str]:
     return diffs
 
 
-def _evaluate_proposal(inputs: dict, pack):
+def _evaluate_proposal(inputs: dict[str, Any], pack: RulePack) -> TownProposal:
     record = TownRecord.model_validate(inputs["record"])
     context = AnnualContext.model_validate(inputs["context"]) if inputs.get("context") else None
-    return evaluate(RoundKind(inputs["kind"]), record, inputs["year"], pack, context)
+    # the ignore: mypy checks an Enum call against the members' __new__ (value, zh), while EnumMeta.__call__
+    # looks the value up (python/mypy#10573)
+    kind = RoundKind(inputs["kind"])  # type: ignore[call-arg]
+    return evaluate(kind, record, inputs["year"], pack, context)
 
 
 def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
@@ -65,6 +69,8 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
         if e.kind == "findings":
             if inputs.get("town") is None:
                 raise LookupError("the entry does not record the town profile it was evaluated against")
+            if e.period is None:
+                raise LookupError("the entry does not record the period it was evaluated for")
             ev = evaluate_monthly(
                 TownProfile.model_validate(inputs["town"]),
                 e.period,
@@ -103,7 +109,7 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
 
 def replay(engine: Engine, *, seq: int | None = None, round_id: str | None = None) -> list[ReplayResult]:
     with Session(engine) as s:
-        q = select(LedgerEntry).where(LedgerEntry.kind.in_(REPLAYABLE)).order_by(LedgerEntry.seq)
+        q = select(LedgerEntry).where(col(LedgerEntry.kind).in_(REPLAYABLE)).order_by(col(LedgerEntry.seq))
         if seq is not None:
             q = select(LedgerEntry).where(LedgerEntry.seq == seq)
         elif round_id is not None:

@@ -77,10 +77,12 @@ def _diff_findings(a: TownProposal, b: TownProposal) -> list[dict[str, Any]]:
     for rule in sorted(set(before) | set(after)):
         x, y = before.get(rule), after.get(rule)
         if x is None or y is None or (x.passed, x.value, x.threshold) != (y.passed, y.value, y.threshold):
+            either = y or x
+            assert either is not None  # the rule came from one of the two
             out.append(
                 {
                     "rule": rule,
-                    "clause": (y or x).clause,
+                    "clause": either.clause,
                     "before": None if x is None else {"passed": x.passed, "value": x.value, "threshold": x.threshold},
                     "after": None if y is None else {"passed": y.passed, "value": y.value, "threshold": y.threshold},
                     "reason_en": y.reason_en if y else "",
@@ -111,6 +113,7 @@ def simulate(
             from ..models.round import RoundRow
 
             row = s.get(RoundRow, round_id)
+            assert row is not None  # the round's proposals are on record, so is the round
             pack_from = {"id": row.pack_id, "version": row.pack_version, "hash": row.pack_hash}
     else:
         current = load_pack(what_if.pack.id) if what_if.pack.id else load_pack()

@@ -10,11 +10,12 @@ row disagrees with its ledger entry.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..models.finding import FindingRow
 from ..models.ledger import GENESIS, INDEXED, Keys, LedgerEntry, LedgerHead, entry_hash
@@ -34,7 +35,7 @@ class VerifyReport(BaseModel):
     problems: list[Problem]
 
 
-def _chain(entries: list[LedgerEntry], head: LedgerHead | None) -> list[Problem]:
+def _chain(entries: Sequence[LedgerEntry], head: LedgerHead | None) -> list[Problem]:
     problems: list[Problem] = []
     prev_hash, expected = GENESIS, 1
     for e in entries:
@@ -87,13 +88,15 @@ def _chain(entries: list[LedgerEntry], head: LedgerHead | None) -> list[Problem]
                     what=f"row seq {e.seq} but the signed body says {body.get('seq')}: rows were swapped or renumbered",
                 )
             )
-        for col in INDEXED:
-            if body and body.get(col) != getattr(e, col):
+        for column in INDEXED:
+            if body and body.get(column) != getattr(e, column):
                 problems.append(
                     Problem(
                         where=where,
                         key=e.key,
-                        what=(f"column {col} is {getattr(e, col)!r} but the signed body says {body.get(col)!r}"),
+                        what=(
+                            f"column {column} is {getattr(e, column)!r} but the signed body says {body.get(column)!r}"
+                        ),
                     )
                 )
         prev_hash, expected = e.hash, max(expected, e.seq) + 1
@@ -130,11 +133,42 @@ def _compare(where: str, e: LedgerEntry, row: Any, recorded: dict[str, Any]) -> 
     ]
 
 
-def _read_model(s: Session, entries: list[LedgerEntry]) -> list[Problem]:
+# a row of the read model that a ledger entry records
+Row = TypeVar("Row", DecisionRow, MonthlyReport, FindingRow)
+
+
+def _check_rows(
+    s: Session,
+    by_key: dict[str, LedgerEntry],
+    table: type[Row],
+    noun: str,
+    key_of: Callable[[Row], str],
+    where_of: Callable[[Row], str],
+    recorded_of: Callable[[Row, dict[str, Any]], dict[str, Any] | None],
+    missing_of: Callable[[Row], str] | None = None,
+) -> list[Problem]:
+    """Each row of ``table`` against its ledger entry; ``missing_of`` names what the entry lacks when
+    ``recorded_of`` finds nothing in it (``noun`` when not given)."""
+    problems: list[Problem] = []
+    for row in s.exec(select(table).order_by(col(table.id))).all():
+        e, where = by_key.get(key_of(row)), where_of(row)
+        if e is None:
+            problems.append(Problem(where=where, what=f"no ledger entry records this {noun}"))
+            continue
+        recorded = recorded_of(row, json.loads(e.body))
+        if recorded is None:
+            missing = missing_of(row) if missing_of else noun
+            problems.append(Problem(where=where, key=e.key, what=f"ledger seq {e.seq} has no {missing}"))
+            continue
+        problems += _compare(where, e, row, recorded)
+    return problems
+
+
+def _read_model(s: Session, entries: Sequence[LedgerEntry]) -> list[Problem]:
     """Each decision, report and finding row against the ledger entry that records it."""
     by_key = {e.key: e for e in entries}
 
-    def decision(d: DecisionRow, body: dict) -> dict:
+    def decision(d: DecisionRow, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "final_grade": body.get("outcome"),
             "by": body.get("actor"),
@@ -143,55 +177,49 @@ def _read_model(s: Session, entries: list[LedgerEntry]) -> list[Problem]:
             "proposed_grade": (body.get("inputs") or {}).get("proposed_grade"),
         }
 
-    def report(r: MonthlyReport, body: dict) -> dict:
+    def report(r: MonthlyReport, body: dict[str, Any]) -> dict[str, Any]:
         figures = (body.get("inputs") or {}).get("figures") or {}
         return {f: figures.get(f) for f in FIGURE_FIELDS}
 
-    def finding(f: FindingRow, body: dict) -> dict | None:
+    def finding(f: FindingRow, body: dict[str, Any]) -> dict[str, Any] | None:
         rec = next((x for x in body.get("findings") or [] if x.get("rule") == f.rule), None)
         return None if rec is None else {k: rec.get(k) for k in ("passed", "clause", "value", "threshold")}
 
-    checks = [
-        (
+    return (
+        _check_rows(
+            s,
+            by_key,
             DecisionRow,
             "decision",
             lambda d: Keys.decision(d.round_id, d.code),
             lambda d: f"decisions row {d.id} ({d.round_id} {d.code})",
             decision,
-        ),
-        (
+        )
+        + _check_rows(
+            s,
+            by_key,
             MonthlyReport,
             "report",
             lambda r: Keys.findings(r.submission_id),
             lambda r: f"monthly_reports row {r.id} ({r.code} {r.period} revision {r.revision})",
             report,
-        ),
-        (
+        )
+        + _check_rows(
+            s,
+            by_key,
             FindingRow,
             "finding",
             lambda f: Keys.findings(f.submission_id),
             lambda f: f"findings row {f.id} ({f.code} {f.period} {f.rule})",
             finding,
-        ),
-    ]
-    problems: list[Problem] = []
-    for table, noun, key_of, where_of, recorded_of in checks:
-        for row in s.exec(select(table).order_by(table.id)).all():
-            e, where = by_key.get(key_of(row)), where_of(row)
-            if e is None:
-                problems.append(Problem(where=where, what=f"no ledger entry records this {noun}"))
-                continue
-            recorded = recorded_of(row, json.loads(e.body))
-            if recorded is None:
-                problems.append(Problem(where=where, key=e.key, what=f"ledger seq {e.seq} has no {noun} {row.rule}"))
-                continue
-            problems += _compare(where, e, row, recorded)
-    return problems
+            missing_of=lambda f: f"finding {f.rule}",
+        )
+    )
 
 
 def verify(engine: Engine) -> VerifyReport:
     with Session(engine) as s:
-        entries = s.exec(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
+        entries = s.exec(select(LedgerEntry).order_by(col(LedgerEntry.seq))).all()
         head = s.get(LedgerHead, 1)
         problems = _chain(entries, head) + _read_model(s, entries)
     return VerifyReport(ok=not problems, entries=len(entries), problems=problems)

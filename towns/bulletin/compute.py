@@ -52,13 +52,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..models.finding import FindingRow, PackRef
 from ..models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
@@ -67,10 +68,10 @@ from ..models.round import DecisionRow, Grade, RoundKind, TownRecord
 from ..models.times import CST
 from ..models.times import as_utc as _utc
 from ..models.times import iso_utc as _iso
-from ..models.town import Town
+from ..models.town import Town, TownProfile
 from ..models.vocab import District, Tier
 from ..rules import annual
-from ..rules.monthly import annual_target, exact
+from ..rules.monthly import Target, annual_target, exact
 from ..rules.pack import RulePack, load_pack
 
 # ---------------------------------------------------------------- labels (for the renderers)
@@ -403,7 +404,7 @@ def standing_as_of(town: Town, decisions: list[DecisionRow], year: int) -> Town:
 
 def _standings(s: Session, year: int) -> dict[str, Town]:
     decisions: dict[str, list[DecisionRow]] = {}
-    for d in s.exec(select(DecisionRow).order_by(DecisionRow.id)).all():
+    for d in s.exec(select(DecisionRow).order_by(col(DecisionRow.id))).all():
         decisions.setdefault(d.code, []).append(d)
     return {t.code: standing_as_of(t, decisions.get(t.code, []), year) for t in s.exec(select(Town)).all()}
 
@@ -483,7 +484,7 @@ def compute_bulletin(
         reports = s.exec(
             select(MonthlyReport).where(MonthlyReport.period >= last_december, MonthlyReport.period <= period)
         ).all()
-        finding_rows = s.exec(select(FindingRow).where(FindingRow.period.in_(months))).all()
+        finding_rows = s.exec(select(FindingRow).where(col(FindingRow.period).in_(months))).all()
 
     towns = sorted((t for t in all_towns.values() if in_scope(t, year)), key=lambda t: t.code)
     codes = {t.code for t in towns}
@@ -497,11 +498,11 @@ def compute_bulletin(
     # latest revision of each (town, period); first receipt of each (town, period)
     latest: dict[tuple[str, str], MonthlyReport] = {}
     first_received: dict[tuple[str, str], datetime] = {}
-    for r in reports:
-        key = (r.code, r.period)
-        if key not in latest or r.revision > latest[key].revision:
-            latest[key] = r
-        got = _utc(r.received_at)
+    for rep in reports:
+        key = (rep.code, rep.period)
+        if key not in latest or rep.revision > latest[key].revision:
+            latest[key] = rep
+        got = _utc(rep.received_at)
         if key not in first_received or got < first_received[key]:
             first_received[key] = got
 
@@ -528,9 +529,9 @@ def compute_bulletin(
                 code=t.code,
                 name=t.name,
                 district=t.district,
-                district_zh=District(t.district).zh,
+                district_zh=District.parse(t.district).zh,
                 tier=t.tier,
-                tier_zh=Tier(t.tier).zh,
+                tier_zh=Tier.parse(t.tier).zh,
                 reported=r is not None,
                 revision=r.revision if r is not None else None,
                 fai=r.fai if r is not None else None,
@@ -647,7 +648,7 @@ def compute_bulletin(
     )
 
 
-def _town_findings(rows: list[FindingRow]) -> dict[str, list[TownFindingOut]]:
+def _town_findings(rows: Sequence[FindingRow]) -> dict[str, list[TownFindingOut]]:
     """Failed findings per town: a report's findings only from the latest revision of its period;
     the workflow's own findings (overdue, late) whatever their revision."""
     newest: dict[tuple[str, str], int] = {}
@@ -682,9 +683,9 @@ def _town_findings(rows: list[FindingRow]) -> dict[str, list[TownFindingOut]]:
 
 def _early_warnings(
     towns: list[Town],
-    profiles,
-    targets,
-    latest,
+    profiles: dict[str, TownProfile],
+    targets: dict[str, Target],
+    latest: dict[tuple[str, str], MonthlyReport],
     period: str,
     year: int,
     month: int,
@@ -744,7 +745,7 @@ def _early_warnings(
                 tier=rec.profile.tier.value,
                 tier_zh=rec.profile.tier.zh,
                 projected_grade=proposal.proposed_grade,
-                projected_grade_zh=Grade(proposal.proposed_grade).zh,
+                projected_grade_zh=Grade.parse(proposal.proposed_grade).zh,
                 projected_score=proposal.score,
                 fai=r.fai if r is not None else None,
                 projected_fai=out(exact(dec.fai)) if dec is not None else None,
@@ -807,7 +808,7 @@ def _never_received(
 
 
 def _missing_reports(
-    rows: list[FindingRow], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime]
+    rows: Sequence[FindingRow], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime]
 ) -> list[MissingReport]:
     late: dict[tuple[str, str], FindingRow] = {}
     for f in rows:

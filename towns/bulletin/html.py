@@ -4,10 +4,10 @@ from the data is escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html import escape
 
-from .compute import CITY_LABELS, FIELD_LABELS, SECTION_LABELS, STATUS_LABELS, Bulletin
+from .compute import CITY_LABELS, FIELD_LABELS, SECTION_LABELS, STATUS_LABELS, Bulletin, Reason, TownFindingOut
 
 COLOURS = {
     "bar": "#2b6cb0",
@@ -249,7 +249,7 @@ def _table(headers: list[str], rows: list[str], empty: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _reasons(items) -> str:
+def _reasons(items: Sequence[TownFindingOut | Reason]) -> str:
     if not items:
         return ""
     lis = "".join(

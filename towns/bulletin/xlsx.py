@@ -10,16 +10,30 @@ Every cell is written through ``towns.spreadsheet.write_cell``: a town or a pers
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..spreadsheet import write_cell
-from .compute import CITY_LABELS, FIELD_LABELS, SHEET_NAMES, STATUS_LABELS, Bulletin
+from .compute import (
+    CITY_LABELS,
+    FIELD_LABELS,
+    SHEET_NAMES,
+    STATUS_LABELS,
+    Bulletin,
+    DistrictProgress,
+    EarlyWarning,
+    MissingReport,
+    Reason,
+    TownFindingOut,
+    TownProgress,
+)
 
 MONEY = "#,##0.00"
 PERCENT = "0.00%"
@@ -31,7 +45,7 @@ HEADER_FILL = PatternFill("solid", fgColor="EDF2F7")
 BEHIND_FILL = PatternFill("solid", fgColor="FFF5F5")
 
 
-def _findings_text(items) -> str:
+def _findings_text(items: Iterable[TownFindingOut | Reason]) -> str:
     return "\n".join(
         f"{getattr(f, 'period', '')} {f.clause} {f.rule}: {f.reason_zh} / {f.reason_en}".strip() for f in items
     )
@@ -39,6 +53,12 @@ def _findings_text(items) -> str:
 
 # (key, header, number format, value from the row object)
 Column = tuple[str, str, str | None, Callable[[Any], Any]]
+
+# a row object of one of the tables
+Row = TownProgress | DistrictProgress | EarlyWarning | MissingReport
+
+# what a cell is given: text, a number, a flag or nothing
+CellValue = str | int | float | bool | None
 
 
 def _attr(name: str) -> Callable[[Any], Any]:
@@ -127,14 +147,14 @@ DRAFT_STATUS = "未发布草稿 draft, not published"
 ISSUED_STATUS = "正式通报 issued"
 
 
-def _header(ws, row: int, labels) -> None:
+def _header(ws: Worksheet, row: int, labels: Iterable[str]) -> None:
     for col, label in enumerate(labels, 1):
         c = write_cell(ws, row, col, label)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _put(ws, row: int, col: int, value, fmt: str | None):
+def _put(ws: Worksheet, row: int, col: int, value: CellValue, fmt: str | None) -> Cell:
     c = write_cell(ws, row, col, value)
     if fmt and fmt != TEXT and isinstance(value, (int, float)) and not isinstance(value, bool):
         c.number_format = fmt
@@ -143,13 +163,13 @@ def _put(ws, row: int, col: int, value, fmt: str | None):
     return c
 
 
-def _table_sheet(wb: Workbook, key: str, columns: list[Column], items) -> None:
+def _table_sheet(wb: Workbook, key: str, columns: list[Column], items: Sequence[Row]) -> None:
     ws = wb.create_sheet(SHEET_NAMES[key])
     _header(ws, 1, [c[1] for c in columns])
     for r, item in enumerate(items, 2):
         for col, (_, _, fmt, get) in enumerate(columns, 1):
             cell = _put(ws, r, col, get(item), fmt)
-            if key == "towns" and item.behind_schedule:
+            if key == "towns" and isinstance(item, TownProgress) and item.behind_schedule:
                 cell.fill = BEHIND_FILL
     for col, (k, label, _, _) in enumerate(columns, 1):
         wide = k in ("findings", "reasons")
@@ -162,7 +182,7 @@ def _city_sheet(wb: Workbook, b: Bulletin) -> None:
     c = b.city
     title = f"{b.title_zh} — {b.title_en}" + (f" ({DRAFT_STATUS})" if b.draft else "")
     write_cell(ws, 1, 1, title).font = Font(bold=True, size=13)
-    meta = [
+    meta: list[tuple[str, CellValue, str | None]] = [
         ("quarter", b.quarter, None),
         ("issued_on", b.issued_on.isoformat() if b.issued_on else "", None),
         ("status", DRAFT_STATUS if b.draft else ISSUED_STATUS, None),

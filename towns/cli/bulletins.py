@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.markup import escape
@@ -29,6 +30,7 @@ from ..bulletin.compute import (
 from ..bulletin.html import render_html
 from ..bulletin.xlsx import write_xlsx
 from ..config import ConfigError
+from ..models.activities import PublishResult
 from ..models.bulletin import BulletinRow
 from ..models.workflows import BulletinRequest
 from ..queries import published_bulletin
@@ -46,7 +48,7 @@ def _quarter(raw: str) -> str:
     return f"{y}Q{q}"
 
 
-def _refuse(q: str, zh: str, en: str) -> None:
+def _refuse(q: str, zh: str, en: str) -> NoReturn:
     err.print(f"[red]bulletin {escape(q)} refused 不予发布[/]: {escape(zh)}\n{escape(en)}")
     raise typer.Exit(2)
 
@@ -84,7 +86,7 @@ def run_cmd(
             _refuse(q, exc.zh, exc.en)
     s = require_server(s)
 
-    async def go():
+    async def go() -> PublishResult:
         client = await client_for(s)
         await ensure_worker(client, s)
         return await client.execute_workflow(

@@ -15,12 +15,19 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
+from sqlalchemy.engine import Engine
 
 from ..config import ConfigError, Settings, load_settings, no_server_message
 from ..models.db import engine_for, has_schema, installation_id, sqlite_path
+
+if TYPE_CHECKING:
+    from temporalio.client import Client  # for annotations; Temporal is imported where it is used
+
+T = TypeVar("T")
 
 console = Console(soft_wrap=True)  # long lines stay whole (grep-able, copy-able)
 err = Console(stderr=True, soft_wrap=True)
@@ -30,7 +37,7 @@ def settings() -> Settings:
     return load_settings()
 
 
-def engine(s: Settings):
+def engine(s: Settings) -> Engine:
     """The home's database; ConfigError (not an empty new database) when there is none yet."""
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():
@@ -71,7 +78,7 @@ def require_server(s: Settings) -> Settings:
     return s
 
 
-async def client_for(s: Settings):
+async def client_for(s: Settings) -> Client:
     """A Temporal client for the home's running server (see ``require_server``)."""
     from temporalio.service import RPCError
 
@@ -92,7 +99,7 @@ async def client_for(s: Settings):
         ) from None
 
 
-async def ensure_worker(client, s: Settings) -> None:
+async def ensure_worker(client: Client, s: Settings) -> None:
     """Refuse to send work when no worker of THIS database polls the task queue.
 
     Updates to a queue nobody polls wait forever; work taken by a worker of another
@@ -137,7 +144,7 @@ async def ensure_worker(client, s: Settings) -> None:
     )
 
 
-def run(coro):
+def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 

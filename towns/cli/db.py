@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import typer
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from ..config import ConfigError, Settings
 from ..models.db import (
@@ -27,7 +29,7 @@ def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _existing(s: Settings):
+def _existing(s: Settings) -> Engine:
     """The home's database engine; ConfigError when its SQLite file does not exist (never made here)."""
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():
@@ -39,7 +41,7 @@ def _existing(s: Settings):
     return engine_for(s.database_url)
 
 
-def _refused(exc: SchemaError, as_json: bool, url: str) -> None:
+def _refused(exc: SchemaError, as_json: bool, url: str) -> NoReturn:
     if as_json:
         print_json({"database": _shown(url), "error": str(exc)})
     else:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..config import Settings
@@ -14,22 +16,25 @@ from ..intake.service import import_reports, import_towns
 from ..models.report import MonthlyReport
 from .common import client_for, console, engine, ensure_worker, run, settings
 
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
 app = typer.Typer(help="Demo data: Shaoxing towns with synthetic figures. 演示数据（合成）。", no_args_is_help=True)
 
 
-def _rows(dicts: list[dict]) -> list[Row]:
+def _rows(dicts: list[dict[str, Any]]) -> list[Row]:
     return [
         Row(number=i + 2, raw=d, values={k: v for k, v in d.items() if v is not None and v != ""})
         for i, d in enumerate(dicts)
     ]
 
 
-def _already_reported(eng) -> set[tuple[str, str]]:
+def _already_reported(eng: Engine) -> set[tuple[str, str]]:
     with Session(eng) as s:
         return {(c, p) for c, p in s.exec(select(MonthlyReport.code, MonthlyReport.period)).all()}
 
 
-async def load_demo_async(client, s: Settings) -> tuple[int, int]:
+async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
     """Load what is not loaded yet: towns are registered idempotently, periods already
     reported are skipped (so a second load changes nothing and quarantines nothing)."""
     from .. import demo
@@ -52,7 +57,8 @@ async def load_demo_async(client, s: Settings) -> tuple[int, int]:
             client, eng, _rows(todo), by=demo.DEMO_ACTOR, source="demo-reports", progress=lambda _r: bar.advance(task)
         )
     ok = sum(r.accepted for r in reports)
-    failing = sorted({r.code for r in reports if r.failed_rules})
+    # a row the rules judged is a report of a known town: it has its code
+    failing = sorted({r.code for r in reports if r.failed_rules and r.code is not None})
     console.print(
         f"demo: {ok} monthly reports accepted, {len(reports) - ok} rejected; "
         f"towns with failed checks: {', '.join(failing) or 'none'}"
@@ -69,7 +75,7 @@ def load() -> None:
     """
     s = settings()
 
-    async def go():
+    async def go() -> tuple[int, int]:
         client = await client_for(s)
         await ensure_worker(client, s)
         return await load_demo_async(client, s)

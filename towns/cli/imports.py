@@ -67,7 +67,7 @@ def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
     s = require_server(settings())
     by = by or default_user()
 
-    async def go():
+    async def go() -> list[RowResult]:
         client = await client_for(s)
         await ensure_worker(client, s)
         with Progress(

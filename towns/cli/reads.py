@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich import box
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
+from ..config import Settings
+from ..models.town import Town
 from ..queries import all_status, get_town, parse_as_of, recording_start, town_status
 from ..queries import history as town_history
 from .common import console, engine, err, mark, print_json, settings
@@ -22,7 +26,7 @@ AS_OF = typer.Option(
 )
 
 
-def _recorded_later_hint(eng, when, what: str) -> None:
+def _recorded_later_hint(eng: Engine, when: datetime, what: str) -> None:
     """Say so when --as-of hides everything because it was all recorded later (the demo, a backfill)."""
     start = recording_start(eng)
     if start.first_registered_at is not None:
@@ -36,7 +40,7 @@ def _recorded_later_hint(eng, when, what: str) -> None:
         )
 
 
-def _as_of(raw):
+def _as_of(raw: str | None) -> datetime | None:
     if raw is None:
         return None
     try:
@@ -45,7 +49,7 @@ def _as_of(raw):
         raise typer.BadParameter(str(exc)) from None
 
 
-def _need(code: str):
+def _need(code: str) -> tuple[Settings, Town]:
     s = settings()
     town = get_town(engine(s), code)
     if town is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich import box
@@ -13,6 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from ..config import Settings
 from ..models.round import Approval, Override, RoundKind
 from ..models.workflows import RoundStart, RoundView, round_id
 from ..queries import order_refusals, round_detail, round_list
@@ -49,9 +51,9 @@ def parse_growth(raw: str | None) -> float | None:
 
 
 def _cause(exc: WorkflowUpdateFailedError) -> str:
-    cause = exc.cause
+    cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
+        cause = cause.__cause__  # what TemporalError.cause returns; other exceptions have it too
     if isinstance(cause, ApplicationError) and cause.details:
         return "\n".join(f"  - {p}" for p in cause.details[0])
     return str(exc.cause or exc)
@@ -80,7 +82,7 @@ def start(
         err.print(f"[red]{rid} refused 不予启动[/]:\n" + "\n".join(f"  - {escape(p)}" for p in refusals))
         raise typer.Exit(2)
 
-    async def go():
+    async def go() -> RoundView | None:
         client = await client_for(s)
         await ensure_worker(client, s)
         try:
@@ -102,7 +104,10 @@ def start(
             err.print(f"[red]{rid} already exists[/]: see `towns round show {rid}`. 该轮次已存在。")
             raise typer.Exit(2) from None
         if wait:
-            return await handle.execute_update(RoundWorkflow.proposals_ready, result_type=RoundView)
+            # temporalio types @workflow.update(name=...) on an async handler with the coroutine as its
+            # result (only the bare decorator unwraps it), so execute_update's overloads reject it; at run
+            # time the result is decoded as the RoundView the handler declares.
+            return await handle.execute_update(RoundWorkflow.proposals_ready)
         return None
 
     view = run(go())
@@ -147,13 +152,15 @@ def approve(
         )
         raise typer.Exit(1)
 
-    async def go():
+    async def go() -> RoundView:
         client = await client_for(s)
         await ensure_worker(client, s)
         handle = client.get_workflow_handle(round_)
         try:
+            # see start(): temporalio's typing of a named async update; the result is the declared RoundView
             return await handle.execute_update(
-                RoundWorkflow.approve, Approval(by=by, overrides=overrides), result_type=RoundView
+                RoundWorkflow.approve,
+                Approval(by=by, overrides=overrides),
             )
         except WorkflowUpdateFailedError as exc:
             err.print(f"[red]approval refused 审定未通过[/]:\n{_cause(exc)}")
@@ -170,7 +177,7 @@ def approve(
     show(round_, as_json=False)
 
 
-def _server_went_away(s, round_: str) -> None:
+def _server_went_away(s: Settings, round_: str) -> NoReturn:
     """The server died during an approval: say whether the approval is on record, from our database."""
     d = round_detail(engine(s), round_)
     if d and d.approved_by:

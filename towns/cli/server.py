@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
+from ..config import Settings
 from .common import console, settings
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 
 def server(
@@ -38,7 +44,7 @@ def server(
         )
         raise typer.Exit(2)
 
-    async def on_ready(client, live):
+    async def on_ready(client: Client, live: Settings) -> None:
         if demo_if_empty and home_is_empty(live):
             from .demo import load_demo_async
 

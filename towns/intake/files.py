@@ -155,8 +155,8 @@ def _span(numbers: list[int]) -> str:
     """[1, 2, 3, 5] → '1–3, 5'."""
     parts = []
     for _, run in itertools.groupby(enumerate(numbers), lambda p: p[1] - p[0]):
-        run = [n for _, n in run]
-        parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}")
+        found = [n for _, n in run]
+        parts.append(str(found[0]) if len(found) == 1 else f"{found[0]}–{found[-1]}")
     return ", ".join(parts)
 
 

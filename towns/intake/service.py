@@ -179,7 +179,9 @@ async def register_town(
         else:
             status = "unchanged"
         if status == "unchanged":
-            diff = _differences(s.get(Town, profile.code).profile(), profile)  # type: ignore[union-attr]
+            stored = s.get(Town, profile.code)
+            assert stored is not None  # found above, or registered by the import that won the race
+            diff = _differences(stored.profile(), profile)
             if diff:
                 raise ValueError(
                     f"town {profile.code} is already registered with other values for {diff}; "
@@ -299,9 +301,9 @@ async def import_towns(
 
 
 def rejection_problems(exc: WorkflowUpdateFailedError) -> list[Problem] | None:
-    cause = exc.cause
+    cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.cause
+        cause = cause.__cause__  # what a Temporal error's .cause returns
     if isinstance(cause, ApplicationError) and cause.type == REJECTED and cause.details:
         return [Problem.model_validate(p) for p in cause.details[0]]
     return None
@@ -318,8 +320,12 @@ def _failure_text(exc: BaseException) -> str:
 
 async def submit_report(client: Client, sub: ReportSubmission) -> ReportOutcome:
     handle = client.get_workflow_handle(workflow_id(sub.code))
+    # the result type (ReportOutcome) comes from the update method's annotation. The ignore: temporalio's
+    # ``workflow.update(name=...)`` overload types an async handler's result as the coroutine, not what it returns
     return await handle.execute_update(
-        TownWorkflow.submit_report, sub, id=sub.submission_id or None, result_type=ReportOutcome
+        TownWorkflow.submit_report,
+        sub,
+        id=sub.submission_id or None,
     )
 
 
@@ -332,9 +338,9 @@ async def submit_batch(
     end = time.monotonic() + wait
     while True:
         try:
-            return await handle.execute_update(
-                TownWorkflow.submit_reports, batch, id=update_id, result_type=BatchOutcome
-            )
+            # the result type (BatchOutcome) comes from the update method's annotation; the ignore as in
+            # submit_report (temporalio types a named async update's result as the coroutine)
+            return await handle.execute_update(TownWorkflow.submit_reports, batch, id=update_id)
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             pass
         except RPCError as exc:

@@ -8,14 +8,20 @@ revision with ``alembic_config(url=...)``), it connects to ``sqlalchemy.url`` it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 from alembic import context
 from alembic.util import CommandError
-from sqlalchemy import create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
 
 config = context.config
 
 
-def _target_metadata():
+def _target_metadata() -> MetaData:
     """The models' tables, for autogenerate (drafting a revision); the revisions never use them."""
     from sqlmodel import SQLModel
 
@@ -24,7 +30,7 @@ def _target_metadata():
     return SQLModel.metadata
 
 
-def _render_item(type_, obj, autogen_context):
+def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
     """Drafts spell sqlmodel's column types in SQLAlchemy's own (a revision never imports sqlmodel)."""
     if type_ != "type":
         return False
@@ -37,13 +43,13 @@ def _render_item(type_, obj, autogen_context):
     return False
 
 
-def _configure(**kw) -> None:
+def _configure(connection: Connection) -> None:
     context.configure(
         target_metadata=_target_metadata(),
         render_item=_render_item,
         render_as_batch=True,  # drafts use batch operations, which SQLite needs for most table changes
         compare_type=True,
-        **kw,
+        connection=connection,
     )
 
 

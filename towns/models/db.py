@@ -20,6 +20,7 @@ work to write to the very database it reads (see ``config``).
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,15 +28,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import bulletin, finding, ledger, pack_store, rejection, report, round, town  # noqa: F401  (register the tables)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # pg_advisory_xact_lock key of schema changes ('towns' in ASCII)
@@ -102,7 +107,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record):
+        def _pragmas(conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -120,7 +125,7 @@ def prepare_database(engine: Engine) -> str:
     return installation_id(engine, create=True) or ""
 
 
-def alembic_config(connection: Connection | None = None, url: str | None = None):
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
     """An Alembic ``Config`` for towns' migrations, without an ini file: on ``connection`` (used as
     it is, in its transaction), or else on ``url``."""
     from alembic.config import Config
@@ -150,7 +155,7 @@ def upgrade_database(engine: Engine) -> Migration:
     from alembic.migration import MigrationContext
 
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     with _migrating(engine) as conn:
         before = MigrationContext.configure(conn).get_current_revision()
         cfg = alembic_config(conn)
@@ -208,7 +213,7 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     locking = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 60})
 
     @event.listens_for(locking, "connect")
-    def _connect(dbapi_conn, _record):
+    def _connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -216,7 +221,7 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
         cur.close()
 
     @event.listens_for(locking, "begin")
-    def _begin(conn):
+    def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     try:
@@ -252,7 +257,9 @@ def installation_id(engine: Engine, create: bool = False) -> str | None:
             s.commit()
         except IntegrityError:  # another process made it first
             s.rollback()
-        return s.get(Installation, 1).installation_id  # type: ignore[union-attr]
+        made = s.get(Installation, 1)
+        assert made is not None  # this process or the one that won the race has just made it
+        return made.installation_id
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
@@ -113,14 +114,14 @@ _sqlite_lock = threading.Lock()
 
 
 class _Nothing:
-    def __enter__(self):
+    def __enter__(self) -> _Nothing:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
 
-def ledger_lock(engine: Engine):
+def ledger_lock(engine: Engine) -> AbstractContextManager[object]:
     """Serialise ledger writers within this process on SQLite (PostgreSQL locks the head row)."""
     return _sqlite_lock if engine.dialect.name == "sqlite" else _Nothing()
 

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from datetime import date
 
+from pydantic_core import PydanticCustomError
+
 from .rejection import bilingual
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -15,7 +17,7 @@ EXAMPLE = "write it as YYYY-MM, e.g. 2018-03"
 EXAMPLE_ZH = "请按 YYYY-MM 填写，例如 2018-03"
 
 
-def _not_a_month(raw: object):
+def _not_a_month(raw: object) -> PydanticCustomError:
     return bilingual("period", f"{raw!r} is not a month; {EXAMPLE}", f"“{raw}”不是有效的月份，{EXAMPLE_ZH}")
 
 
@@ -51,7 +53,7 @@ def parse_period(raw: object) -> str:
     if isinstance(raw, (int, float)):
         return _from_number(raw)
     if hasattr(raw, "year") and hasattr(raw, "month"):
-        return f"{raw.year:04d}-{raw.month:02d}"  # type: ignore[union-attr]
+        return f"{raw.year:04d}-{raw.month:02d}"
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     text = text.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", "").rstrip("-")
     if re.fullmatch(r"\d{6}", text):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -79,7 +79,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _words(err: dict[str, Any]) -> tuple[str, str]:
+def _words(err: ErrorDetails) -> tuple[str, str]:
     """English and Chinese (without the field's name) for one pydantic error."""
     kind, ctx = err["type"], err.get("ctx") or {}
     got = _shown(err.get("input"))

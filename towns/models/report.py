@@ -12,9 +12,9 @@ import math
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -133,21 +133,23 @@ class Figures(BaseModel):
 
     @field_validator(*MONEY_FIELDS, "tourists_10k", mode="before")
     @classmethod
-    def _number(cls, raw, info):
+    def _number(cls, raw: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None  # a field validator always runs for a named field
         return number(raw, info.field_name)
 
     @field_validator(*WHOLE_FIELDS, mode="before")
     @classmethod
-    def _whole(cls, raw, info):
+    def _whole(cls, raw: Any, info: ValidationInfo) -> int | None:
+        assert info.field_name is not None  # a field validator always runs for a named field
         return whole(raw, info.field_name)
 
     @field_validator("scenic_level", mode="before")
     @classmethod
-    def _scenic(cls, raw):
+    def _scenic(cls, raw: Any) -> int | None:
         return scenic(raw)
 
     @model_validator(mode="after")
-    def _parts_within_total(self):
+    def _parts_within_total(self) -> Self:
         for part in ("nongov_fai", "industry_fai"):
             if getattr(self, part) > self.fai:
                 raise bilingual(
@@ -176,19 +178,20 @@ class ReportSubmission(Figures):
 
     @field_validator("code", "submitted_by", "source", mode="before")
     @classmethod
-    def _plain(cls, raw, info):
+    def _plain(cls, raw: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None  # a field validator always runs for a named field
         if isinstance(raw, (int, float)) and not isinstance(raw, bool) and info.field_name != "source":
             raw = str(int(raw)) if float(raw).is_integer() else str(raw)  # a code or a name typed as a number
         return plain_text(raw, info.field_name)
 
     @field_validator("period", mode="before")
     @classmethod
-    def _period(cls, raw):
+    def _period(cls, raw: Any) -> str:
         return parse_period(raw)
 
     @field_validator("correction", mode="before")
     @classmethod
-    def _flag(cls, raw):
+    def _flag(cls, raw: Any) -> bool:
         if raw is None:
             return False
         if isinstance(raw, bool):

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field as SQLField
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from .finding import Finding
 from .period import year_month
@@ -200,11 +200,11 @@ def later_decisions(
     rows = session.exec(
         select(DecisionRow)
         .where(
-            DecisionRow.code.in_(codes),  # type: ignore[attr-defined]
-            DecisionRow.kind.in_(list(ORDER)),  # type: ignore[attr-defined]
+            col(DecisionRow.code).in_(codes),
+            col(DecisionRow.kind).in_(list(ORDER)),
             DecisionRow.year >= year,
         )
-        .order_by(DecisionRow.id)
+        .order_by(col(DecisionRow.id))
     ).all()
     for d in rows:
         if d.round_id != excluding_round and (d.year, ORDER[d.kind]) > mine:
@@ -235,10 +235,10 @@ def order_problems(later: dict[str, list[DecisionRow]], round_label: str, shown:
 
 def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
     """Each town as a round sees it: profile, decision counters, December reports, latest report."""
-    towns = {t.code: t for t in session.exec(select(Town).where(Town.code.in_(codes))).all()}
+    towns = {t.code: t for t in session.exec(select(Town).where(col(Town.code).in_(codes))).all()}
     latest: dict[tuple[str, str], MonthlyReport] = {}
     for r in session.exec(
-        select(MonthlyReport).where(MonthlyReport.code.in_(codes), MonthlyReport.period <= f"{year:04d}-12")
+        select(MonthlyReport).where(col(MonthlyReport.code).in_(codes), MonthlyReport.period <= f"{year:04d}-12")
     ).all():
         key = (r.code, r.period)
         if key not in latest or r.revision > latest[key].revision:
@@ -247,7 +247,7 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
         d.code: d.final_grade
         for d in session.exec(
             select(DecisionRow).where(
-                DecisionRow.kind == "annual", DecisionRow.year == year, DecisionRow.code.in_(codes)
+                DecisionRow.kind == "annual", DecisionRow.year == year, col(DecisionRow.code).in_(codes)
             )
         ).all()
     }

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from .rejection import bilingual
 from .report import MONEY_MAX, number, plain_text, whole
-from .vocab import District, Industry, Tier, TownState
+from .vocab import District, Industry, Tier, TownState, Vocab
 
 AREA_MAX = 10_000.0  # km²: beyond it an area is a slip (not policy; the pack's limits are)
 
@@ -46,7 +47,7 @@ class TownProfile(BaseModel):
 
     @field_validator("code", mode="before")
     @classmethod
-    def _code(cls, raw):
+    def _code(cls, raw: Any) -> str:
         text = unicodedata.normalize("NFKC", str(raw)).strip() if raw is not None else ""
         if not re.fullmatch(CODE_PATTERN, text):
             raise bilingual(
@@ -59,7 +60,8 @@ class TownProfile(BaseModel):
 
     @field_validator("name", "batch", mode="before")
     @classmethod
-    def _text(cls, raw, info):
+    def _text(cls, raw: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None  # a field validator always runs for a named field
         if info.field_name == "batch":
             if raw is None or raw == "":
                 return None
@@ -70,12 +72,14 @@ class TownProfile(BaseModel):
 
     @field_validator("planned_investment", "annual_fai_target", "planned_area_km2", "core_area_km2", mode="before")
     @classmethod
-    def _number(cls, raw, info):
+    def _number(cls, raw: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None  # a field validator always runs for a named field
         return number(raw, info.field_name)
 
     @field_validator("listed_year", "creation_years", mode="before")
     @classmethod
-    def _whole(cls, raw, info):
+    def _whole(cls, raw: Any, info: ValidationInfo) -> int | None:
+        assert info.field_name is not None  # a field validator always runs for a named field
         value = whole(raw, info.field_name)
         if value is None and info.field_name == "creation_years":
             return 3
@@ -83,12 +87,13 @@ class TownProfile(BaseModel):
 
     @field_validator("district", "tier", "industry", "state", mode="before")
     @classmethod
-    def _vocab(cls, raw, info):
+    def _vocab(cls, raw: Any, info: ValidationInfo) -> Vocab:
+        assert info.field_name is not None  # a field validator always runs for a named field
         kind = {"district": District, "tier": Tier, "industry": Industry, "state": TownState}[info.field_name]
         return kind.parse(raw)
 
     @model_validator(mode="after")
-    def _consistent(self):
+    def _consistent(self) -> Self:
         if self.state in (TownState.creating, TownState.named) and self.listed_year is None:
             raise bilingual(
                 "listed_year",

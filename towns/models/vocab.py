@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import Self
 
 
 class Vocab(str, Enum):
@@ -12,7 +13,7 @@ class Vocab(str, Enum):
 
     zh: str
 
-    def __new__(cls, value: str, zh: str):
+    def __new__(cls, value: str, zh: str) -> Self:
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.zh = zh
@@ -42,7 +43,7 @@ class Vocab(str, Enum):
         )
 
     @classmethod
-    def _match(cls, text: str):
+    def _match(cls, text: str) -> Self | None:
         for member in cls:
             if text.lower() == member.value or text == member.zh or text in cls._aliases().get(member.value, ()):
                 return member
@@ -61,7 +62,7 @@ class Vocab(str, Enum):
         return {}
 
     @classmethod
-    def _missing_(cls, value: object):
+    def _missing_(cls, value: object) -> Vocab | None:
         # lets pydantic and Enum(value) accept the Chinese name too
         try:
             return cls.parse(value)
@@ -90,7 +91,7 @@ class District(Vocab):
     paojiang = ("paojiang", "袍江开发区")
 
     @classmethod
-    def _aliases(cls):
+    def _aliases(cls) -> dict[str, tuple[str, ...]]:
         return {m.value: (m.zh[:-1], m.zh[:2]) for m in cls}
 
 
@@ -101,7 +102,7 @@ class Tier(Vocab):
     named = ("named", "省级命名")
 
     @classmethod
-    def _aliases(cls):
+    def _aliases(cls) -> dict[str, tuple[str, ...]]:
         return {
             "provincial_creation": ("省级创建对象", "省级创建类"),
             "provincial_cultivation": ("省级培育对象", "省级培育类"),
@@ -125,7 +126,7 @@ class Industry(Vocab):
     historical_classic = ("historical_classic", "历史经典")
 
     @classmethod
-    def _aliases(cls):
+    def _aliases(cls) -> dict[str, tuple[str, ...]]:
         return {
             "information_economy": ("数字经济", "信息经济产业"),
             "environmental": ("环境保护", "节能环保"),

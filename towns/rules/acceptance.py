@@ -23,6 +23,7 @@ creation) or "eliminated" (provincial cultivation, city-level). No score.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from ..models.finding import Finding
 from ..models.round import CityAggregates, Grade, TownProposal, TownRecord
@@ -55,7 +56,7 @@ def evaluate_acceptance_town(record: TownRecord, year: int, pack: RulePack) -> T
 
     # December reports of every creation year
     total_fai, total_ind = Fraction(0), Fraction(0)
-    per_year = {}
+    per_year: dict[int, dict[str, float] | None] = {}
     for y in years:
         d = record.december.get(y)
         if d is None:
@@ -100,7 +101,7 @@ def evaluate_acceptance_town(record: TownRecord, year: int, pack: RulePack) -> T
 
     # cumulative characteristic-industry share
     smin = exact(pack.acceptance_value("industry_share_min"))
-    inputs = {"industry_fai": num(total_ind), "fai": num(total_fai)}
+    inputs: dict[str, Any] = {"industry_fai": num(total_ind), "fai": num(total_fai)}
     if total_fai == 0:
         findings.append(
             _f(

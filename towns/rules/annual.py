@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 from ..models.finding import Finding
 from ..models.report import Figures
@@ -70,13 +71,22 @@ from ..models.round import AnnualContext, CityAggregates, Grade, TownProposal, T
 from ..models.vocab import District, Tier
 from .effects import effects
 from .monthly import annual_target, cmp, exact, num
-from .pack import SCORE_MAX, RulePack
+from .pack import SCORE_MAX, Band, RulePack
 
 PROVINCIAL_ON_LIST = (Tier.provincial_creation.value, Tier.provincial_cultivation.value)
 INNOVATION_PARTS = ("high_tech_enterprises", "high_end_talents", "new_enterprises")
 
 
-def _f(rule: str, clause: str, inputs: dict, value, threshold, passed: bool, en: str, zh: str) -> Finding:
+def _f(
+    rule: str,
+    clause: str,
+    inputs: dict[str, Any],
+    value: Fraction | int | None,
+    threshold: Fraction | int | None,
+    passed: bool,
+    en: str,
+    zh: str,
+) -> Finding:
     return Finding(
         rule=rule,
         clause=clause,
@@ -142,6 +152,7 @@ def annual_context(
 ) -> AnnualContext:
     """The city average tax growth (the office's figure, else pooled over the round's towns)
     and every town's innovation points."""
+    growth: float | None
     if city_tax_growth is not None:
         growth, source = float(city_tax_growth), "office"
     else:
@@ -345,7 +356,7 @@ def _tax(
     return _f(rule, clause, inputs, growth, required, ok, en, zh), earned, True
 
 
-def _band(score: Fraction, pack: RulePack):
+def _band(score: Fraction, pack: RulePack) -> Band:
     for band in pack.annual.bands:
         if cmp(score, exact(band.min)) >= 0:
             return band

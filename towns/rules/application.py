@@ -20,6 +20,8 @@ All pass → "admitted", else "rejected". No score.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..models.finding import Finding
 from ..models.round import CityAggregates, Grade, TownProposal, TownRecord
 from ..models.vocab import Tier, TownState
@@ -96,7 +98,7 @@ def evaluate_application_town(record: TownRecord, year: int, pack: RulePack) -> 
     # planned area
     amax = exact(pack.application_value("planned_area_max"))
     exempt = ind.value in pack.application_value("area_exempt_industries")
-    inputs = {"planned_area_km2": p.planned_area_km2, "exempt": exempt}
+    inputs: dict[str, Any] = {"planned_area_km2": p.planned_area_km2, "exempt": exempt}
     if p.planned_area_km2 is None:
         findings.append(
             _f(

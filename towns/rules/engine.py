@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
 
@@ -44,6 +45,19 @@ class RuleEngine(Protocol):
     def judge(self, ruleset: str, specs: tuple[RuleSpec, ...], facts: list[Fact]) -> list[Verdict]: ...
 
 
+class _PostedFact(Protocol):
+    """The message of a fact as durable_rules hands it to an action (``c.m``)."""
+
+    sid: str
+    fid: int
+
+
+class _Closure(Protocol):
+    """What durable_rules passes to an action; the library ships no types for it."""
+
+    m: _PostedFact
+
+
 class DurableRulesEngine:
     """durable_rules, used so that its global state cannot leak between evaluations."""
 
@@ -57,8 +71,8 @@ class DurableRulesEngine:
 
         results = self._results
 
-        def recorder(verdict: Verdict):
-            def action(c):
+        def recorder(verdict: Verdict) -> Callable[[_Closure], None]:
+            def action(c: _Closure) -> None:
                 results.setdefault(c.m.sid, {})[c.m.fid] = verdict
 
             return action

@@ -7,9 +7,11 @@ town's tier and whether it passed, and the result is a Finding citing the pack's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ..models.finding import Evaluation, Finding, Measure
 from ..models.period import year_month
@@ -17,7 +19,7 @@ from ..models.report import Figures
 from ..models.town import TownProfile
 from ..models.vocab import Tier
 from .engine import Fact, RuleEngine, RuleSpec, default_engine
-from .pack import RulePack
+from .pack import MonthlyRule, RulePack
 
 
 def exact(x: float | int) -> Fraction:
@@ -25,7 +27,7 @@ def exact(x: float | int) -> Fraction:
     return Fraction(Decimal(repr(x))) if isinstance(x, float) else Fraction(x)
 
 
-def num(x: Fraction, places: int = 4) -> float:
+def num(x: Fraction | int, places: int = 4) -> float:
     return round(float(x), places)
 
 
@@ -67,7 +69,7 @@ def annual_target(town: TownProfile, pack: RulePack) -> Target:
 class Measured:
     value: Fraction
     threshold: Fraction
-    inputs: dict
+    inputs: dict[str, Any]  # the figures behind the measure, stored as JSON
     reason: tuple[str, str, str, str]  # en-pass, en-fail, zh-pass, zh-fail
 
 
@@ -99,7 +101,11 @@ def _pace(town: TownProfile, fig: Figures, month: int, pack: RulePack) -> Measur
     )
 
 
-def _share(part_name: str, label_en: str, label_zh: str, param: str):
+# A monthly check: the measured value and threshold, or None when it is undefined.
+Check = Callable[[TownProfile, Figures, int, RulePack], Measured | None]
+
+
+def _share(part_name: str, label_en: str, label_zh: str, param: str) -> Check:
     def measure(town: TownProfile, fig: Figures, month: int, pack: RulePack) -> Measured | None:
         fai = exact(fig.fai)
         if fai == 0:
@@ -119,7 +125,7 @@ def _share(part_name: str, label_en: str, label_zh: str, param: str):
     return measure
 
 
-CHECKS = {
+CHECKS: dict[str, Check] = {
     "pace": _pace,
     "nongov_share": _share("nongov_fai", "non-government investment", "非政府投资", "nongov_share_min"),
     "industry_share": _share(
@@ -163,7 +169,7 @@ def evaluate_monthly(
     engine = engine or default_engine()
     _, month = year_month(period)
     specs = tuple(RuleSpec(r.id, tuple(t.value for t in r.tiers)) for r in pack.monthly)
-    measured: list[tuple] = []
+    measured: list[tuple[MonthlyRule, Measured]] = []
     measures = [tax_growth(fig.tax, tax_last_year)]
     for rule in pack.monthly:
         m = CHECKS[rule.check](town, fig, month, pack)

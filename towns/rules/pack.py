@@ -18,7 +18,7 @@ import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import Engine
@@ -55,7 +55,7 @@ class MonthlyRule(BaseModel):
 
     @field_validator("check")
     @classmethod
-    def _known(cls, v):
+    def _known(cls, v: str) -> str:
         if v not in KNOWN_CHECKS:
             raise ValueError(f"unknown check {v!r}; known: {sorted(KNOWN_CHECKS)}")
         return v
@@ -114,7 +114,7 @@ class AnnualSection(BaseModel):
         return {n: getattr(self, n) for n in type(self).model_fields if isinstance(getattr(self, n), Param)}
 
     @model_validator(mode="after")
-    def _valid(self):
+    def _valid(self) -> Self:
         if set(self.weights) != set(ANNUAL_WEIGHTS):
             raise ValueError(f"annual.weights must be exactly {list(ANNUAL_WEIGHTS)}, not {sorted(self.weights)}")
         for name, w in self.weights.items():
@@ -169,7 +169,7 @@ class AcceptanceSection(BaseModel):
         return {n: getattr(self, n) for n in type(self).model_fields}
 
     @model_validator(mode="after")
-    def _valid(self):
+    def _valid(self) -> Self:
         _number("acceptance.fai_min", self.fai_min)
         _number("acceptance.relaxed_fai_min", self.relaxed_fai_min)
         if self.relaxed_fai_min.value > self.fai_min.value:
@@ -201,7 +201,7 @@ class ApplicationSection(BaseModel):
         return {n: getattr(self, n) for n in type(self).model_fields}
 
     @model_validator(mode="after")
-    def _valid(self):
+    def _valid(self) -> Self:
         _industries("application.allowed_industries", self.allowed_industries)
         _industries("application.area_exempt_industries", self.area_exempt_industries)
         _number("application.planned_area_max", self.planned_area_max, positive=True)
@@ -236,7 +236,7 @@ class RulePack(BaseModel):
     source: str = ""  # the TOML text, kept so a pack can be stored and reloaded by hash
 
     @model_validator(mode="after")
-    def _cited_and_consistent(self):
+    def _cited_and_consistent(self) -> Self:
         known = catalogue()
         cited = (
             [(f"params.{k}", p.clause) for k, p in self.params.items()]
@@ -307,7 +307,7 @@ class RulePack(BaseModel):
         return PackRef(id=self.pack.id, version=self.pack.version, hash=self.hash)
 
 
-def _hash(data: dict) -> str:
+def _hash(data: dict[str, Any]) -> str:
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

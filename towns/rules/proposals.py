@@ -11,6 +11,8 @@ def evaluate(
     kind: RoundKind, record: TownRecord, year: int, pack: RulePack, context: AnnualContext | None
 ) -> TownProposal:
     if kind == RoundKind.annual:
+        if context is None:
+            raise ValueError("an annual round needs its context (city tax growth, innovation points)")
         return annual.evaluate_annual_town(record, year, pack, context)
     if kind == RoundKind.acceptance:
         return acceptance.evaluate_acceptance_town(record, year, pack)

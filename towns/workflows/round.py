@@ -163,7 +163,7 @@ class RoundWorkflow:
                 problems.append(f"override {o.code}={o.grade} has no reason: every override needs --reason TEXT")
         return problems
 
-    @workflow.update(name="approve")
+    @workflow.update  # named approve
     async def approve(self, approval: Approval) -> RoundView:
         problems = self._refusals(approval)
         if not problems and workflow.patched(ORDER_PATCH):
@@ -190,7 +190,7 @@ class RoundWorkflow:
         if problems:
             raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)
 
-    @workflow.update(name="proposals_ready")
+    @workflow.update  # named proposals_ready
     async def proposals_ready(self) -> RoundView:
         """Returns once the proposals are ready (for `towns round start --wait`)."""
         await workflow.wait_condition(lambda: self._state != "evaluating")

@@ -226,7 +226,7 @@ class TownWorkflow:
             )
         return problems
 
-    @workflow.update(name="submit_reports")
+    @workflow.update  # the Update is named after the method: submit_reports
     async def submit_reports(self, batch: ReportBatch) -> BatchOutcome:
         """A file's rows for this town, answered row by row (see the module docstring)."""
         async with self._lock:
@@ -349,7 +349,7 @@ class TownWorkflow:
             )
         return answers, accepted, refused, reported
 
-    @workflow.update(name="submit_report")
+    @workflow.update  # named submit_report
     async def submit_report(self, sub: ReportSubmission) -> ReportOutcome:
         if workflow.patched(SERIAL_PATCH):
             async with self._lock:

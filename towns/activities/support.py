@@ -23,7 +23,6 @@ import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
@@ -32,7 +31,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 HEARTBEAT_EVERY = 2.0
-HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # used by the workflows' activity options
 # the same input gives the same error: retrying cannot succeed
 DETERMINISTIC = (ValueError, TypeError, LookupError, ArithmeticError, ValidationError, DataError, ProgrammingError)
 

@@ -7,13 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from ..config import Settings
 from ..intake.files import Row
 from ..intake.service import import_reports, import_towns
-from ..models.report import MonthlyReport
 from .common import client_for, console, engine, ensure_worker, run, settings
 
 if TYPE_CHECKING:
@@ -29,14 +26,9 @@ def _rows(dicts: list[dict[str, Any]]) -> list[Row]:
     ]
 
 
-def _already_reported(eng: Engine) -> set[tuple[str, str]]:
-    with Session(eng) as s:
-        return {(c, p) for c, p in s.exec(select(MonthlyReport.code, MonthlyReport.period)).all()}
-
-
 async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
-    """Load what is not loaded yet: towns are registered idempotently, periods already
-    reported are skipped (so a second load changes nothing and quarantines nothing)."""
+    """Load what is not loaded yet: towns are registered idempotently and reports already recorded
+    answer "unchanged" (so a second load changes nothing and quarantines nothing)."""
     from .. import demo
 
     eng = engine(s)
@@ -44,11 +36,7 @@ async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
         client, eng, _rows(demo.town_rows()), by=demo.DEMO_ACTOR, source="demo-towns", task_queue=s.task_queue
     )
     console.print(f"demo: {sum(r.accepted for r in towns)} towns registered or already there")
-    done = _already_reported(eng)
-    todo = [r for r in demo.report_rows() if (r["code"], r["period"]) not in done]
-    if not todo:
-        console.print("demo: every demo report is already loaded 演示数据已加载")
-        return 0, 0
+    todo = demo.report_rows()
     with Progress(
         TextColumn("demo reports 演示月报"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
@@ -57,10 +45,14 @@ async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
             client, eng, _rows(todo), by=demo.DEMO_ACTOR, source="demo-reports", progress=lambda _r: bar.advance(task)
         )
     ok = sum(r.accepted for r in reports)
+    unchanged = sum(r.status == "unchanged" for r in reports)
     # a row the rules judged is a report of a known town: it has its code
     failing = sorted({r.code for r in reports if r.failed_rules and r.code is not None})
+    if unchanged == len(reports):
+        console.print("demo: every demo report is already loaded 演示数据已加载")
+        return 0, 0
     console.print(
-        f"demo: {ok} monthly reports accepted, {len(reports) - ok} rejected; "
+        f"demo: {ok - unchanged} monthly reports accepted, {unchanged} already there, {len(reports) - ok} rejected; "
         f"towns with failed checks: {', '.join(failing) or 'none'}"
     )
     console.print(f"[dim]{demo.SYNTHETIC_NOTE}[/]")
@@ -71,7 +63,7 @@ async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
 def load() -> None:
     """Register the demo towns and submit their synthetic monthly reports (needs `towns server`). 加载演示数据。
 
-    Reports already loaded are refused as duplicates, so loading twice changes nothing.
+    Reports already loaded answer "unchanged", so loading twice changes nothing.
     """
     s = settings()
 

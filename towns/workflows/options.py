@@ -7,6 +7,10 @@ from typing import TypedDict
 
 from temporalio.common import RetryPolicy
 
+# an activity's heartbeats (towns.activities.support, every 2 s) are awaited this long: a crashed
+# worker's attempt is taken over by another within seconds, not after its start-to-close
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
 
 class ActivityOptions(TypedDict, total=False):
     start_to_close_timeout: timedelta

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ..models.round import GRADES_BY_KIND, Approval, Grade, Override
     from ..models.workflows import REFUSED, RoundStart, RoundView
-    from .options import ActivityOptions
+    from .options import HEARTBEAT_TIMEOUT, ActivityOptions
 
 BATCH_SIZE = 200
 # Activities heartbeat (activities.support): a crashed worker's attempt is taken over by another
@@ -35,7 +35,7 @@ BATCH_SIZE = 200
 # a quarter of an hour while the database or the server is away; deterministic errors are not.
 ACTIVITY: ActivityOptions = {
     "start_to_close_timeout": timedelta(minutes=10),
-    "heartbeat_timeout": timedelta(seconds=10),
+    "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": RetryPolicy(maximum_attempts=30, maximum_interval=timedelta(seconds=30)),
 }
 ORDER_PATCH = "approval-checks-year-order"

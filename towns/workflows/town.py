@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from ..models.town import ON_LIST_STATES, TownProfile
     from ..models.workflows import APPLY_DECISION, REJECTED, ReportOutcome, TownStart, TownView
     from ..rules.report_checks import check_report  # pure: the same checks the importer runs
-    from .options import ActivityOptions
+    from .options import HEARTBEAT_TIMEOUT, ActivityOptions
 
 ACTIVITY_OPTIONS: ActivityOptions = {
     "start_to_close_timeout": timedelta(seconds=60),
@@ -66,7 +66,7 @@ ACTIVITY_OPTIONS: ActivityOptions = {
 # another within seconds; retried while the database is away (about ten minutes)
 TAKE_OPTIONS: ActivityOptions = {
     "start_to_close_timeout": timedelta(minutes=5),
-    "heartbeat_timeout": timedelta(seconds=10),
+    "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
 }
 YEAR_END_PATCH = "year-end-continue-as-new"

@@ -156,7 +156,7 @@ def add_report(s: Session, code, period, revision, fai, industry_fai, nongov_fai
     )
 
 
-def add_finding(s: Session, code, period, revision, rule, clause, passed, inputs, reason):
+def add_finding(s: Session, code, period, revision, rule, clause, passed, inputs, reason, recorded_at=T0):
     s.add(
         FindingRow(
             key=f"t:{code}:{period}:{revision}/{rule}",
@@ -173,7 +173,7 @@ def add_finding(s: Session, code, period, revision, rule, clause, passed, inputs
             pack_id="sx2018",
             pack_version="2018.2",
             pack_hash="x",
-            recorded_at=T0,
+            recorded_at=recorded_at,
         )
     )
 

@@ -43,7 +43,10 @@ def decision(
         pack_id="sx2018",
         pack_version="2018.2",
         pack_hash="x",
-        recorded_at=datetime(year + 1, 3, 1, tzinfo=UTC),
+        # an application round for Y decides before Y starts; annual and acceptance rounds after Y ends
+        recorded_at=datetime(year - 1, 12, 1, tzinfo=UTC)
+        if kind == "application"
+        else datetime(year + 1, 3, 1, tzinfo=UTC),
     )
 
 

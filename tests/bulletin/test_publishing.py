@@ -175,7 +175,7 @@ async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, wor
 # ---------------------------------------------------------------- issue date and drafts
 
 
-def test_the_issue_date_is_in_the_bulletin_and_decides_what_is_missing(city):
+def test_the_issue_date_is_printed_and_decides_nothing(city):
     with Session(city) as s:
         add_town(
             s,
@@ -192,12 +192,25 @@ def test_the_issue_date_is_in_the_bulletin_and_decides_what_is_missing(city):
     later = compute_bulletin(city, "2018Q2", issued_on="2018-07-15")
     assert early.model_dump(mode="json")["issued_on"] == "2018-07-05"
     assert later.model_dump(mode="json")["issued_on"] == "2018-07-15"
-    # SX-J never reported: on 5 July only April and May (due 10 May, 10 June) were overdue; on 15 July June too
-    assert [m.period for m in early.missing_reports if m.code == "SX-J"] == ["2018-04", "2018-05"]
-    assert [m.period for m in later.missing_reports if m.code == "SX-J"] == ["2018-04", "2018-05", "2018-06"]
+    # SX-J never reported: the reports due in the quarter (March, April, May) are missing, whenever it is issued;
+    # June's, due on 10 July, is judged by 2018Q3's
+    assert [m.period for m in early.missing_reports if m.code == "SX-J"] == ["2018-03", "2018-04", "2018-05"]
+    assert early.model_dump(mode="json", exclude={"issued_on"}) == later.model_dump(mode="json", exclude={"issued_on"})
+    assert early.as_of == later.as_of == date(2018, 6, 30)
     # the same inputs give the same bulletin, whatever the clock says
     again = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 15))
     assert again.model_dump(mode="json") == later.model_dump(mode="json")
+
+
+def test_a_draft_of_a_quarter_not_over_reads_up_to_its_day(city):
+    """A draft of 2018Q3 on 20 August: June's and July's reports had fallen due (10 July, 10 August);
+    August's (10 September) had not. Issued once the quarter is over, it reads up to 30 September."""
+    draft = compute_bulletin(city, "2018Q3", issued_on=date(2018, 8, 20), draft=True)
+    assert draft.as_of == date(2018, 8, 20)
+    assert sorted({m.period for m in draft.missing_reports}) == ["2018-06", "2018-07"]
+    issued = compute_bulletin(city, "2018Q3", issued_on=date(2018, 10, 15))
+    assert issued.as_of == date(2018, 9, 30)
+    assert sorted({m.period for m in issued.missing_reports}) == ["2018-06", "2018-07", "2018-08"]
 
 
 def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
@@ -207,7 +220,9 @@ def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
     assert "发布日期 issued on 2018-07-15" in head and "未发布草稿" not in page
     back = read_back(write_xlsx(issued, tmp_path / "issued.xlsx"))
     assert back["city"]["meta"]["issued_on"] == "2018-07-15"
+    assert back["city"]["meta"]["as_of"] == "2018-06-30"
     assert back["city"]["meta"]["status"] == "正式通报 issued"
+    assert "数据截至 2018-06-30 24 时（北京时间）" in head and "As of the end of 2018-06-30, Beijing time" in head
 
     draft = compute_bulletin(city, "2018Q3", issued_on=date(2018, 8, 20), draft=True)
     page = render_html(draft)
@@ -216,6 +231,8 @@ def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
     back = read_back(path)
     assert back["city"]["meta"]["status"] == "未发布草稿 draft, not published"
     assert back["city"]["meta"]["issued_on"] == "2018-08-20"
+    assert back["city"]["meta"]["as_of"] == "2018-08-20"
+    assert "data recorded by the end of 2018-08-20 (Beijing time)" in page
     assert "未发布草稿" in load_workbook(path)["城市 City"]["A1"].value
 
 

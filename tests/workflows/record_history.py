@@ -4,8 +4,11 @@ Run it before changing workflow code, with the code as it is, and keep the JSON 
 tests/workflows/histories/: `python -m tests.workflows.record_history v2` writes
 town-v2.json and round-v2.json. (town-v1.json was recorded from the walking skeleton,
 before the year-end patch and the decisions; v3 added the overdue timers; v4 the reports
-taken one Update at a time, a file's rows in one Update, and the approval's year-order check.) The replay
-test then proves the changed code still replays the old history (patching done right).
+taken one Update at a time, a file's rows in one Update, and the approval's year-order check;
+v5 the months owed from registration (``reports-owed-from-registration``): the town is
+registered on the 5th of a month, so it owes the previous month's report, which becomes
+overdue and then arrives late.) The replay test then proves the changed code still replays
+the old history (patching done right).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -30,6 +34,12 @@ try:  # histories before v4 were recorded without file batches
     HAS_BATCHES = True
 except ImportError:  # pragma: no cover
     HAS_BATCHES = False
+try:  # histories before v5 watched from the month the workflow started
+    from towns.models.period import previous_month, report_deadline
+
+    HAS_OWED_FROM = True
+except ImportError:  # pragma: no cover
+    HAS_OWED_FROM = False
 from towns.models.db import make_engine, prepare_database
 from towns.models.round import Approval, Override, RoundKind
 from towns.models.workflows import RoundStart, RoundView, workflow_id
@@ -37,6 +47,7 @@ from towns.worker import build_worker
 from towns.workflows.round import RoundWorkflow
 
 HERE = Path(__file__).parent / "histories"
+CST = timezone(timedelta(hours=8))
 
 
 async def record(name: str) -> Path:
@@ -48,6 +59,13 @@ async def record(name: str) -> Path:
     ) as env:
         with ThreadPoolExecutor(max_workers=4) as ex:
             async with build_worker(env.client, engine, "record", ex):
+                owed_first = None
+                if HAS_OWED_FROM:  # v5: registered on the 5th: the previous month's report is owed
+                    now = (await env.get_current_time()).astimezone(CST)
+                    y, m = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+                    fifth = datetime(y, m, 5, 9, 0, tzinfo=CST)
+                    await env.sleep(fifth - now)
+                    owed_first = previous_month(f"{y:04d}-{m:02d}")
                 t = town(code="REC-1")
                 await register_town(env.client, engine, t, "recorder", "record")
                 await submit_report(
@@ -129,6 +147,21 @@ async def record(name: str) -> Path:
                             ],
                         ),
                         update_id="batch-1",
+                    )
+                if owed_first is not None:  # v5: its due date passes (overdue), then it arrives late
+                    await env.sleep(
+                        report_deadline(owed_first, 10) + timedelta(hours=1) - (await env.get_current_time())
+                    )
+                    await submit_report(
+                        env.client,
+                        report(
+                            code="REC-1",
+                            period=owed_first,
+                            fai=1.0,
+                            industry_fai=0.8,
+                            nongov_fai=0.9,
+                            submission_id="late-1",
+                        ),
                     )
                 handle = await env.client.start_workflow(
                     RoundWorkflow.run,

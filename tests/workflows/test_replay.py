@@ -1,5 +1,7 @@
 """Recorded histories replay through the current workflow code (changes are patched)."""
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -20,3 +22,23 @@ async def test_recorded_history_replays(path):
 
 def test_there_are_histories_to_replay():
     assert HISTORIES, "record one with python -m tests.workflows.record_history"
+
+
+def patches(path: Path) -> list[str]:
+    """The patch ids a history recorded (its markers), in order."""
+    found = []
+    for e in json.loads(path.read_text())["events"]:
+        if e["eventType"] == "EVENT_TYPE_MARKER_RECORDED":
+            for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]:
+                found.append(json.loads(base64.b64decode(p["data"]))["id"])
+    return found
+
+
+def test_every_version_is_kept_and_v5_takes_the_owed_from_path():
+    """v1–v5 are replayed above; v5 was recorded with ``reports-owed-from-registration`` (the months a town
+    owes from its registration), v4 without it: both paths of the patch replay."""
+    names = {p.stem for p in HISTORIES}
+    assert {f"town-v{n}" for n in range(1, 6)} <= names and {f"round-v{n}" for n in range(2, 6)} <= names
+    here = Path(__file__).parent / "histories"
+    assert "reports-owed-from-registration" in patches(here / "town-v5.json")
+    assert "reports-owed-from-registration" not in patches(here / "town-v4.json")

@@ -8,6 +8,7 @@ from tests.factories import report
 from towns.intake.service import submit_report
 from towns.models.bulletin import BulletinRow
 from towns.models.finding import FindingRow
+from towns.models.period import period_of, reporting_from
 from towns.models.workflows import BulletinRequest, workflow_id
 from towns.queries import history
 from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
@@ -107,14 +108,17 @@ async def test_an_applicant_owes_no_reports_until_admitted(office_alone):
         planned_investment=55,
     )
     handle = env.client.get_workflow_handle(workflow_id(code))
-    registered_in = (await handle.query(TownWorkflow.state)).watch_next
+    registered = (await env.get_current_time()).astimezone(CST)
     await env.sleep(timedelta(days=70))  # two due dates pass while it is only an applicant
     assert (await handle.query(TownWorkflow.state)).overdue == {}
     with Session(office.engine) as s:
         assert not s.exec(select(FindingRow).where(FindingRow.code == code)).all()
-    # once admitted, it owes reports from then on, not for the months it waited
-    await office.round("application", int(registered_in[:4]))
+    # once admitted, it owes reports as a town registered at that moment does (models.period.reporting_from):
+    # from the first month whose report was not yet due, never the months it waited
+    await office.round("application", registered.year)
+    admitted = await env.get_current_time()
     view = await handle.query(TownWorkflow.state)
     assert view.profile.state == "creating"
-    assert view.watch_next >= next_month(next_month(registered_in))
+    assert view.watch_next == reporting_from(view.profile.listed_year, admitted, 10)
+    assert view.watch_next > period_of(registered)
     assert view.overdue == {}

@@ -3,7 +3,7 @@ self-contained HTML page or an XLSX workbook.
 
     from towns.bulletin import beijing_today, check_publishable, compute_bulletin, render_html, write_xlsx
     check_publishable(engine, "2018Q2", beijing_today())          # BulletinRefused: not ended, or no town
-    b = compute_bulletin(engine, "2018Q2", load_pack("sx2018"), issued_on=beijing_today())
+    b = compute_bulletin(engine, "2018Q2", load_pack("sx2018"), issued_on=beijing_today())  # as of 2018-06-30
     b.model_dump(mode="json"); render_html(b); write_xlsx(b, "bulletin-2018Q2.xlsx")
 """
 
@@ -15,9 +15,11 @@ from .compute import (
     BulletinRefused,
     QuarterError,
     beijing_today,
+    bulletin_as_of,
     check_publishable,
     compute_bulletin,
     parse_quarter,
+    quarter_as_of,
     quarter_end,
     quarter_months,
     standing_as_of,
@@ -33,9 +35,11 @@ __all__ = [
     "BulletinRefused",
     "QuarterError",
     "beijing_today",
+    "bulletin_as_of",
     "check_publishable",
     "compute_bulletin",
     "parse_quarter",
+    "quarter_as_of",
     "quarter_end",
     "quarter_months",
     "read_back",

@@ -133,6 +133,7 @@ TABLES: dict[str, list[Column]] = {
 META_LABELS = {
     "quarter": "季度 quarter",
     "issued_on": "发布日期 issued on",
+    "as_of": "数据截至 as of (北京时间 Beijing time)",
     "status": "状态 status",
     "period": "数据期 period (YTD to)",
     "elapsed_share": "时序进度 elapsed share",
@@ -185,6 +186,7 @@ def _city_sheet(wb: Workbook, b: Bulletin) -> None:
     meta: list[tuple[str, CellValue, str | None]] = [
         ("quarter", b.quarter, None),
         ("issued_on", b.issued_on.isoformat() if b.issued_on else "", None),
+        ("as_of", b.as_of.isoformat() if b.as_of else "", None),
         ("status", DRAFT_STATUS if b.draft else ISSUED_STATUS, None),
         ("period", b.period, None),
         ("elapsed_share", b.elapsed_share, PERCENT),

@@ -1,15 +1,28 @@
-"""Reporting periods: a month written YYYY-MM (figures are year-to-date to its end)."""
+"""Reporting periods: a month written YYYY-MM (figures are year-to-date to its end), and when a
+town owes the report for one (SX2018-S3).
+
+**When a report is due.** The report for month M is due on day ``due_day`` (pack parameter
+``report_due_day``) of month M+1; it is overdue once that day is over in Beijing time
+(``report_deadline``: 00:00 on the next day, UTC+8).
+
+**From which month a town reports** (``reporting_from``): a town owes the report for month M
+when it was registered (or put on a creation list) before that report's deadline — so a town
+registered on or before the due day of a month owes the previous month's report too — and
+never a month before January of its listed year. The town workflow watches these months for
+overdue reports and the quarterly bulletin counts them missing: both ask this one function.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from pydantic_core import PydanticCustomError
 
 from .rejection import bilingual
+from .times import CST, as_utc
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{1,2})$")
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -78,3 +91,42 @@ def year_month(period: str) -> tuple[int, int]:
 
 def period_of(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
+
+
+def next_month(period: str) -> str:
+    y, m = year_month(period)
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def previous_month(period: str) -> str:
+    y, m = year_month(period)
+    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+
+
+def report_due_date(period: str, due_day: int) -> date:
+    """The day (Beijing time) the report for ``period`` is due: day ``due_day`` of the next month."""
+    y, m = year_month(next_month(period))
+    return date(y, m, due_day)
+
+
+def report_deadline(period: str, due_day: int) -> datetime:
+    """The end of the due day, Beijing time: from this moment the report for ``period`` is overdue."""
+    return datetime.combine(report_due_date(period, due_day), datetime.min.time(), tzinfo=CST) + timedelta(days=1)
+
+
+def reporting_from(listed_year: int | None, registered_at: datetime, due_day: int) -> str:
+    """The first month ('YYYY-MM') whose report a town owes: the earliest month whose report was
+    still not due when the town was registered (its deadline, the end of day ``due_day`` of the
+    next month in Beijing time, after ``registered_at``), and never before January of
+    ``listed_year`` (when given).
+
+    Registered on 9 May 2018 (due day 10): April's report, due 10 May, is owed → '2018-04'.
+    Registered on 11 May 2018: April's was already due → '2018-05'. A naive ``registered_at``
+    is UTC, as the database hands it back; it is read in Beijing time (2018-05-10T16:30Z is
+    already 11 May in Beijing)."""
+    local = as_utc(registered_at).astimezone(CST)
+    this = period_of(local)
+    owed = previous_month(this) if local < report_deadline(previous_month(this), due_day) else this
+    if listed_year is not None:
+        owed = max(owed, f"{listed_year:04d}-01")
+    return owed

@@ -5,6 +5,8 @@ workflows themselves meet here; ``towns.workflows`` holds only the deterministic
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from .activities import ProposalSummary
@@ -37,6 +39,11 @@ class TownStart(BaseModel):
     report_due_day: int = Field(default=10, description="a month's report is due on this day of the next month")
     watch_next: str | None = Field(default=None, description="the next month whose report the timer watches")
     overdue: dict[str, str] = Field(default_factory=dict, description="open overdue months → due date")
+    registered_at: datetime | None = Field(
+        default=None,
+        description="when the town was registered (its registry row's registered_at): the first month it owes "
+        "a report is reckoned from it (models.period.reporting_from); without it, from the workflow's start",
+    )
 
 
 class ReportOutcome(BaseModel):

@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         TakeRequest,
         TakeResult,
     )
-    from ..models.period import period_of
+    from ..models.period import next_month, period_of, report_deadline, reporting_from
     from ..models.rejection import Problem
     from ..models.report import (
         AcceptedReport,
@@ -72,6 +72,7 @@ TAKE_OPTIONS: ActivityOptions = {
 YEAR_END_PATCH = "year-end-continue-as-new"
 OVERDUE_PATCH = "overdue-report-timers"
 SERIAL_PATCH = "reports-one-update-at-a-time"
+OWED_FROM_PATCH = "reports-owed-from-registration"
 WATCHED_STATES = ON_LIST_STATES
 CLOSED_STATES = ("eliminated", "rejected")
 
@@ -84,17 +85,6 @@ def refusal(problems: list[Problem]) -> ApplicationError:
         type=REJECTED,
         non_retryable=True,
     )
-
-
-def next_month(period: str) -> str:
-    y, m = (int(x) for x in period.split("-"))
-    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
-
-
-def report_deadline(period: str, due_day: int) -> datetime:
-    """The end of the due day (Beijing time): the report for month M is due on day D of month M+1."""
-    y, m = (int(x) for x in next_month(period).split("-"))
-    return datetime(y, m, due_day, tzinfo=CST) + timedelta(days=1)
 
 
 def next_year_end(now: datetime) -> datetime:
@@ -118,6 +108,7 @@ class TownWorkflow:
         self._due_day = start.report_due_day
         self._watch_next = start.watch_next
         self._overdue: dict[str, str] = dict(start.overdue)
+        self._registered_at = start.registered_at
         self._lock = asyncio.Lock()  # one report Update at a time
 
     @workflow.run
@@ -135,12 +126,29 @@ class TownWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._carry())
 
+    def _owed_from(self, since: datetime) -> str:
+        """The first month whose report the town owes, for a town on a list since ``since``
+        (``models.period.reporting_from``, the rule the bulletin's missing reports follow too)."""
+        return reporting_from(self._profile.listed_year, since, self._due_day)
+
     async def _watch_reports(self, suggested: Callable[[], bool]) -> None:
         """Until the year ends: a durable timer for each month's report; a missed due date is an
-        overdue finding (SX2018-S3). Months before the town was registered are not watched."""
+        overdue finding (SX2018-S3).
+
+        The months watched are the months the town owes (``reporting_from``): from the first
+        month whose report was not yet due when the town was registered — the previous month's
+        when it was registered by that report's due day — and never before January of its
+        listed year. A town not on a list owes no report: when a decision puts it on one, the
+        same rule runs from that moment, not from the months it was waiting. (Before the
+        ``reports-owed-from-registration`` patch: from the month the watching started, and
+        from the month a town was put on a list.)"""
+        owed_from = workflow.patched(OWED_FROM_PATCH)
         year_end = next_year_end(workflow.now())
         if self._watch_next is None:
-            self._watch_next = period_of(workflow.now().astimezone(CST))
+            if owed_from:
+                self._watch_next = self._owed_from(self._registered_at or workflow.now())
+            else:
+                self._watch_next = period_of(workflow.now().astimezone(CST))
         watched = lambda: self._profile.state.value in WATCHED_STATES  # noqa: E731
         while not suggested() and workflow.now() < year_end:
             month = self._watch_next
@@ -148,7 +156,7 @@ class TownWorkflow:
                 self._watch_next = next_month(month)
                 continue
             was_watched = watched()
-            if not was_watched:
+            if not was_watched and not owed_from:
                 # a town not on a list owes no report: when a decision puts it on one, watching
                 # starts from that month, not from the months it was waiting
                 self._watch_next = month = period_of(workflow.now().astimezone(CST))
@@ -161,6 +169,9 @@ class TownWorkflow:
 
                 try:
                     await workflow.wait_condition(changed, timeout=wait)
+                    if owed_from and not was_watched and watched():
+                        # put on a list just now: it owes the months the rule gives from this moment
+                        self._watch_next = max(month, self._owed_from(workflow.now()))
                     continue
                 except TimeoutError:
                     pass

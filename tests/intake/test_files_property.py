@@ -3,7 +3,8 @@
 Hypothesis writes whole files — CSV in UTF-8 (with and without BOM), GBK and UTF-16 (with a
 BOM, either byte order), separated by commas or tabs; XLSX with one to three sheets, title
 rows, merged cells, formulas saved without a value, headers in Chinese and English with
-units in all sorts of brackets, missing and extra columns, blank rows, empty and
+units in all sorts of brackets (万元 converted, ％ on a money column or any of them on an
+area column refused), missing and extra columns, blank rows, empty and
 header-only files — and keeps its own model of what it wrote. read_rows must then either
 raise FileError, exactly when the model says the file as a whole cannot be read, or
 return each non-blank data row of each sheet with a header exactly once, in order, with
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,8 @@ UNITS = [
     " （万元） ",
     "（％）",
 ]
+MONEY = {"fai", "industry_fai", "nongov_fai", "tax", "planned_investment", "annual_fai_target"}  # 亿元
+AREA = {"planned_area_km2", "core_area_km2"}  # km²: none of UNITS is an area unit
 EXTRA = ["备注", "colour", "说明", "联系电话", "序号"]  # columns that mean nothing here
 TITLES = ["2018年3月特色小镇统计表", "填报单位：柯桥区发改局", "单位：亿元", "Shaoxing towns, 2018", "（续表）"]
 SHEET_NAMES = ["柯桥", "越城", "Sheet", "说明", "Data 2"]
@@ -69,28 +73,47 @@ def full_width(text: str) -> str:
 
 
 @st.composite
-def header_name(draw, vocabulary: dict[str, list[str]], name: str) -> str:
+def header_name(draw, vocabulary: dict[str, list[str]], name: str) -> tuple[str, str]:
+    """A header for the field, and the unit it carries."""
     text = draw(st.sampled_from([name] + vocabulary[name]))
     if draw(st.booleans()) and text.isascii():
         text = draw(st.sampled_from([text.upper(), full_width(text)]))
-    return text + draw(st.sampled_from(UNITS))
+    unit = draw(st.sampled_from(UNITS))
+    return text + unit, unit
+
+
+def refuses(name: str, unit: str) -> bool:
+    """Whether the reader must refuse the file for this unit on this field's column."""
+    return (name in MONEY and "％" in unit) or (name in AREA and unit.strip() != "")
+
+
+@dataclass
+class Columns:
+    headers: list[str | None]
+    recognised: bool  # the headers name every required field
+    refused: bool = False  # a unit the reader does not know for its column
+    converted: dict[str, tuple[str, int]] = field(default_factory=dict)  # header → (field, divisor to 亿元)
 
 
 @st.composite
-def columns(draw, kind: str) -> tuple[list[str | None], bool]:
-    """Header cells (None: a column without a header), and whether they name every required field."""
+def columns(draw, kind: str) -> Columns:
+    """Header cells (None: a column without a header), and what the reader must make of them."""
     vocabulary, required = KINDS[kind]
     dropped = draw(st.sets(st.sampled_from(required), max_size=2)) if draw(st.integers(0, 4)) == 0 else set()
     optional = [f for f in vocabulary if f not in required]
     names = [f for f in required if f not in dropped] + sorted(draw(st.sets(st.sampled_from(optional), max_size=3)))
-    headers: list[str | None] = [draw(header_name(vocabulary, f)) for f in names]
-    headers += sorted(draw(st.sets(st.sampled_from(EXTRA), max_size=2)))
+    out = Columns([], not dropped)
+    for name in names:
+        header, unit = draw(header_name(vocabulary, name))
+        out.headers.append(header)
+        out.refused = out.refused or refuses(name, unit)
+        if name in MONEY and "万元" in unit:
+            out.converted[header] = (name, 10_000)
+    out.headers += sorted(draw(st.sets(st.sampled_from(EXTRA), max_size=2)))
     if draw(st.integers(0, 5)) == 0:
-        headers.append(None)
-    headers = draw(st.permutations(headers))
-    if not headers:
-        headers = ["备注"]
-    return list(headers), not dropped
+        out.headers.append(None)
+    out.headers = list(draw(st.permutations(out.headers))) or ["备注"]
+    return out
 
 
 def blank(cell: Any) -> bool:
@@ -105,6 +128,8 @@ class Sheet:
     titles: list[list[Any]] = field(default_factory=list)
     header: list[Any] | None = None
     recognised: bool = False
+    refuses_unit: bool = False  # a header's unit the reader does not know for its column
+    converted: dict[str, tuple[str, int]] = field(default_factory=dict)  # header → (field, divisor)
     data: list[list[Any]] = field(default_factory=list)
     merges: list[tuple[int, int]] = field(default_factory=list)  # data-row index ranges merged in column A
     hidden: bool = False  # read all the same
@@ -153,7 +178,8 @@ def sheet(draw, kind: str, name: str | None, xlsx: bool) -> Sheet:
         s.titles = [[t] for t in draw(st.lists(st.sampled_from([*TITLES, "本表由各区县填报"]), min_size=1, max_size=3))]
         return s
     s.titles = [[t] + [None] * draw(st.integers(0, 3)) for t in draw(st.lists(st.sampled_from(TITLES), max_size=3))]
-    s.header, s.recognised = draw(columns(kind))
+    cols = draw(columns(kind))
+    s.header, s.recognised, s.refuses_unit, s.converted = cols.headers, cols.recognised, cols.refused, cols.converted
     if shape == "table":
         s.data = draw(data_rows(len(s.header), formulas=xlsx))
     if xlsx and len(s.data) >= 2 and draw(st.booleans()):  # a town code merged down over month rows
@@ -225,6 +251,8 @@ def expected_rows(sheets: list[Sheet]) -> list[tuple[Sheet, int]] | None:
     if not any(s.has_content() for s in sheets):
         return None
     read = [s for s in sheets if s.recognised and s.has_content()]
+    if any(s.refuses_unit for s in read):
+        return None
     rows = [(s, i) for s in read for i, r in enumerate(s.data) if not all(blank(c) for c in r)]
     return rows or None
 
@@ -258,6 +286,21 @@ def check(rows, sheets: list[Sheet], expected: list[tuple[Sheet, int]], xlsx: bo
                     assert got == as_written(v), (key, row.raw, v)
                 else:
                     assert got == v, (key, row.raw, v)
+                if key in s.converted:
+                    check_converted(row, key, *s.converted[key])
+
+
+def check_converted(row, key: str, name: str, divisor: int) -> None:
+    """A figure in a 万元 column is read in 亿元 (the raw row keeps what was sent)."""
+    raw = row.raw[key]
+    if is_formula(raw) or isinstance(raw, bool):
+        return
+    try:
+        sent = float(raw)
+    except ValueError:
+        return  # not a number as Python reads it: left for the contract to refuse (or read, as 1,234)
+    if math.isfinite(sent):
+        assert math.isclose(row.values[name], sent / divisor, rel_tol=1e-12, abs_tol=1e-300), (key, raw, row.values)
 
 
 def refused(path: Path, kind: str) -> None:

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
+from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, UnitNote, read_rows
 from ..intake.service import RowResult, import_reports, import_towns
 from .common import (
     client_for,
@@ -62,8 +62,10 @@ def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
     except FileError as exc:
         err.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(2) from None
+    conversions = [w for w in warnings if isinstance(w, UnitNote)]  # said again in the summary
     for w in warnings:
-        err.print(f"[yellow]warning 提示:[/] {escape(w)}")
+        label = "unit 单位换算:" if isinstance(w, UnitNote) else "warning 提示:"
+        err.print(f"[yellow]{label}[/] {escape(w)}")
     s = require_server(settings())
     by = by or default_user()
 
@@ -105,6 +107,8 @@ def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
                 "rejected": rejected,
                 "unanswered": unanswered,
                 "counts": dict(counts),
+                "conversions": [str(c) for c in conversions],
+                "warnings": [str(w) for w in warnings if not isinstance(w, UnitNote)],
                 "rows": [r.as_dict() for r in results],
             }
         )
@@ -117,6 +121,8 @@ def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
         if unanswered:
             parts.append(f"{unanswered} unanswered 未答复")
         console.print(f"[{colour}]{', '.join(parts)}[/] ({escape(file.name)})")
+        for c in conversions:
+            console.print(f"unit 单位换算: {escape(c)}", highlight=False, soft_wrap=True)
         if rejected:
             console.print(
                 "Rejected rows are kept with their reasons (`towns quarantine list`); fix them and import "
@@ -137,7 +143,8 @@ def towns_cmd(
         ...,
         help="CSV or XLSX with columns code, name, district, tier, industry, "
         "batch, listed_year, creation_years, planned_investment, annual_fai_target, "
-        "planned_area_km2, core_area_km2, state (or 代码, 名称, 区县, 层级, 产业 …)",
+        "planned_area_km2, core_area_km2, state (or 代码, 名称, 区县, 层级, 产业 …); money in 亿元 and areas in "
+        "km² unless the header names another unit (计划总投资（万元）, 规划面积（亩）)",
     ),
     by: str | None = BY,
     as_json: bool = JSON,
@@ -153,7 +160,7 @@ def reports_cmd(
         help="CSV or XLSX with columns code, period (YYYY-MM), fai, industry_fai, "
         "nongov_fai, tax, new_enterprises, high_tech_enterprises, high_end_talents, "
         "tourists_10k, scenic_level, correction (or 代码, 月份, 固定资产投资 …); "
-        "money in 亿元, year to date",
+        "money in 亿元 unless the header names 万元 or 元 (固定资产投资（万元）), year to date",
     ),
     by: str | None = BY,
     as_json: bool = JSON,

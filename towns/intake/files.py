@@ -2,9 +2,15 @@
 
 A district office's spreadsheet says 固定资产投资（亿元）; a script says ``fai``. Both map
 to the same field. Units in brackets (any kind) or after a slash or colon, spaces and
-full-width letters in headers are ignored. Each row keeps its spreadsheet row number and
+full-width letters are not part of a header's name. Each row keeps its spreadsheet row number and
 its raw cells, so a rejection can name the row and the quarantine can keep exactly what
 was sent.
+
+A money or area column's unit is read, not dropped: 固定资产投资（万元） is
+converted to the system's 亿元 (÷10000, exactly), 规划面积（亩） to km² (÷1500), and a unit
+the reader does not know for the column (美元, or an area on a money column) refuses the
+file. Each conversion is said among the warnings (a ``UnitNote``). Counts and levels
+take any unit (（个）, （家）) as a label.
 
 Spreadsheets as offices make them: title rows above the header (the header is looked
 for in the first rows of each sheet), data on several sheets (every sheet whose header
@@ -20,14 +26,17 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..models.rejection import Problem
+from ..models.rejection import Problem, field_zh
+from ..models.report import MONEY_FIELDS
 
 TOWN_HEADERS = {
     "code": ["代码", "小镇代码", "编号", "小镇编号"],
@@ -43,6 +52,7 @@ TOWN_HEADERS = {
     "planned_area_km2": ["规划面积"],
     "core_area_km2": ["核心区面积", "建设面积", "核心面积"],
     "state": ["状态"],
+    "programme": ["考核办法", "规则包", "所属规则包", "pack"],
 }
 REPORT_HEADERS = {
     "code": ["代码", "小镇代码", "编号", "小镇编号"],
@@ -70,6 +80,11 @@ _ANY_SPACE = re.compile(r"[\s\ufeff\u200b\u200c\u200d\u2060]+")
 # after NFKC, （）［］＜＞ are ()[]<>; 【】〔〕〖〗《》 have no compatibility form
 _UNIT_IN_BRACKETS = re.compile(r"[(\[【〔〖<《][^)\]】〕〗>》]*[)\]】〕〗>》]")
 _UNIT_AFTER = re.compile(r"(?:单位)?[:/].*$")  # 固定资产投资/亿元, 固定资产投资：亿元, 固定资产投资 单位：亿元
+_UNIT_LABEL = re.compile(r"^\s*(?:单位)?\s*[:/]?")  # what comes before the unit itself: 单位：, /
+_UNIT_SEPARATORS = re.compile(r"[,、;]")  # （1-3月累计，万元）
+# words in a header's brackets that say what the figure is, not its unit: （累计）, （1-3月累计）
+_NOT_A_UNIT = re.compile(r"^(?:\d+(?:[-~–—至]\d+)?月)?(?:年初至今|累计|合计|当年|本年|年度|全年)*$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # as the contracts read 1,234.5
 
 
 class FileError(ValueError):
@@ -88,7 +103,7 @@ class FileError(ValueError):
 class Row:
     number: int  # spreadsheet row number (the first row of the sheet = 1, whether it is the header or a title)
     raw: dict[str, Any]  # as sent, original headers (a formula the file holds no value for: its text)
-    values: dict[str, Any]  # mapped to field names, blanks dropped, text NFKC-normalised and stripped
+    values: dict[str, Any]  # by field name, blanks dropped, text NFKC-normalised and stripped, units converted
     sheet: str | None = None  # the sheet's name, when more than one sheet of the workbook was read
     problems: list[Problem] = field(default_factory=list)  # what the reader already knows is wrong
 
@@ -210,6 +225,159 @@ def _find_header(rows: list[list[Any]], lookup: dict[str, str], required: list[s
         if _is_header(cells, lookup, required):
             return i
     return None
+
+
+# ---------------------------------------------------------------- units
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """What a money or area column is counted in: the system's unit and the units a header may name.
+
+    ``units``: a unit as shown → how many of it make one of the system's unit (10000 万元 make 1 亿元).
+    """
+
+    en: str
+    zh: str
+    target: str
+    units: dict[str, int]
+
+    def lookup(self, token: str) -> str | None:
+        """The unit a header's token names (km², ㎢, KM2 and km2 are one), or None."""
+        key = _unit_key(token)
+        return next((u for u in self.units if _unit_key(u) == key), None)
+
+    def accepted(self, separator: str = ", ") -> str:
+        return separator.join(self.units)
+
+
+def _unit_key(text: str) -> str:
+    return _ANY_SPACE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+MONEY = _Measure("money", "金额", "亿元", {"亿元": 1, "亿": 1, "万元": 10_000, "万": 10_000, "元": 100_000_000})
+AREA = _Measure(
+    "area",
+    "面积",
+    "km²",
+    {"km²": 1, "平方公里": 1, "平方千米": 1, "亩": 1500, "公顷": 100, "ha": 100, "m²": 1_000_000, "平方米": 1_000_000},
+)
+# every money field (亿元) and area field (km²) of the contracts, reports' and towns'
+MEASURES: dict[str, _Measure] = {
+    **dict.fromkeys((*MONEY_FIELDS, "planned_investment", "annual_fai_target"), MONEY),
+    "planned_area_km2": AREA,
+    "core_area_km2": AREA,
+}
+_EXACT = Context(prec=40)  # more digits than a float holds: the quotient is exact, or rounded once, by float()
+
+
+class UnitNote(str):
+    """A warning that says a column's figures were converted to the system's unit.
+
+    A plain string among the reader's warnings (printed like them); its own type lets the
+    import's summary list the conversions again.
+    """
+
+
+@dataclass(frozen=True)
+class _Conversion:
+    """A column whose header names a unit other than the system's: each figure is divided by ``divisor``."""
+
+    header: str
+    unit: str
+    target: str
+    divisor: int
+
+    def note(self, prefix: tuple[str, str]) -> UnitNote:
+        en, zh = prefix
+        return UnitNote(
+            f"{en}{self.header}: converted from {self.unit} to {self.target} (÷{self.divisor}) / "
+            f"{zh}{self.header}：已由{self.unit}换算为{self.target}（÷{self.divisor}）"
+        )
+
+    def apply(self, value: Any) -> Any:
+        """The figure in the system's unit, exactly: the cell's number as written (Decimal), divided.
+
+        A cell that is not a finite number as written (or whose quotient no float holds) is
+        left as it is, for the contract to refuse in its own words: a figure that is not a
+        number is not a figure in any unit.
+        """
+        exact = _decimal(value)
+        converted = None if exact is None else float(_EXACT.divide(exact, Decimal(self.divisor)))
+        return converted if converted is not None and math.isfinite(converted) else value
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A cell as the exact number written in it: 123456, '１２３，４５６', '1,234.5', or a float's shortest form."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    text = _ANY_SPACE.sub("", unicodedata.normalize("NFKC", value)) if isinstance(value, str) else repr(value)
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    try:
+        exact = Decimal(text)
+    except InvalidOperation:
+        return None
+    return exact if exact.is_finite() else None
+
+
+def _header_units(header: Any) -> list[str]:
+    """The units a header names: in its brackets, or after a slash or colon (单位：万元); not 累计, 1-3月."""
+    h = unicodedata.normalize("NFKC", str(header))
+    parts = [m.group(0)[1:-1] for m in _UNIT_IN_BRACKETS.finditer(h)]
+    after = _UNIT_AFTER.search(_UNIT_IN_BRACKETS.sub("", h))
+    if after:
+        parts.append(after.group(0))
+    tokens = []
+    for part in parts:
+        found = (_strip(_UNIT_LABEL.sub("", t)) for t in _UNIT_SEPARATORS.split(part))
+        tokens += [t for t in found if not _NOT_A_UNIT.match(_ANY_SPACE.sub("", t))]
+    return tokens
+
+
+def _unit_error(where: tuple[str, str], header: str, name: str, measure: _Measure, en: str, zh: str) -> FileError:
+    file_en, file_zh = where
+    return FileError(
+        f"{file_en}column '{header}' ({name}, {measure.en} in {measure.target}): {en}; "
+        f"write one of {measure.accepted()} in its header, or no unit for {measure.target}",
+        f"{file_zh}“{header}”列（{field_zh(name)}，{measure.zh}，以{measure.target}计）：{zh}；"
+        f"表头中请写明 {measure.accepted('、')} 之一，不写单位即按{measure.target}",
+    )
+
+
+def _conversion(header: Any, name: str | None, where: tuple[str, str]) -> _Conversion | None:
+    """How a column's figures become the system's unit (None: they are in it already, or carry no unit).
+
+    Raises FileError when the header names a unit the column cannot be in: better the
+    whole file refused up front than 1000 rows refused one by one, or read in the wrong unit.
+    """
+    if name is None or name not in MEASURES or _blank(header):
+        return None
+    measure = MEASURES[name]
+    shown = _strip(str(header))
+    tokens = _header_units(header)
+    for t in tokens:
+        if measure.lookup(t) is None:
+            raise _unit_error(
+                where,
+                shown,
+                name,
+                measure,
+                f"the unit '{t}' is not a {measure.en} unit the reader knows",
+                f"无法识别单位“{t}”",
+            )
+    units = {u: measure.units[u] for u in (measure.lookup(t) for t in tokens) if u is not None}
+    if len(set(units.values())) > 1:
+        raise _unit_error(
+            where,
+            shown,
+            name,
+            measure,
+            f"more than one unit ({', '.join(units)})",
+            f"单位不止一个（{'、'.join(units)}）",
+        )
+    unit, divisor = next(iter(units.items()), (measure.target, 1))
+    return _Conversion(shown, unit, measure.target, divisor) if divisor != 1 else None
 
 
 # ---------------------------------------------------------------- CSV
@@ -464,6 +632,7 @@ class _Layout:
     headers: list[Any]
     keys: list[str | None]
     fields: list[str | None]
+    conversions: list[_Conversion | None]  # of each column: its figures into the system's unit
 
 
 def _row(sheet: _Sheet, number: int, layout: _Layout, sources: dict, formula_rows: set[int]) -> tuple[Row | None, bool]:
@@ -483,16 +652,17 @@ def _row(sheet: _Sheet, number: int, layout: _Layout, sources: dict, formula_row
         formula = formulas.get(source)
         key = layout.keys[c - 1] if c <= len(layout.keys) else None
         name = layout.fields[c - 1] if c <= len(layout.fields) else None
+        conversion = layout.conversions[c - 1] if c <= len(layout.conversions) else None
         if key is None:  # values in columns without a header are kept with the raw row, and reported
             if source != (number, c) or (_blank(value) and formula is None):
                 continue
             key = f"(column {c})"
             stray = True
-        raw[key] = formula if formula is not None else value
+        raw[key] = formula if formula is not None else value  # as sent: never the converted figure
         if formula is not None and name is not None:  # a value the row needs is missing (a note's is kept raw)
             problems.append(_formula_problem(name, _strip(key), formula))
         elif name is not None and not _blank(value):
-            values[name] = _clean(value)
+            values[name] = _clean(value) if conversion is None else conversion.apply(_clean(value))
     return Row(number=number, raw=raw, values=values, problems=problems), stray
 
 
@@ -502,12 +672,14 @@ class _Found:
     header_index: int  # 0-based: the header is spreadsheet row header_index + 1
 
 
-def _read_sheet(
-    found: _Found, lookup: dict[str, str], several: bool, prefix: tuple[str, str]
-) -> tuple[list[Row], list[str]]:
+def _layout(headers: list[Any], lookup: dict[str, str], where: tuple[str, str]) -> _Layout:
+    fields = _column_fields(headers, lookup)
+    conversions = [_conversion(h, f, where) for h, f in zip(headers, fields, strict=True)]
+    return _Layout(headers, _raw_keys(headers), fields, conversions)
+
+
+def _read_sheet(found: _Found, layout: _Layout, several: bool, prefix: tuple[str, str]) -> tuple[list[Row], list[str]]:
     sheet, at = found.sheet, found.header_index
-    headers = sheet.rows[at]
-    layout = _Layout(headers, _raw_keys(headers), _column_fields(headers, lookup))
     sources = _merged_sources(sheet, at + 1)
     formula_rows = {r for r, _ in sheet.formulas}
     rows, stray = [], []
@@ -528,7 +700,7 @@ def _sheet_warnings(
     """In English / Chinese; ``prefix`` names the sheet when the workbook has several."""
     sheet, at = found.sheet, found.header_index
     en, zh = prefix
-    warnings = []
+    warnings: list[str] = [c.note(prefix) for c in layout.conversions if c is not None]
     titles = [i + 1 for i, r in enumerate(sheet.rows[:at]) if not _blank_row(r)]
     if titles:
         what = "row {} above the header was" if len(titles) == 1 else "rows {} above the header were"
@@ -591,11 +763,17 @@ def _missing_columns(
     )
 
 
+def _in_file(path: Path, prefix: tuple[str, str]) -> tuple[str, str]:
+    """How a file error names where it is: the file, and the sheet when the workbook has several."""
+    return f"{path.name}: {prefix[0]}", f"{path.name}：{prefix[1]}"
+
+
 def read_rows(path: str | Path, vocabulary: dict[str, list[str]], required: list[str]) -> tuple[list[Row], list[str]]:
-    """The file's data rows, and warnings (columns ignored, title rows skipped, sheets not read).
+    """The file's data rows, and warnings (units converted, columns ignored, title rows skipped, sheets not read).
 
     Raises FileError when the file as a whole cannot be read: unknown type or encoding,
-    no header with the required columns on any sheet, or no data rows at all.
+    no header with the required columns on any sheet, a unit the reader does not know
+    for a money or area column, or no data rows at all.
     """
     path = Path(path)
     if not path.exists():
@@ -609,14 +787,17 @@ def read_rows(path: str | Path, vocabulary: dict[str, list[str]], required: list
     if not found:
         raise _missing_columns(path, content, lookup, vocabulary, required)
     several = len(found) > 1
+    prefixes = {id(s): (f"{s.label()}: ", f"工作表“{s.name}”：") if len(content) > 1 else ("", "") for s in content}
+    layouts = {  # every sheet's headers first: a unit the reader does not know refuses the file before any row
+        id(f.sheet): _layout(f.sheet.rows[f.header_index], lookup, _in_file(path, prefixes[id(f.sheet)])) for f in found
+    }
     rows, warnings = [], []
     for s in content:
-        prefix = (f"{s.label()}: ", f"工作表“{s.name}”：") if len(content) > 1 else ("", "")
         f = next((f for f in found if f.sheet is s), None)
         if f is None:
             warnings.append(_not_read_warning(s, required))
             continue
-        sheet_rows, sheet_warnings = _read_sheet(f, lookup, several, prefix)
+        sheet_rows, sheet_warnings = _read_sheet(f, layouts[id(s)], several, prefixes[id(s)])
         rows += sheet_rows
         warnings += sheet_warnings
     if not rows:

@@ -1,14 +1,25 @@
 """The demo fixtures: twelve Shaoxing towns and their year-to-date monthly reports since listing (2015–2018)."""
 
 import csv
+import hashlib
 import itertools
+import json
 from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
 from towns import demo
-from towns.models.report import ReportSubmission
+from towns.cli import app
+from towns.cli.demo import load_demo_async
+from towns.config import Settings
+from towns.models.finding import FindingRow
+from towns.models.report import MonthlyReport, ReportSubmission
 from towns.models.round import TownRecord
 from towns.models.town import TownProfile
-from towns.rules.acceptance import due_for_acceptance, evaluate_acceptance_town
+from towns.rules.acceptance import creation_end, due_for_acceptance, evaluate_acceptance_town
 from towns.rules.monthly import evaluate_monthly
 from towns.rules.pack import load_pack
 
@@ -65,14 +76,72 @@ def _evaluations():
     return out
 
 
-def test_synthetic_note_is_bilingual():
-    assert "合成数据" in demo.SYNTHETIC_NOTE and "仅供演示" in demo.SYNTHETIC_NOTE
-    assert "synthetic" in demo.SYNTHETIC_NOTE.lower() and "not official" in demo.SYNTHETIC_NOTE
+def _digest(rows: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def test_deterministic():
-    assert demo.town_rows() == demo.town_rows()
-    assert demo.report_rows() == demo.report_rows()
+def test_writing_the_demo_tells_the_user_its_figures_are_synthetic(tmp_path):
+    """`towns demo write` says, where the user reads it, that the figures are invented."""
+    result = CliRunner().invoke(app, ["demo", "write", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "合成数据，仅供演示" in result.output and "Synthetic demo data, not official statistics" in result.output
+    assert (tmp_path / "demo" / "towns.csv").exists() and (tmp_path / "demo" / "reports.csv").exists()
+
+
+def test_the_demo_data_is_pinned():
+    """The generator's output is pinned: a change to a seed, a season or a town's figures shows here
+    (update the digests only for a change meant to alter the demo)."""
+    assert _digest(demo.town_rows()) == "dee075cbfc29243a122c821d29115a5b855f60f3d7996489b0a8871108dd48ab"
+    assert _digest(demo.report_rows()) == "82cbbd306f1ceec8a00e74c9e7ef5066167d0370ed2f980bf206e839aeb89879"
+    rows = {(r["code"], r["period"]): r for r in demo.report_rows()}
+    # the Yue-opera town's mid-2018 figures: drawn by the seeded generator, not set by hand
+    assert rows[("SX-SZ-YJ", "2018-06")] == {
+        "code": "SX-SZ-YJ",
+        "period": "2018-06",
+        "fai": 3.22,
+        "industry_fai": 2.64,
+        "nongov_fai": 2.95,
+        "tax": 0.17,
+        "new_enterprises": 3,
+        "high_tech_enterprises": 0,
+        "high_end_talents": 5,
+        "tourists_10k": 43.87,
+        "scenic_level": 3,
+        "correction": False,
+        "submitted_by": "shengzhou-stats",
+    }
+    # Decembers add up to the year's figures: 6.8 亿元 invested in 2018, tax 0.30 × 1.10
+    assert (rows[("SX-SZ-YJ", "2018-12")]["fai"], rows[("SX-SZ-YJ", "2018-12")]["tax"]) == (6.8, 0.33)
+    assert rows[("SX-YC-HJ", "2015-01")]["fai"] == 0.97  # the first month of the first batch
+
+
+def test_the_rules_grade_the_demo_towns_as_the_demo_says():
+    """Two of the demo's named failures, with the figures a user sees in the findings."""
+    evaluations = _evaluations()
+    yj = evaluations[("SX-SZ-YJ", "2018-12")]["pace-provincial"]  # Yue-opera town: theatre project slipped
+    assert (yj.passed, yj.value, yj.threshold) == (False, 6.8, 8.0)
+    sy = evaluations[("SX-SY-SY", "2018-12")]["pace-city"]  # umbrella town: 36 ÷ 3 × 0.8 = 9.6
+    assert (sy.passed, sy.value, sy.threshold) == (False, 8.2, 9.6)
+    assert all(f.passed for f in evaluations[("SX-YC-HJ", "2018-12")].values())  # the yellow-wine town passes
+
+
+async def test_loading_the_demo_takes_every_report_and_names_the_failing_towns(env, engine, worker, db_url, capsys):
+    """`towns demo load` on a server: every report is taken, the towns that fail a rule are named, the
+    synthetic-data notice is shown, the findings are recorded; loading again changes nothing."""
+    s = Settings(home=Path(engine.url.database).parent, database_url=db_url, temporal_address=None, task_queue=worker)
+    assert await load_demo_async(env.client, s) == (432, 0)
+    said = capsys.readouterr().out
+    assert "432 monthly reports accepted, 0 already there, 0 rejected" in said
+    assert "towns with failed checks: SX-KQ-LY, SX-SY-SY, SX-SZ-YJ, SX-ZJ-HB" in said
+    assert "合成数据，仅供演示" in said
+    with Session(engine) as ses:
+        assert len(ses.exec(select(MonthlyReport)).all()) == 432
+        failed = ses.exec(select(FindingRow).where(col(FindingRow.passed).is_(False))).all()
+    assert {(f.code, f.rule) for f in failed} == {(c, r) for c, rules in demo.EXPECTED_FAILURES.items() for r in rules}
+    yj = next(f for f in failed if (f.code, f.period) == ("SX-SZ-YJ", "2018-12"))
+    assert (yj.rule, yj.value, yj.threshold) == ("pace-provincial", 6.8, 8.0)
+    assert await load_demo_async(env.client, s) == (0, 0)
+    assert "every demo report is already loaded" in capsys.readouterr().out
 
 
 def test_twelve_towns_with_unique_codes_and_valid_profiles():
@@ -216,8 +285,9 @@ def test_every_month_before_2018_passes_every_rule_with_a_margin():
 
 
 def _acceptance(year: int) -> dict[str, object]:
-    """code → the acceptance proposal of every town due in ``year``, from the demo's Decembers."""
-    pack = load_pack()
+    """code → the acceptance proposal of every town whose creation period ends in ``year``, from the
+    demo's Decembers, its annual grade of the year a pass (an undecided one is pending)."""
+    pack = load_pack("sx2018", date(year, 12, 31))
     dec = {
         (r["code"], int(r["period"][:4])): ReportSubmission.model_validate(r).figures()
         for r in demo.report_rows()
@@ -226,10 +296,10 @@ def _acceptance(year: int) -> dict[str, object]:
     out = {}
     for row in demo.town_rows():
         profile = TownProfile.model_validate(row)
-        if not due_for_acceptance(profile, year):
+        if not due_for_acceptance(profile, year) or creation_end(profile) != year:
             continue
         december = {y: f for (c, y), f in dec.items() if c == profile.code}
-        record = TownRecord(profile=profile, december=december, latest=december[year], annual_grade=None)
+        record = TownRecord(profile=profile, december=december, latest=december[year], annual_grade="pass")
         out[profile.code] = evaluate_acceptance_town(record, year, pack)
     return out
 

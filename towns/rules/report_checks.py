@@ -1,8 +1,13 @@
 """Checks of a report against its town and the town's earlier reports.
 
 Pure functions: the town workflow's update validator runs them (deterministically, on
-workflow state) and the importer runs them before sending, so a reporter gets the same
-answer either way.
+workflow state); the importer sends every row to the workflow, so a reporter gets the
+same answer from a file as from a single report.
+
+A town reports from January of its listed year, and may also report December of the year
+before (its base period, ``is_base_period``): tax growth (SX2018-G5) compares the December
+tax of a year with that of the year before, so the base December lets the growth of a
+town's first year be assessed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,16 @@ from ..models.rejection import FIELD_ZH as ZH_FIELD
 from ..models.rejection import Problem
 from ..models.report import YTD_FIELDS, ReportedPeriod, ReportSubmission
 from ..models.town import TownProfile
+
+
+def is_base_period(period: str, listed_year: int | None) -> bool:
+    """Whether ``period`` is the base period of a town listed in ``listed_year``: December of
+    the year before (``f"{listed_year - 1}-12"``), reported so that the tax growth of the
+    town's first year (SX2018-G5) can be assessed. A town not listed has no base period.
+
+    The monthly evaluation records no findings for a base period (the town was not yet on a
+    list, so no rule applies to it) — only its measures, which the annual round reads."""
+    return listed_year is not None and period == f"{listed_year - 1:04d}-12"
 
 
 def check_report(
@@ -28,7 +43,11 @@ def check_report(
     ``neighbours``: the months the year-to-date comparison uses, when they are not ``reported``
     — for a file's rows taken together, the town's months as they will be after the file, so
     that a file correcting a whole year upwards is judged as a whole (its January is not
-    compared with the February it also corrects)."""
+    compared with the February it also corrects).
+
+    A period before the town's listed year is refused, except its base period (December of
+    the year before, ``is_base_period``). The base December has no same-year neighbours among
+    the listed years' months, so the year-to-date comparison leaves it alone."""
     problems: list[Problem] = []
     neighbours = reported if neighbours is None else neighbours
     year, _ = year_month(sub.period)
@@ -42,12 +61,15 @@ def check_report(
                 zh=f"{sub.period} 尚未到来（当前为 {current_period}）",
             )
         )
-    if town.listed_year is not None and year < town.listed_year:
+    if town.listed_year is not None and year < town.listed_year and not is_base_period(sub.period, town.listed_year):
+        base = f"{town.listed_year - 1:04d}-12"
         problems.append(
             Problem(
                 field="period",
-                en=f"{sub.period} is before the town was listed in {town.listed_year}",
-                zh=f"{sub.period} 早于小镇列入名单的年份 {town.listed_year}",
+                en=f"{sub.period} is before the town was listed in {town.listed_year}; "
+                f"only {base} may be reported before that, as the base year for tax growth",
+                zh=f"{sub.period} 早于小镇列入名单的年份 {town.listed_year}；"
+                f"此前仅可报送 {base}（上年 12 月，作为税收增长的基数）",
             )
         )
     if sub.fai > max_fai_ytd:

@@ -1,21 +1,22 @@
 """What-if packs and as-of views on a recorded scenario."""
 
-from datetime import UTC, datetime
-from importlib import resources
+from datetime import UTC, date, datetime
 
+from tests.factories import what_if
 from tests.office import Office
 from towns.audit.simulate import simulate
 from towns.models.round import RoundKind
 from towns.queries import all_status, get_town, history, town_status
-from towns.rules.pack import parse_pack
 
-PACK = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
+BANDS = {"excellent": 90, "good": 80, "pass": 60, "warning": 0}
 
 
-def band(text: str, grade: str, old: int, new: int) -> str:
-    marker = f'grade = "{grade}"\nmin = {old}\n'
-    assert marker in text
-    return text.replace(marker, f'grade = "{grade}"\nmin = {new}\n')
+def bands(**changed: int):
+    """A what-if pack (a layer on sx2018) with some grade bands moved."""
+    body = "".join(
+        f'[[bands]]\ngrade = "{g}"\nmin = {changed.get(g, m)}\nclause = "ZJ-ASSESS-GRADES"\n' for g, m in BANDS.items()
+    )
+    return what_if(body, as_of=date(2018, 12, 31))
 
 
 async def test_simulate_reports_exactly_the_towns_a_band_moves(env, engine, worker):
@@ -24,22 +25,18 @@ async def test_simulate_reports_exactly_the_towns_a_band_moves(env, engine, work
     # three towns with clearly different scores; the innovation rank separates them
     for name, fai, innovation in (("HI", 30, 30), ("MID", 20, 10), ("LOW", 16, 0)):
         codes[name] = await office.register(name, listed_year=2016)
-        await office.december(codes[name], 2016, fai=fai, tax=0.8, innovation=innovation)
-        await office.december(codes[name], 2017, fai=fai, tax=1.0, innovation=innovation)
-    detail = await office.round("annual", 2017, city_tax_growth=-1.0)
+        await office.december(codes[name], 2017, fai=fai, tax=0.8, innovation=innovation)
+        await office.december(codes[name], 2018, fai=fai, tax=1.0, innovation=innovation)
+    detail = await office.round("annual", 2018, city_tax_growth=-1.0)
     scores = {t.code: (t.score, t.proposed_grade) for t in detail.towns}
     hi, mid, low = (scores[codes[n]] for n in ("HI", "MID", "LOW"))
     assert hi[1] == mid[1] == "excellent" and low[1] == "good" and hi[0] > int(mid[0]) + 1, scores
     # raise the excellent band just above the middle town's score: exactly that town moves down to good
-    what_if = parse_pack(
-        band(PACK, "excellent", 90, int(mid[0]) + 1).replace('version = "2018.2"', 'version = "what-if"')
-    )
-    result = simulate(engine, RoundKind.annual, 2017, what_if, round_id=detail.id)
+    result = simulate(engine, RoundKind.annual, 2018, bands(excellent=int(mid[0]) + 1), round_id=detail.id)
     assert result.baseline.startswith("recorded round")
     assert [(c.code, c.grade_from, c.grade_to) for c in result.changes] == [(codes["MID"], "excellent", "good")]
     # a band no town is near changes nothing
-    none = parse_pack(band(PACK, "pass", 60, 59))
-    assert simulate(engine, RoundKind.annual, 2017, none, round_id=detail.id).changes == []
+    assert simulate(engine, RoundKind.annual, 2018, bands(**{"pass": 59}), round_id=detail.id).changes == []
 
 
 async def test_as_of_shows_state_before_and_after_a_decision(env, engine, worker):

@@ -123,7 +123,7 @@ def test_early_warnings(bulletin):
     assert inv["clause"] == "SX2018-G3" and "9.6" in inv["reason_en"] and "15" in inv["reason_en"]
     assert inv["reason_zh"]
     dm = next(r for r in a["reasons"] if r["rule"] == "annual-dynamic-management")
-    assert dm["clause"] == "SX2018-G6"
+    assert dm["clause"] == "ZJ-ASSESS-GRADES"  # a demotion cites the grading clause (the pack's tier ladder), not G6
     # 40 × 9.6/15 + 15 + 15 + 0 (tax 2.0 on 2.0 vs pooled 20 % + 20 points) + 15 = 70.6
     assert a["projected_score"] == 70.6
     # 40 × 0.8 + 15 + 15 × 0.75/0.8 + 0 (no 2017 tax base) + 15 = 76.0625
@@ -131,11 +131,29 @@ def test_early_warnings(bulletin):
 
 
 def test_missing_reports(bulletin):
+    """2018Q2 judges the reports that fell due in it: March, April and May (due by 10 June). Every town
+    was registered on 2 January 2018 and owes them (from December 2017 on, models.period.reporting_from).
+    June's report falls due on 10 July, in 2018Q3. The workflow's findings are not needed: the reports
+    received say it (the SX-D June finding of the fixture belongs to 2018Q3)."""
     m = bulletin.model_dump(mode="json")["missing_reports"]
-    never = {"status": "open", "status_zh": "未报", "received_at": None, "clause": "SX2018-S3"}
+
+    def never(code, name, period, due):
+        return dict(code=code, name=name, period=period, due=due, status="open", status_zh="未报", received_at=None) | {
+            "clause": "SX2018-S3"
+        }
+
+    names = {
+        "SX-A": "柯桥甲小镇",
+        "SX-B": "柯桥乙小镇",
+        "SX-C": "诸暨丙小镇",
+        "SX-D": "诸暨丁小镇",
+        "SX-E": "上虞戊小镇",
+    }
     assert m == [
-        # April: A, D and E never reported it (data loaded after the fact: no timer watched them)
-        {"code": "SX-A", "name": "柯桥甲小镇", "period": "2018-04", "due": "2018-05-10", **never},
+        # nobody reported March
+        *(never(c, names[c], "2018-03", "2018-04-10") for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")),
+        # April: A, D and E never reported it; B reported it five days late
+        never("SX-A", names["SX-A"], "2018-04", "2018-05-10"),
         {
             "code": "SX-B",
             "name": "柯桥乙小镇",
@@ -146,8 +164,9 @@ def test_missing_reports(bulletin):
             "received_at": "2018-05-15T09:30:00+00:00",
             "clause": "SX2018-S3",
         },
-        {"code": "SX-D", "name": "诸暨丁小镇", "period": "2018-04", "due": "2018-05-10", **never},
-        {"code": "SX-E", "name": "上虞戊小镇", "period": "2018-04", "due": "2018-05-10", **never},
+        never("SX-D", names["SX-D"], "2018-04", "2018-05-10"),
+        never("SX-E", names["SX-E"], "2018-04", "2018-05-10"),
+        # May: E reported it on 14 June, late
         {
             "code": "SX-E",
             "name": "上虞戊小镇",
@@ -156,16 +175,6 @@ def test_missing_reports(bulletin):
             "status": "late",
             "status_zh": "迟报",
             "received_at": "2018-06-14T08:00:00+00:00",
-            "clause": "SX2018-S3",
-        },
-        {
-            "code": "SX-D",
-            "name": "诸暨丁小镇",
-            "period": "2018-06",
-            "due": "2018-07-10",
-            "status": "open",
-            "status_zh": "未报",
-            "received_at": None,
             "clause": "SX2018-S3",
         },
     ]
@@ -180,9 +189,13 @@ def test_first_quarter(city):
     assert [(t.code, t.rank, t.completion, t.behind_schedule, t.fai) for t in b.towns] == [
         (c, 1, 0.0, True, None) for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")
     ]
-    # nobody reported January–March: every town, every month is missing (B's March also by its timer)
+    # the reports due in the quarter: December 2017 (A and C sent theirs), January and February, nobody
+    assert b.as_of == date(2018, 3, 31)
     assert [(m.code, m.period, m.status) for m in b.missing_reports] == [
-        (c, p, "open") for p in ("2018-01", "2018-02", "2018-03") for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")
+        ("SX-B", "2017-12", "open"),
+        ("SX-D", "2017-12", "open"),
+        ("SX-E", "2017-12", "open"),
+        *((c, p, "open") for p in ("2018-01", "2018-02") for c in ("SX-A", "SX-B", "SX-C", "SX-D", "SX-E")),
     ]
     assert [x.period for x in b.city.monthly_cumulative] == ["2018-01", "2018-02", "2018-03"]
     assert b.city.total_fai == 0.0 and b.city.provincial_nongov_share is None
@@ -213,7 +226,7 @@ def test_provincial_town_without_report_is_warned(engine):
             listed_year=2017,
             planned_investment=50,
         )
-        add_report(s, "SX-I", "2018-09", 1, 12.0, 10.0, 11.0, received_at=datetime(2018, 10, 8, tzinfo=UTC))
+        add_report(s, "SX-I", "2018-09", 1, 12.0, 10.0, 11.0, received_at=datetime(2018, 9, 29, tzinfo=UTC))
         s.commit()
     b = compute_bulletin(engine, "2018Q3", load_pack(), issued_on=date(2018, 10, 15))
     assert b.elapsed_share == 0.75

@@ -1,7 +1,6 @@
 """`towns audit verify|replay`, `history --xlsx --as-of` and `round simulate` as a user runs them."""
 
 import json
-from importlib import resources
 
 import pytest
 from openpyxl import load_workbook
@@ -66,11 +65,11 @@ async def test_history_xlsx_and_as_of(cli_scenario, tmp_path):
 
 async def test_simulate_from_the_command_line(cli_scenario, tmp_path):
     code, _round_id = cli_scenario
-    text_ = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
-    # a pack whose annual investment floor is 4 亿元: the town would no longer be warned in 2017
+    # a what-if layer whose annual investment floor is 4 亿元: the town would no longer be warned in 2017
     what_if = tmp_path / "floor4.toml"
     what_if.write_text(
-        text_.replace("provincial_fai_floor     = { value = 15,", "provincial_fai_floor     = { value = 4,"),
+        '[pack]\nid = "floor4"\nversion = "1"\nschema = 2\nextends = "sx2018"\ntitle_zh = "假设"\ntitle_en = "what if"\n'
+        '[params.annual.fai_floor]\nclause = "ZJ-ASSESS-FLOOR"\nvalues = { 2015-01-01 = 4 }\n',
         encoding="utf-8",
     )
     result = invoke("round", "simulate", "--kind", "annual", "--year", "2017", "--pack", str(what_if), "--json")

@@ -65,7 +65,12 @@ def _import_status_history(home, banner, tmp_path):
     # city-level: no G4; pace 2.0 < 12 × 3/12 × 0.8 = 2.4 fails under S3; industry 60 % fails
     assert findings("E2E-C") == {("pace-city", "SX2018-S3", False), ("industry-share", "ZJ-GUIDE-IND70", False)}
     # named: no pace finding at all
-    assert findings("E2E-N") == {("nongov-share", "SX2018-G4", True), ("industry-share", "ZJ-GUIDE-IND70", True)}
+    # a named town is held to the pace as to its annual target (SX2018-G3)
+    assert findings("E2E-N") == {
+        ("pace-provincial", "SX2018-G3", False),
+        ("nongov-share", "SX2018-G4", True),
+        ("industry-share", "ZJ-GUIDE-IND70", True),
+    }
 
     h = json.loads(towns("history", "E2E-P", "--json", home=home, check_rc=0).stdout)
     assert [e["kind"] for e in h["events"]].count("rejection") == 1

@@ -43,7 +43,7 @@ from towns.models.db import (
 FIXTURE = Path(__file__).parent / "fixtures" / "demo-home-1a60b62.sql.gz"
 PG_SCHEMA = Path(__file__).parent / "fixtures" / "schema-1a60b62.postgresql.sql"
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0002"
+HEAD = "0003"
 
 
 def load_fixture(path: Path) -> Path:
@@ -116,7 +116,7 @@ def schema_of_1a60b62(engine) -> None:
         raw.close()
 
 
-def test_head_is_0002():
+def test_head_is_0003():
     assert head_revision() == HEAD
 
 
@@ -134,7 +134,7 @@ def test_a_demo_home_of_1a60b62_loses_nothing(tmp_path):
     engine.dispose()
 
     after = snapshot(db)
-    assert set(after) == set(before) | {"alembic_version", "installation"}
+    assert set(after) == set(before) | {"alembic_version", "installation", "pack_files"}
     old_columns = snapshot(db, only={table: cols for table, (cols, _) in before.items()})
     for table, (cols, rows) in before.items():
         assert len(after[table][1]) == len(rows), table  # every table's row count
@@ -339,7 +339,7 @@ def test_a_database_made_by_create_all_is_stamped_then_upgraded(engine, made_by)
 
     m = upgrade_database(engine)
     assert m.before is None and m.after == HEAD
-    assert m.adopted == ("0002" if made_by == "today" else "0001")
+    assert m.adopted == (HEAD if made_by == "today" else "0001")
     assert m.changed is (made_by != "today")
     assert current_revision(engine) == HEAD
     assert differences(engine) == []

@@ -42,7 +42,9 @@ def evaluate(record):
 
 def test_due_when_creation_ends_this_year():
     assert due_for_acceptance(town(), 2018)
-    assert not due_for_acceptance(town(), 2017) and not due_for_acceptance(town(), 2019)
+    assert not due_for_acceptance(town(), 2017)
+    # never accepted: still due the year after (it does not drop out of acceptance for good)
+    assert due_for_acceptance(town(), 2019)
     assert due_for_acceptance(town(creation_years=4), 2019)  # extended once
     assert not due_for_acceptance(town(state="named"), 2018)
     assert not due_for_acceptance(town(state="applied", listed_year=None), 2018)
@@ -120,9 +122,11 @@ def test_no_warning_in_the_year(grade, passed):
     assert p.proposed_grade == ("named" if passed else "not_named")
 
 
-def test_undecided_annual_grade_passes_and_says_so():
-    f = by_rule(evaluate(rec(annual_grade=None)))["acceptance-no-warning"]
-    assert f.passed and "not decided" in f.reason_en and "尚未审定" in f.reason_zh
+def test_undecided_annual_grade_is_pending_not_met_vacuously():
+    p = evaluate(rec(annual_grade=None))
+    f = by_rule(p)["acceptance-no-warning"]
+    assert not f.passed and "pending" in f.reason_en and "尚未审定" in f.reason_zh
+    assert p.proposed_grade == "not_named"
 
 
 def test_first_failure_is_not_named_and_extends_creation():
@@ -138,7 +142,8 @@ def test_first_failure_is_not_named_and_extends_creation():
 def test_second_failure(tier, grade):
     p = evaluate(rec(fais=(10, 10, 10), failures=1, tier=tier, creation_years=4, listed_year=2015))
     assert p.proposed_grade == grade
-    assert by_rule(p)["acceptance-consequence"].clause == "ZJ-ASSESS-GRADES"
+    # the tier's ladder clause: the province's grading, or the city's own (SX2018-S3)
+    assert by_rule(p)["acceptance-consequence"].clause == ("SX2018-S3" if tier == "city" else "ZJ-ASSESS-GRADES")
     assert p.inputs["years"] == [2015, 2016, 2017, 2018]
 
 

@@ -2,18 +2,17 @@
 dynamic management, G5 in both modes, innovation ranks, and the city aggregates."""
 
 import json
-from importlib import resources
+from datetime import date
 
 import pytest
 
-from tests.factories import town
+from tests.factories import town, what_if
 from towns.models.report import Figures
 from towns.models.round import AnnualContext, TownRecord
 from towns.rules.annual import annual_city, annual_context, evaluate_annual_town, innovation_ranks
-from towns.rules.pack import PackError, load_pack, parse_pack
+from towns.rules.pack import PackError, load_pack
 
 PACK = load_pack()
-TEXT = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
 Y = 2018
 
 
@@ -115,7 +114,7 @@ def test_tax_growth_points_mode_with_office_figure(tax, passed):
     assert "office" in f.reason_en and "百分点" in f.reason_zh
 
 
-RELATIVE = parse_pack(TEXT.replace('value = "points"', 'value = "relative"'))
+RELATIVE = what_if('[params.tax_growth_mode]\nclause = "SX2018-G5"\nvalues = { 2018-01-01 = "relative" }\n')
 
 
 @pytest.mark.parametrize("tax,passed", [(1.12, True), (1.1199, False)])
@@ -197,7 +196,7 @@ def test_innovation_ranks_with_a_tie():
     assert innovation_ranks(towns, Y) == {"SX-A": (10, 1), "SX-B": (7, 2), "SX-C": (7, 2), "SX-D": (3, 4)}
     context = annual_context(towns, Y, PACK, 0.1)
     # 15 × (4 − rank) ÷ 3
-    assert context.innovation_scores == {"SX-A": 15.0, "SX-B": 10.0, "SX-C": 10.0, "SX-D": 0.0}
+    assert context.innovation_scores == {"SX-A": "15", "SX-B": "10", "SX-C": "10", "SX-D": "0"}
     f = by_rule(evaluate_annual_town(towns[2], Y, PACK, context))["annual-innovation"]
     assert f.passed and f.clause == "SX2018-T3" and f.value == 7
     assert f.inputs["rank"] == 2 and f.inputs["towns"] == 4 and f.inputs["points"] == 10.0
@@ -205,7 +204,7 @@ def test_innovation_ranks_with_a_tie():
 
 
 def test_single_town_gets_full_innovation_points():
-    assert annual_context([rec(fig(20), code="SX-A")], Y, PACK, 0.1).innovation_scores == {"SX-A": 15.0}
+    assert annual_context([rec(fig(20), code="SX-A")], Y, PACK, 0.1).innovation_scores == {"SX-A": "15"}
 
 
 # ---------------------------------------------------------------- score and grade
@@ -292,7 +291,7 @@ def test_second_warning_city_is_eliminated():
 
 
 def test_named_auto_demote_when_the_pack_says_so():
-    pack = parse_pack(TEXT.replace("named_auto_demote     = { value = false", "named_auto_demote     = { value = true"))
+    pack = what_if('[[tiers]]\nid = "named"\non_warnings = "demoted"\n')
     p = evaluate(rec(MISSED, LAST, tier="named", warnings=1), pack=pack)
     assert p.proposed_grade == "demoted" and p.effects.tier == "provincial_creation"
 
@@ -414,31 +413,33 @@ def test_g6_lists_demoted_and_warned_provincial_towns_only():
 # ---------------------------------------------------------------- the pack sections
 
 
-def test_pack_annual_section_is_cited_and_weights_sum_to_100():
-    assert PACK.pack.version == "2018.2"
-    assert sum(w.value for w in PACK.annual.weights.values()) == 100
-    assert [b.min for b in PACK.annual.bands] == [90, 80, 60, 0]
+def test_pack_annual_parameters_are_cited_and_weights_sum_to_100():
+    assert PACK.pack.version == "2018.3" and PACK.pack.layers == ["zj 2015.1", "sx2018 2018.3"]
+    assert sum(w.value for w in PACK.weights().values()) == 100
+    assert [b.min for b in PACK.bands] == [90, 80, 60, 0]
     assert PACK.annual_value("approval_overdue_days") == 14
     assert PACK.annual_value("weight:investment") == 40
 
 
 def test_pack_refuses_weights_not_summing_to_100():
     with pytest.raises(PackError, match="sum to 101"):
-        parse_pack(TEXT.replace("investment     = { value = 40", "investment     = { value = 41"))
+        what_if(
+            '[params.annual.weights.investment]\nclause = "SX2018-G3"\nvalues = { 2018-01-01 = 41 }\n',
+            as_of=date(2018, 6, 30),
+        )
 
 
 def test_pack_refuses_bands_not_descending():
+    bands = "".join(
+        f'[[bands]]\ngrade = "{g}"\nmin = {m}\nclause = "ZJ-ASSESS-GRADES"\n'
+        for g, m in (("excellent", 90), ("good", 95), ("pass", 60), ("warning", 0))
+    )
     with pytest.raises(PackError, match="descending"):
-        parse_pack(TEXT.replace("min = 80", "min = 95"))
+        what_if(bands)
 
 
-def test_pack_refuses_unknown_keys_and_clauses_in_new_sections():
-    with pytest.raises(PackError, match="unknown clause"):
-        parse_pack(
-            TEXT.replace(
-                'slow_fai_ratio        = { value = 0.5,   clause = "SX2018-S3"',
-                'slow_fai_ratio        = { value = 0.5,   clause = "SX2018-S9"',
-            )
-        )
+def test_pack_refuses_unknown_keys_and_clauses():
+    with pytest.raises(PackError, match="unknown clause 'SX2018-S9'"):
+        what_if('[params.annual.slow_fai_ratio]\nclause = "SX2018-S9"\nvalues = { 2018-01-01 = 0.5 }\n')
     with pytest.raises(PackError, match="Extra inputs"):
-        parse_pack(TEXT.replace("[annual]\n", '[annual]\nsurprise = { value = 1, clause = "SX2018-S3" }\n'))
+        what_if('[params.annual.slow_fai_ratio]\nclause = "SX2018-S3"\nsurprise = 1\nvalues = { 2018-01-01 = 0.5 }\n')

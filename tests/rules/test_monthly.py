@@ -47,9 +47,11 @@ def test_pace_city_level_cites_s3_and_uses_planned_investment():
     assert not findings(t, 2.39, 2.0, 1.0, period="2018-03")["pace-city"].passed
 
 
-def test_named_town_has_no_pace_finding():
+def test_named_town_is_held_to_the_pace_as_to_its_annual_target():
+    """A named town is assessed every year against the provincial target (SX2018-G3): the monthly
+    pace rule takes it too, as the annual investment warning does."""
     f = findings(town(tier="named"), 1.0, 0.9, 0.9)
-    assert set(f) == {"nongov-share", "industry-share"}
+    assert set(f) == {"pace-provincial", "nongov-share", "industry-share"}
 
 
 @pytest.mark.parametrize("nongov,passed", [(8.0, True), (7.99, False), (10.0, True)])

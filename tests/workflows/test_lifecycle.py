@@ -59,12 +59,13 @@ async def test_two_warnings_demote_a_creation_town_then_it_is_graded_in_its_new_
 
 async def test_city_level_slow_and_poor_is_eliminated_at_once(office):
     code = await office.register("POOR", tier="city", planned_investment=36, listed_year=2016, industry="fashion")
-    await office.december(code, 2017, fai=4, industry=2, tax=0.5, innovation=0)  # target 12: 33 %
-    d = await office.round("annual", 2017, city_tax_growth=0.1)
+    # slow and poor is Shaoxing's 2018 rule (SX2018-S3): a 2018 round
+    await office.december(code, 2018, fai=4, industry=2, tax=0.5, innovation=0)  # target 12: 33 %
+    d = await office.round("annual", 2018, city_tax_growth=0.1)
     assert grade(d, code) == ("eliminated", "eliminated")
     assert office.town(code).state == "eliminated"
     with pytest.raises(WorkflowUpdateFailedError):
-        await office.december(code, 2018, fai=1)  # an eliminated town no longer reports
+        await office.december(code, 2019, fai=1)  # an eliminated town no longer reports
 
 
 async def test_override_with_reason_is_applied_and_in_history(office):

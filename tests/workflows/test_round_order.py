@@ -1,6 +1,8 @@
 """Decisions apply in year order: a round for an earlier year never rewrites what a later one
 decided (issue: approving round-2017-annual after round-2018-annual reset a warning)."""
 
+from datetime import date
+
 import pytest
 from sqlmodel import Session, select
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
@@ -65,7 +67,7 @@ async def test_two_approvals_at_once_leave_the_later_decision_standing(office):
     code = await _good_2017_bad_2018(office)
     _, r2017 = await office.start("annual", 2017, city_tax_growth=0.0)
     await office.round("annual", 2018, city_tax_growth=0.0)
-    pack = load_pack()
+    pack = load_pack("sx2018", date(2017, 12, 31))
     Rounds(office.engine)._apply(
         ApplyRequest(
             round_id=r2017,

@@ -7,7 +7,9 @@ retry would not change the answer) and stores nothing. "Now" is the Temporal ser
 when the attempt was scheduled (``activity.info().current_attempt_scheduled_time``, in
 Beijing time), the same clock as the workflow's ``workflow.now()`` that picks the quarter
 just ended for the schedule; on a real server it is the wall clock, on the time-skipping
-test server the skipped time. Its date is the bulletin's issue date.
+test server the skipped time. Its date is the bulletin's issue date, and only that: the
+content is as of the quarter (``compute_bulletin``), so publishing later gives the same
+bulletin but for the date it was issued on.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from ..models.report import AcceptedReport, MonthlyReport
 from ..models.times import now_utc
 from ..models.town import TownProfile
 from ..rules.monthly import evaluate_monthly
-from ..rules.pack import load_pack
+from ..rules.pack import RulePack, load_pack_for_period
 from .bulletins import add_supervision, late_words
 from .support import deterministic, heartbeating, workflow_ref
 
@@ -47,7 +47,9 @@ def last_year_tax(session: Session, code: str, period: str) -> float | None:
     return row.tax if row else None
 
 
-def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: TownProfile | None) -> MonthlyReport:
+def add_report(
+    session: Session, rep: AcceptedReport, ev: Evaluation, town: TownProfile | None, pack: RulePack | None = None
+) -> MonthlyReport:
     """The report revision, its findings and measures and its ledger entry, in the caller's transaction."""
     sub = rep.submission
     recorded = now_utc()
@@ -102,7 +104,7 @@ def add_report(session: Session, rep: AcceptedReport, ev: Evaluation, town: Town
                 recorded_at=recorded,
             )
         )
-    current = load_pack(ev.pack.id)
+    current = pack if pack is not None else load_pack_for_period(ev.pack.id, ev.period)
     if current.hash == ev.pack.hash:  # keep the text of the pack this finding set used
         pack_store.remember(session, current)
     failed = [f.rule for f in ev.findings if not f.passed]
@@ -185,7 +187,6 @@ class Reports(ReportActivities):
             if done is not None:  # a retried attempt whose transaction committed
                 return done
             taxes = self._last_year_taxes(s, req)
-        pack = load_pack(req.pack_id)
         batch_tax: dict[str, float | None] = {}
         evaluations = []
         for rep in req.reports:  # in file order: a January in the batch serves the next January
@@ -193,11 +194,14 @@ class Reports(ReportActivities):
             y, m = year_month(sub.period)
             before = f"{y - 1:04d}-{m:02d}"
             tax_ly = batch_tax[before] if before in batch_tax else taxes.get(before)
-            evaluations.append(evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly))
+            pack = load_pack_for_period(req.pack_id, sub.period, self.engine)
+            evaluations.append(
+                (evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly), pack)
+            )
             batch_tax[sub.period] = sub.tax
         with ledger_lock(self.engine), Session(self.engine) as s:
-            for rep, ev in zip(req.reports, evaluations, strict=True):
-                add_report(s, rep, ev, req.town)
+            for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
+                add_report(s, rep, ev, req.town, used)
             for r in req.refused:
                 if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
                     s.add(
@@ -229,7 +233,7 @@ class Reports(ReportActivities):
                         non_retryable=True,
                     ) from None
                 return done
-        return _answer(evaluations, ids, req.evaluations)
+        return _answer([ev for ev, _ in evaluations], ids, req.evaluations)
 
     def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> TakeResult | None:
         """The answer from the database when this batch is recorded already, else None."""
@@ -273,7 +277,12 @@ class Reports(ReportActivities):
         with Session(self.engine) as session:
             tax_ly = last_year_tax(session, sub.code, sub.period)
         return evaluate_monthly(
-            req.town, sub.period, req.report.revision, sub.figures(), load_pack(req.pack_id), tax_ly
+            req.town,
+            sub.period,
+            req.report.revision,
+            sub.figures(),
+            load_pack_for_period(req.pack_id, sub.period, self.engine),
+            tax_ly,
         )
 
     @activity.defn(name="record_report")

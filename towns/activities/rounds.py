@@ -9,6 +9,7 @@ batch at a time (cheaper than a signal per town from the round workflow; DESIGN.
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -50,23 +51,42 @@ from ..models.workflows import APPLY_DECISION, workflow_id
 from ..rules import acceptance, annual, application
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
-from ..rules.pack import RulePack, load_pack
+from ..rules.pack import RulePack, load_programme, pack_by_hash
 from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
 
 
-def pinned_pack(pack_id: str, pack_hash: str) -> RulePack:
-    """The pack the round pinned; refuses to go on if the file changed under a running round."""
-    pack = load_pack(pack_id)
-    if pack_hash and pack.hash != pack_hash:
+def round_pack(engine: Engine, pack_id: str, year: int) -> RulePack:
+    """The programme as in force for the round's year (its values on 31 December)."""
+    return load_programme(engine, pack_id, date(year, 12, 31))
+
+
+def pinned_pack(engine: Engine, pack_id: str, pack_hash: str, year: int) -> RulePack:
+    """The pack the round pinned when it started, from the store (so a round started before a
+    pack file changed goes on under the pack it started with)."""
+    if not pack_hash:
+        return round_pack(engine, pack_id, year)
+    try:
+        return pack_by_hash(engine, pack_hash)
+    except LookupError:
         raise ApplicationError(
-            f"rule pack {pack_id} changed while the round was running (pinned {pack_hash[:12]}, now "
-            f"{pack.hash[:12]}); start a new round",
+            f"rule pack {pack_id} {pack_hash[:12]}, which the round pinned, is not in the store; start a new round",
             type="PackChanged",
             non_retryable=True,
+        ) from None
+
+
+def named_onto_a_list(s: Session, year: int, pack: RulePack) -> int:
+    """Towns named in ``year`` onto another list by the decision that named them (a provincial
+    town named 省级特色小镇); a city-level town passing its acceptance stays on its list and
+    does not count (SX2018-G7)."""
+    rows = s.exec(
+        select(DecisionRow).where(
+            DecisionRow.kind == "acceptance", DecisionRow.year == year, DecisionRow.final_grade == "named"
         )
-    return pack
+    ).all()
+    return sum(1 for d in rows if d.effects.get("tier") != d.before.get("tier"))
 
 
 def _pack_of(row: RoundRow) -> dict[str, str]:
@@ -92,10 +112,10 @@ class Rounds(RoundActivities):
     @activity.defn(name="prepare_round")
     @deterministic
     def prepare_round(self, req: PrepareRequest) -> RoundPlan:
-        pack = load_pack(req.pack_id)
+        pack = round_pack(self.engine, req.pack_id, req.year)
         with heartbeating(), Session(self.engine) as s:
             if s.get(RoundRow, req.round_id) is None:
-                scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, req.kind, req.year)]
+                scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, req.kind, req.year, pack)]
                 problems = order_problems(later_decisions(s, scope, req.kind.value, req.year), req.round_id)
                 if problems:  # refused before anything is written
                     raise ApplicationError("; ".join(problems), problems, type=OUT_OF_ORDER, non_retryable=True)
@@ -116,7 +136,7 @@ class Rounds(RoundActivities):
                 )
             s.commit()
             towns = s.exec(select(Town).order_by(Town.code)).all()
-            codes = [t.code for t in towns if in_scope(t, req.kind, req.year)]
+            codes = [t.code for t in towns if in_scope(t, req.kind, req.year, pack)]
             context = None
             if req.kind == RoundKind.annual:
                 context = annual.annual_context(load_records(s, codes, req.year), req.year, pack, req.city_tax_growth)
@@ -130,7 +150,7 @@ class Rounds(RoundActivities):
     @activity.defn(name="evaluate_round_batch")
     @deterministic
     def evaluate_round_batch(self, req: BatchRequest) -> list[ProposalSummary]:
-        pack = pinned_pack(req.pack_id, req.pack_hash)
+        pack = pinned_pack(self.engine, req.pack_id, req.pack_hash, req.year)
         with heartbeating(), ledger_lock(self.engine), Session(self.engine) as s:
             records = load_records(s, req.codes, req.year)
             proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
@@ -183,7 +203,7 @@ class Rounds(RoundActivities):
     @deterministic
     def sum_up_round(self, ref: RoundRef) -> CityAggregates:
         """City aggregates over the round's proposals; the round becomes 'proposed'."""
-        pack = load_pack(ref.pack_id)
+        pack = round_pack(self.engine, ref.pack_id, ref.year)
         with heartbeating(), Session(self.engine) as s:
             row = _round_row(s, ref.round_id)
             proposals = [
@@ -194,15 +214,7 @@ class Rounds(RoundActivities):
             ]
             records = load_records(s, [p.code for p in proposals], ref.year)
             if ref.kind == RoundKind.annual:
-                named = len(
-                    s.exec(
-                        select(DecisionRow.id).where(
-                            DecisionRow.kind == "acceptance",
-                            DecisionRow.year == ref.year,
-                            DecisionRow.final_grade == "named",
-                        )
-                    ).all()
-                )
+                named = named_onto_a_list(s, ref.year, pack)
                 city = annual.annual_city(records, proposals, ref.year, pack, named)
             elif ref.kind == RoundKind.acceptance:
                 city = acceptance.acceptance_city(proposals, ref.year, pack)
@@ -221,7 +233,7 @@ class Rounds(RoundActivities):
     @activity.defn(name="mark_round_overdue")
     @deterministic
     def mark_round_overdue(self, ref: RoundRef) -> None:
-        pack = load_pack(ref.pack_id)
+        pack = round_pack(self.engine, ref.pack_id, ref.year)
         days = pack.annual_value("approval_overdue_days")
         with Session(self.engine) as s:
             row = _round_row(s, ref.round_id)
@@ -276,7 +288,7 @@ class Rounds(RoundActivities):
         return [n for _, n in notices]
 
     def _apply(self, req: ApplyRequest) -> list[tuple[str, DecisionNotice]]:
-        pack = pinned_pack(req.pack_id, req.pack_hash)
+        pack = pinned_pack(self.engine, req.pack_id, req.pack_hash, req.year)
         out = []
         with ledger_lock(self.engine), Session(self.engine) as s:
             row = _round_row(s, req.round_id)

@@ -9,17 +9,19 @@ change, from what to what, and the findings that differ.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from ..models.finding import DEFAULT_PACK
 from ..models.ledger import LedgerEntry
 from ..models.round import RoundKind, TownProposal, TownRecord, load_records
 from ..models.town import Town
 from ..rules import annual
-from ..rules.pack import RulePack, load_pack
+from ..rules.pack import PackError, RulePack, load_pack
 from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 
@@ -59,7 +61,7 @@ def _recorded(engine: Engine, round_id: str) -> list[tuple[TownRecord, TownPropo
         proposal = TownProposal(
             code=e.code,
             name=record.profile.name,
-            tier=record.profile.tier.value,
+            tier=record.profile.tier,
             proposed_grade=body["outcome"],
             score=body.get("score"),
             findings=body.get("findings") or [],
@@ -92,6 +94,15 @@ def _diff_findings(a: TownProposal, b: TownProposal) -> list[dict[str, Any]]:
     return out
 
 
+def baseline_pack(what_if: RulePack, year: int) -> RulePack:
+    """The shipped pack a what-if pack is compared with: the one of the same id, else the one it extends."""
+    as_of = date(year, 12, 31)
+    try:
+        return load_pack(what_if.pack.id, as_of)
+    except PackError:
+        return load_pack(what_if.pack.extends or DEFAULT_PACK, as_of)
+
+
 def simulate(
     engine: Engine,
     kind: RoundKind,
@@ -116,9 +127,10 @@ def simulate(
             assert row is not None  # the round's proposals are on record, so is the round
             pack_from = {"id": row.pack_id, "version": row.pack_version, "hash": row.pack_hash}
     else:
-        current = load_pack(what_if.pack.id) if what_if.pack.id else load_pack()
+        current = baseline_pack(what_if, year)
         with Session(engine) as s:
-            codes = [t.code for t in s.exec(select(Town).order_by(Town.code)).all() if in_scope(t, kind, year)]
+            towns = s.exec(select(Town).order_by(Town.code)).all()
+            codes = [t.code for t in towns if in_scope(t, kind, year, current)]
             records = load_records(s, codes, year)
         ctx = annual.annual_context(records, year, current, city_tax_growth) if kind == RoundKind.annual else None
         baseline = {r.profile.code: evaluate(kind, r, year, current, ctx) for r in records}
@@ -134,7 +146,7 @@ def simulate(
                 Change(
                     code=r.profile.code,
                     name=r.profile.name,
-                    tier=r.profile.tier.value,
+                    tier=r.profile.tier,
                     grade_from=before.proposed_grade,
                     grade_to=after.proposed_grade,
                     score_from=before.score,

@@ -13,7 +13,10 @@ report for the quarter's last month (``2018-06`` for ``2018Q2``) and says:
 - early warnings (SX2018-G6): provincial towns that would be graded warning or worse if
   the year ended on the current pace (the annual assessment of ``rules/annual.py`` run on
   figures projected to December);
-- missing reports (SX2018-S3): ``report-overdue`` findings of the quarter, open or late.
+- missing reports (SX2018-S3): the reports that fell due during the quarter (for ``2018Q2``
+  those of March, April and May, due by 10 June; June's falls due in July, in ``2018Q3``)
+  and had not arrived by their due date, for the months each town owed
+  (``models.period.reporting_from``, the months its workflow watches), open or late.
 
 Towns in scope are those on a list in the quarter's year (state creating or named,
 listed_year ≤ year), as they stood then (below). A town without a report for the last
@@ -21,31 +24,53 @@ month is kept, with no figures, completion 0 and behind schedule. Comparisons ar
 (fractions of the decimals as written, as in ``rules/monthly.py``); numbers are rounded
 (half up) only for output. Money in 亿元.
 
-**As of the quarter (business time).** A bulletin of a past quarter says what the office
-knew of each town then, not what later decisions made of it. A town's standing (state,
-tier, consecutive warnings, last grade, listed year, creation period, acceptance failures)
-is taken from the decisions table, where every applied decision keeps ``before`` (the
-town's fields just before it was applied), in the order applied (by id):
+**Reproducible: as of the quarter.** A past quarter's bulletin is the same whenever it is
+computed. Its content is a function of the quarter and of what had been recorded by the
+quarter's **as-of** (``quarter_as_of``): the end of its last day in Beijing time (UTC+8),
+00:00 on the next quarter's first day — 2018-06-30T16:00Z for ``2018Q2``, so a record made
+at 2018-06-30T17:00Z, 1 July in Beijing, is after the quarter. Never the clock, never the
+issue date (printed, nothing more):
+
+- reports count as received by the as-of (``received_at``): a revision, a late report or a
+  correction received later changes neither figures nor ranks nor missing reports;
+- findings count as recorded by the as-of (``recorded_at``);
+- decisions count when recorded by the as-of *and* in effect in the quarter's year
+  (business time, below);
+- a missing report is open or late as it stood at the as-of.
+
+Data loaded after the fact is the one exception: a town registered after the as-of was not
+known to the office during the quarter, and a bulletin recomputed for the quarter shows
+its history as loaded (its reports and findings whenever recorded; its decisions by
+business time). It owed no report then (``reporting_from``), so it is never missing. (A
+town registered before the as-of follows the rule above.) A draft of a quarter not yet over
+reads what was recorded by the end of its day.
+
+**Standing (business time).** A town's standing (state, tier, consecutive warnings, last
+grade, listed year, creation period, acceptance failures) is taken from the decisions table,
+where every applied decision keeps ``before`` (the town's fields just before it was
+applied), in the order applied (by id):
 
 - a decision of an **annual** or **acceptance** round for year Y judges year Y: it takes
   effect from 1 January of Y+1;
 - a decision of an **application** round for year Y admits towns listed in Y: it takes
-  effect from 1 January of Y.
+  effect from 1 January of Y;
+- a decision recorded after the as-of is not in effect, whatever its year.
 
 So for a quarter of year QY the decisions not yet in effect are the annual and acceptance
-ones with year ≥ QY and the application ones with year > QY. A town with such decisions
-stood as the ``before`` of the earliest applied of them (``standing_as_of``); otherwise its
-row is as it stands today. Scope, tiers (annual targets, tier ranks, the G4 share) and the
-early warnings (warnings before, last grade) all use that standing.
+ones with year ≥ QY, the application ones with year > QY and those recorded after the
+as-of. A town with such decisions stood as the ``before`` of the earliest applied of them
+(``standing_as_of``); otherwise its row is as it stands (decisions are the only thing that
+change it). Scope, tiers (annual targets, tier ranks, the G4 share), the early warnings
+(warnings before, last grade) and the months owed all use that standing.
 
 **Publishing (SX2018-S3).** A bulletin is published for a quarter that has ended (Beijing
 time: a quarter ends at 00:00 on the first day of the next one) and in which at least one
 town was on a creation list; otherwise ``BulletinRefused`` says why in Chinese and English
 (``check_publishable``; ``compute_bulletin`` refuses the same quarters unless asked for a
 draft). Every bulletin carries its issue date (``issued_on``, a Beijing date given by the
-caller); the months whose reports were due before that date and never arrived are
-missing reports, so the content is a function of the database and the issue date, not of
-the clock. A bulletin over towns registered by the demo carries the synthetic-data notice.
+caller) and its as-of day (``as_of``); computed again on a later day it differs in the
+issue date only. A bulletin over towns registered by the demo carries the synthetic-data
+notice.
 """
 
 from __future__ import annotations
@@ -53,26 +78,26 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
-from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..models.finding import FindingRow, PackRef
+from ..models.period import previous_month, report_deadline, report_due_date, reporting_from
 from ..models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
 from ..models.round import DecisionRow, Grade, RoundKind, TownRecord
 from ..models.times import CST
 from ..models.times import as_utc as _utc
 from ..models.times import iso_utc as _iso
-from ..models.town import Town, TownProfile
-from ..models.vocab import District, Tier
+from ..models.town import ON_LIST_STATES, Town, TownProfile
 from ..rules import annual
 from ..rules.monthly import Target, annual_target, exact
-from ..rules.pack import RulePack, load_pack
+from ..rules.pack import RulePack, load_programme
+from ..rules.vocabulary import PackVocabulary
 
 # ---------------------------------------------------------------- labels (for the renderers)
 
@@ -141,10 +166,9 @@ QUARTER_ZH = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第�
 
 # grades of the annual assessment that G6 warns about, worst first
 RISKY_GRADES = (Grade.eliminated.value, Grade.demoted.value, Grade.warning.value)
-# provincial towns still on a creation list (SX2018-G6 "不降档")
-EARLY_WARNING_TIERS = (Tier.provincial_creation.value, Tier.provincial_cultivation.value)
-# provincial towns whose non-government share counts (SX2018-G4)
-NONGOV_TIERS = (Tier.provincial_creation.value, Tier.provincial_cultivation.value, Tier.named.value)
+# the pack's checks whose tiers say which towns the early warnings and the non-government share take
+EARLY_WARNING_CHECK = "city-g6-risk"
+NONGOV_CHECK = "nongov-share"
 # findings written by the town workflow about a report's timeliness, not by a report's evaluation
 PROCESS_RULES = ("report-overdue", "report-late")
 
@@ -220,8 +244,8 @@ class DistrictProgress(BaseModel):
     district_zh: str
     towns: list[str] = Field(default_factory=list)
     total: float
-    quota: float
-    completion: float
+    quota: float | None = Field(default=None, description="none when no quota is in force for the year")
+    completion: float | None = None
     elapsed_share: float
 
 
@@ -233,13 +257,13 @@ class MonthTotal(BaseModel):
 
 class CityProgress(BaseModel):
     total_fai: float
-    fai_target: float
-    fai_completion: float
+    fai_target: float | None = Field(default=None, description="none when no city target is in force for the year")
+    fai_completion: float | None = None
     total_industry_fai: float
-    industry_fai_target: float
-    industry_fai_completion: float
+    industry_fai_target: float | None = None
+    industry_fai_completion: float | None = None
     provincial_nongov_share: float | None = None
-    nongov_share_min: float
+    nongov_share_min: float | None = None
     monthly_cumulative: list[MonthTotal] = Field(default_factory=list)
 
 
@@ -273,7 +297,9 @@ class MissingReport(BaseModel):
     name: str
     period: str
     due: str | None = None
-    status: str = Field(description="open, or late once a report-late finding or a report for the period exists")
+    status: str = Field(
+        description="at the bulletin's as-of: open (not received), or late (received after its due date)"
+    )
     status_zh: str
     received_at: str | None = None
     clause: str
@@ -294,6 +320,11 @@ class Bulletin(BaseModel):
         description="the day the bulletin was issued (ISO date, Beijing "
         "time); missing only in bulletins published before it was recorded",
     )
+    as_of: date | None = Field(
+        default=None,
+        description="the last day (Beijing time) whose records the bulletin reads: the quarter's last day (a "
+        "draft of a quarter not over: its issue day); missing only in bulletins published before it was recorded",
+    )
     draft: bool = Field(default=False, description="computed on demand for a quarter never published (未发布草稿)")
     clauses: dict[str, str] = Field(default_factory=dict, description="what each figure answers to")
     synthetic_note: str | None = None
@@ -304,8 +335,24 @@ class Bulletin(BaseModel):
     missing_reports: list[MissingReport]
 
 
-def bulletin_title(year: int, q: int) -> tuple[str, str]:
-    return (f"绍兴市特色小镇 {year}年{QUARTER_ZH[q]}通报", f"Shaoxing characteristic towns, bulletin {year}Q{q}")
+def bulletin_title(year: int, q: int, city_zh: str = "绍兴市", city_en: str = "Shaoxing") -> tuple[str, str]:
+    return (f"{city_zh}特色小镇 {year}年{QUARTER_ZH[q]}通报", f"{city_en} characteristic towns, bulletin {year}Q{q}")
+
+
+def _tiers_of(pack: RulePack, check_id: str) -> tuple[str, ...]:
+    """The tiers a check of the pack takes (none when the pack has no such check in force)."""
+    found = [c for c in pack.checks if c.id == check_id]
+    if not found:
+        return ()
+    return tuple(found[0].tiers or [t.id for t in pack.tiers])
+
+
+def _param(pack: RulePack, path: str) -> Fraction | None:
+    return exact(pack.value(path)) if pack.has(path) else None
+
+
+def _clause(pack: RulePack, path: str) -> str:
+    return pack.param(path).clause if pack.has(path) else ""
 
 
 # ---------------------------------------------------------------- when a bulletin can be published
@@ -326,6 +373,27 @@ def quarter_start(year: int, q: int) -> date:
 def quarter_end(year: int, q: int) -> date:
     """The day the quarter is over: it ends at 00:00 Beijing time on this day (the next quarter's first)."""
     return date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+
+
+def quarter_as_of(year: int, q: int) -> datetime:
+    """The moment the quarter is over: 00:00 Beijing time on the next quarter's first day. A
+    bulletin of the quarter reads what was recorded before it."""
+    return datetime.combine(quarter_end(year, q), time(), tzinfo=CST)
+
+
+def bulletin_as_of(year: int, q: int, issued_on: date) -> datetime:
+    """What the bulletin of ``year``Q``q`` issued on ``issued_on`` reads up to (exclusive): the
+    quarter's as-of; for a draft of a quarter not yet over, the end of its issue day. A bulletin
+    issued once the quarter is over (every published one) reads up to the quarter's as-of,
+    whatever the issue date."""
+    end_of_day = datetime.combine(issued_on + timedelta(days=1), time(), tzinfo=CST)
+    return min(quarter_as_of(year, q), end_of_day)
+
+
+def reports_due_in(year: int, q: int) -> list[str]:
+    """The months whose reports fall due during the quarter (due in the month after each):
+    December to February for Q1, March to May for Q2, and so on."""
+    return [previous_month(p) for p in quarter_months(year, q)]
 
 
 def beijing_today(now: datetime | None = None) -> date:
@@ -367,7 +435,8 @@ def check_publishable(engine: Engine, quarter: str, issued_on: date | str) -> No
     the quarter has ended and a town was on a creation list in it (as it stood then)."""
     year, q = parse_quarter(quarter)
     issued = _as_date(issued_on)
-    why = refusal(year, q, issued, 0 if issued < quarter_end(year, q) else len(towns_in_scope(engine, year)))
+    ended = issued >= quarter_end(year, q)
+    why = refusal(year, q, issued, len(towns_in_scope(engine, year, quarter_as_of(year, q))) if ended else 0)
     if why is not None:
         raise why
 
@@ -386,15 +455,20 @@ def in_effect(kind: str, decision_year: int, year: int) -> bool:
     return decision_year < year
 
 
-def standing_as_of(town: Town, decisions: list[DecisionRow], year: int) -> Town:
-    """``town`` as it stood during ``year``: its row with the ``before`` of the earliest applied
-    (lowest id) of its decisions not yet in effect that year, or the row itself when all are.
+def _recorded_before(moment: datetime, as_of: datetime | None) -> bool:
+    return as_of is None or _utc(moment) < as_of
+
+
+def standing_as_of(town: Town, decisions: list[DecisionRow], year: int, as_of: datetime | None = None) -> Town:
+    """``town`` as it stood during ``year`` (and, given ``as_of``, as recorded before that
+    moment): its row with the ``before`` of the earliest applied (lowest id) of its decisions not
+    yet in effect that year (or recorded at or after ``as_of``), or the row itself when all are.
     ``decisions`` may hold other towns' decisions; they are ignored. Returns a detached copy
     (or the row itself when nothing is undone)."""
-    pending = [d for d in decisions if d.code == town.code and not in_effect(d.kind, d.year, year)]
-    if not pending:
+    pending = _first_pending(town, decisions, year, as_of)
+    if pending is None:
         return town
-    before = min(pending, key=lambda d: d.id if d.id is not None else 0).before or {}
+    before = pending.before or {}
     row = Town.model_validate(town.model_dump())
     for k in STANDING_FIELDS:
         if k in before:
@@ -402,17 +476,64 @@ def standing_as_of(town: Town, decisions: list[DecisionRow], year: int) -> Town:
     return row
 
 
-def _standings(s: Session, year: int) -> dict[str, Town]:
-    decisions: dict[str, list[DecisionRow]] = {}
-    for d in s.exec(select(DecisionRow).order_by(col(DecisionRow.id))).all():
-        decisions.setdefault(d.code, []).append(d)
-    return {t.code: standing_as_of(t, decisions.get(t.code, []), year) for t in s.exec(select(Town)).all()}
+def known_then(town: Town, as_of: datetime | None) -> bool:
+    """Whether the office knew the town before ``as_of`` (it was registered by then). A town
+    registered later had its history loaded after the fact: its records are read whenever
+    they were made (see the module docstring)."""
+    return _recorded_before(town.registered_at, as_of)
 
 
-def towns_in_scope(engine: Engine, year: int) -> list[Town]:
-    """The towns on a creation list in ``year``, as they stood then, by code."""
+def _first_pending(town: Town, decisions: list[DecisionRow], year: int, as_of: datetime | None) -> DecisionRow | None:
+    """The earliest applied of the town's decisions not in effect during ``year`` (or recorded at
+    or after ``as_of``): the town stood as its ``before``. None when every decision is in effect."""
+    pending = [
+        d
+        for d in decisions
+        if d.code == town.code and (not in_effect(d.kind, d.year, year) or not _recorded_before(d.recorded_at, as_of))
+    ]
+    return min(pending, key=lambda d: d.id if d.id is not None else 0) if pending else None
+
+
+def _admitted(d: DecisionRow) -> bool:
+    """A decision that put a town on a creation list (an application admitted)."""
+    before, effects = d.before or {}, d.effects or {}
+    return before.get("state") not in ON_LIST_STATES and effects.get("state") in ON_LIST_STATES
+
+
+class _Standing:
+    """Every town as it stood during a year, as recorded before a moment; and since when each
+    was on a list (its registration, or the decision that admitted it)."""
+
+    def __init__(self, s: Session, year: int, as_of: datetime | None):
+        decisions: dict[str, list[DecisionRow]] = {}
+        for d in s.exec(select(DecisionRow).order_by(col(DecisionRow.id))).all():
+            decisions.setdefault(d.code, []).append(d)
+        self.towns: dict[str, Town] = {}
+        self.on_list_since: dict[str, datetime] = {}
+        for t in s.exec(select(Town)).all():
+            mine = decisions.get(t.code, [])
+            cutoff = as_of if known_then(t, as_of) else None
+            stood = standing_as_of(t, mine, year, cutoff)
+            self.towns[t.code] = stood
+            # on a list since its registration, or since the decision in effect that admitted it
+            first = _first_pending(t, mine, year, cutoff)
+            since = _utc(t.registered_at)
+            for d in mine:
+                if first is not None and (d.id or 0) >= (first.id or 0):
+                    break  # undone, with every decision applied after it
+                if _admitted(d):
+                    since = max(since, _utc(d.recorded_at))
+            self.on_list_since[t.code] = since
+
+
+def _standings(s: Session, year: int, as_of: datetime | None = None) -> dict[str, Town]:
+    return _Standing(s, year, as_of).towns
+
+
+def towns_in_scope(engine: Engine, year: int, as_of: datetime | None = None) -> list[Town]:
+    """The towns on a creation list in ``year``, as they stood then (as recorded before ``as_of``), by code."""
     with Session(engine) as s:
-        return sorted((t for t in _standings(s, year).values() if in_scope(t, year)), key=lambda t: t.code)
+        return sorted((t for t in _standings(s, year, as_of).values() if in_scope(t, year)), key=lambda t: t.code)
 
 
 # ---------------------------------------------------------------- helpers
@@ -460,6 +581,8 @@ def compute_bulletin(
     """The bulletin of ``quarter`` (``"2018Q2"``) under ``pack`` (a RulePack or a pack id),
     issued on ``issued_on`` (a date in Beijing time, or its ISO text).
 
+    The content is as of the quarter (``bulletin_as_of``; see the module docstring): computed
+    again on a later day, with later data recorded meanwhile, it differs in ``issued_on`` only.
     Raises ``BulletinRefused`` for a quarter not ended on ``issued_on`` or with no town on a
     list, unless ``draft`` (a bulletin shown before or instead of being published, marked so).
     ``city_tax_growth``: the office's city average tax growth for the early-warning
@@ -467,26 +590,46 @@ def compute_bulletin(
     ``synthetic_note``: a notice to print; without it, the synthetic-data notice when a town
     in scope was registered by the demo.
     """
-    if pack is None or isinstance(pack, str):
-        pack = load_pack(pack or "sx2018")
     year, q = parse_quarter(quarter)
+    if pack is None or isinstance(pack, str):
+        # the programme as in force on the quarter's last day
+        pack = load_programme(engine, pack or "sx2018", quarter_end(year, q) - timedelta(days=1))
+    vocabulary = PackVocabulary(pack)
     issued = _as_date(issued_on)
+    as_of = bulletin_as_of(year, q, issued)
     months = quarter_months(year, q)
+    due_in = reports_due_in(year, q)
     period = months[-1]
     month = 3 * q
     elapsed = Fraction(month, 12)
-    factor = exact(pack.value("pace_factor"))
+    factor = _param(pack, "pace_factor") or Fraction(1)  # no pace factor in force: the elapsed share itself
     pace = elapsed * factor
     last_december = f"{year - 1:04d}-12"
 
     with Session(engine) as s:
-        all_towns = _standings(s, year)  # every town as it stood during the quarter's year
-        reports = s.exec(
-            select(MonthlyReport).where(MonthlyReport.period >= last_december, MonthlyReport.period <= period)
-        ).all()
-        finding_rows = s.exec(select(FindingRow).where(col(FindingRow.period).in_(months))).all()
+        standing = _Standing(s, year, as_of)  # every town as it stood during the quarter's year
+        all_towns = standing.towns
+        later = {c for c, t in all_towns.items() if not known_then(t, as_of)}  # history loaded after the fact
 
-    towns = sorted((t for t in all_towns.values() if in_scope(t, year)), key=lambda t: t.code)
+        def known(code: str, moment: datetime) -> bool:
+            return code in later or _recorded_before(moment, as_of)
+
+        reports = [
+            r
+            for r in s.exec(
+                select(MonthlyReport).where(MonthlyReport.period >= last_december, MonthlyReport.period <= period)
+            ).all()
+            if known(r.code, r.received_at)
+        ]
+        finding_rows = [
+            f
+            for f in s.exec(select(FindingRow).where(col(FindingRow.period).in_(months))).all()
+            if known(f.code, f.recorded_at)
+        ]
+
+    towns = sorted(
+        (t for t in all_towns.values() if in_scope(t, year) and t.programme == pack.pack.id), key=lambda t: t.code
+    )
     codes = {t.code for t in towns}
     if not draft:
         why = refusal(year, q, issued, len(towns))
@@ -529,9 +672,9 @@ def compute_bulletin(
                 code=t.code,
                 name=t.name,
                 district=t.district,
-                district_zh=District.parse(t.district).zh,
+                district_zh=vocabulary.zh("district", t.district),
                 tier=t.tier,
-                tier_zh=Tier.parse(t.tier).zh,
+                tier_zh=vocabulary.zh("tier", t.tier),
                 reported=r is not None,
                 revision=r.revision if r is not None else None,
                 fai=r.fai if r is not None else None,
@@ -550,19 +693,18 @@ def compute_bulletin(
 
     # ---- districts (SX2018-T4)
     district_out = []
-    for d_code, quota in pack.value("district_quotas").items():
-        district = District.parse(d_code)
-        mine = [t.code for t in towns if t.district == district.value]
+    for district in pack.districts:
+        mine = [t.code for t in towns if t.district == district.id]
         total = sum((exact(latest[(c, period)].fai) for c in mine if (c, period) in latest), Fraction(0))
-        q_ = exact(quota)
+        q_ = exact(district.quota) if district.quota is not None else None
         district_out.append(
             DistrictProgress(
-                district=district.value,
+                district=district.id,
                 district_zh=district.zh,
                 towns=mine,
                 total=out(total),
                 quota=out(q_),
-                completion=out(total / q_) if q_ > 0 else 0.0,
+                completion=None if q_ is None else out(total / q_) if q_ > 0 else 0.0,
                 elapsed_share=out(elapsed),
             )
         )
@@ -571,11 +713,12 @@ def compute_bulletin(
     now = [latest[(t.code, period)] for t in towns if (t.code, period) in latest]
     total_fai = sum((exact(r.fai) for r in now), Fraction(0))
     total_ind = sum((exact(r.industry_fai) for r in now), Fraction(0))
-    prov = [r for r in now if all_towns[r.code].tier in NONGOV_TIERS]
+    nongov_tiers = _tiers_of(pack, NONGOV_CHECK)
+    prov = [r for r in now if all_towns[r.code].tier in nongov_tiers]
     prov_fai = sum((exact(r.fai) for r in prov), Fraction(0))
     prov_nongov = sum((exact(r.nongov_fai) for r in prov), Fraction(0))
-    fai_target = exact(pack.value("city_fai_target"))
-    ind_target = exact(pack.value("city_industry_fai_target"))
+    fai_target = _param(pack, "city_fai_target")
+    ind_target = _param(pack, "city_industry_fai_target")
     cumulative = []
     for m in range(1, month + 1):
         p = f"{year:04d}-{m:02d}"
@@ -588,12 +731,12 @@ def compute_bulletin(
     city = CityProgress(
         total_fai=out(total_fai),
         fai_target=out(fai_target),
-        fai_completion=out(total_fai / fai_target) if fai_target else 0.0,
+        fai_completion=None if fai_target is None else out(total_fai / fai_target) if fai_target else 0.0,
         total_industry_fai=out(total_ind),
         industry_fai_target=out(ind_target),
-        industry_fai_completion=out(total_ind / ind_target) if ind_target else 0.0,
+        industry_fai_completion=None if ind_target is None else out(total_ind / ind_target) if ind_target else 0.0,
         provincial_nongov_share=out(prov_nongov / prov_fai) if prov_fai else None,
-        nongov_share_min=out(exact(pack.value("nongov_share_min"))),
+        nongov_share_min=out(_param(pack, "nongov_share_min")),
         monthly_cumulative=cumulative,
     )
 
@@ -603,28 +746,19 @@ def compute_bulletin(
     )
 
     # ---- missing reports (SX2018-S3)
-    missing = _missing_reports(finding_rows, all_towns, first_received)
-    missing += _never_received(
-        sorted(codes),
-        all_towns,
-        first_received,
-        quarter_months(year, q),
-        pack,
-        {(m.code, m.period) for m in missing},
-        issued,
-    )
-    missing.sort(key=lambda m: (m.period, m.code))
+    missing = _missing_reports(towns, standing.on_list_since, first_received, due_in, as_of, pack)
 
-    title_zh, title_en = bulletin_title(year, q)
+    title_zh, title_en = bulletin_title(year, q, pack.programme.city_zh, pack.programme.city_en)
+    g6 = [c.clause for c in pack.checks if c.id == EARLY_WARNING_CHECK]
     clauses = {
-        "pace_factor": pack.param("pace_factor").clause,
-        "fai_target": pack.param("city_fai_target").clause,
-        "industry_fai_target": pack.param("city_industry_fai_target").clause,
-        "nongov_share_min": pack.param("nongov_share_min").clause,
-        "district_quotas": pack.param("district_quotas").clause,
-        "early_warnings": "SX2018-G6",
-        "bulletin": "SX2018-S3",
-        "missing_reports": "SX2018-S3",
+        "pace_factor": _clause(pack, "pace_factor"),
+        "fai_target": _clause(pack, "city_fai_target"),
+        "industry_fai_target": _clause(pack, "city_industry_fai_target"),
+        "nongov_share_min": _clause(pack, "nongov_share_min"),
+        "district_quotas": next((d.quota_clause for d in pack.districts if d.quota is not None), ""),
+        "early_warnings": g6[0] if g6 else "",
+        "bulletin": pack.programme.calendar_clause,
+        "missing_reports": pack.programme.calendar_clause,
     }
     return Bulletin(
         quarter=f"{year}Q{q}",
@@ -637,6 +771,7 @@ def compute_bulletin(
         pace_factor=out(factor),
         pack=pack.ref,
         issued_on=issued,
+        as_of=(as_of - timedelta(days=1)).astimezone(CST).date(),
         draft=draft,
         clauses=clauses,
         synthetic_note=synthetic_note,
@@ -725,7 +860,7 @@ def _early_warnings(
     )
     found = []
     for rec in records:
-        if rec.profile.tier.value not in EARLY_WARNING_TIERS:
+        if rec.profile.tier not in _tiers_of(pack, EARLY_WARNING_CHECK):
             continue
         proposal = annual.evaluate_annual_town(rec, year, pack, ctx)
         if proposal.proposed_grade not in RISKY_GRADES:
@@ -741,9 +876,9 @@ def _early_warnings(
             EarlyWarning(
                 code=code,
                 name=rec.profile.name,
-                district=rec.profile.district.value,
-                tier=rec.profile.tier.value,
-                tier_zh=rec.profile.tier.zh,
+                district=rec.profile.district,
+                tier=rec.profile.tier,
+                tier_zh=PackVocabulary(pack).zh("tier", rec.profile.tier),
                 projected_grade=proposal.proposed_grade,
                 projected_grade_zh=Grade.parse(proposal.proposed_grade).zh,
                 projected_score=proposal.score,
@@ -764,81 +899,48 @@ def _early_warnings(
     return found
 
 
-def _due_date(period: str, day: int) -> date:
-    y, m = (int(x) for x in period.split("-"))
-    return date(y + m // 12, m % 12 + 1, day)
-
-
-def _never_received(
-    codes: list[str],
-    towns: dict[str, Town],
-    first_received: dict[tuple[str, str], datetime],
-    months: list[str],
-    pack: RulePack,
-    already: set[tuple[str, str]],
-    issued_on: date,
-) -> list[MissingReport]:
-    """Months of the quarter whose due date had passed on the issue date with no report at all,
-    for towns on a list.
-
-    The town workflows' timers catch a missed due date as it happens (``report-overdue``);
-    this also catches gaps in data loaded after the fact (history imported later), where no
-    timer ever watched those months.
-    """
-    day = int(pack.value("report_due_day"))
-    out_: list[MissingReport] = []
-    for code in codes:
-        for p in months:
-            due = _due_date(p, day)
-            if (code, p) in first_received or (code, p) in already or due >= issued_on:
-                continue
-            out_.append(
-                MissingReport(
-                    code=code,
-                    name=towns[code].name if code in towns else code,
-                    period=p,
-                    due=due.isoformat(),
-                    status="open",
-                    status_zh=STATUS_LABELS["open"].split()[0],
-                    received_at=None,
-                    clause="SX2018-S3",
-                )
-            )
-    return out_
+def owed_months(town: Town, on_list_since: datetime, months: list[str], due_day: int) -> list[str]:
+    """Of ``months``, those whose report ``town`` (as it stood) owed, on a list since ``on_list_since``:
+    from ``reporting_from`` on — the months its workflow watches."""
+    first = reporting_from(town.listed_year, on_list_since, due_day)
+    return [p for p in months if p >= first]
 
 
 def _missing_reports(
-    rows: Sequence[FindingRow], towns: dict[str, Town], first_received: dict[tuple[str, str], datetime]
+    towns: list[Town],
+    on_list_since: dict[str, datetime],
+    first_received: dict[tuple[str, str], datetime],
+    due_in: list[str],
+    as_of: datetime,
+    pack: RulePack,
 ) -> list[MissingReport]:
-    late: dict[tuple[str, str], FindingRow] = {}
-    for f in rows:
-        if f.rule == "report-late":
-            late.setdefault((f.code, f.period), f)
-    overdue: dict[tuple[str, str], FindingRow] = {}
-    for f in sorted(rows, key=lambda f: f.id or 0):
-        if f.rule == "report-overdue":
-            overdue.setdefault((f.code, f.period), f)
+    """The reports that fell due during the quarter (by the as-of) and had not arrived by their
+    due date, for the months each town in scope owed (``owed_months``, the months its workflow
+    watches and records ``report-overdue`` for): open when still not received at the as-of,
+    late when received after the due date. ``first_received`` holds only the receipts made
+    before the as-of, so a report received later leaves the month open."""
+    day = int(pack.value("report_due_day"))
     result = []
-    for (code, p), f in sorted(overdue.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        inputs: dict[str, Any] = f.inputs or {}
-        lf = late.get((code, p))
-        received = None
-        if lf is not None and (lf.inputs or {}).get("received_at"):
-            received = str(lf.inputs["received_at"])
-        elif (code, p) in first_received:
-            received = _iso(first_received[(code, p)])
-        status = "late" if lf is not None or (code, p) in first_received else "open"
-        due = inputs.get("due")
-        result.append(
-            MissingReport(
-                code=code,
-                name=towns[code].name if code in towns else code,
-                period=p,
-                due=str(due) if due is not None else None,
-                status=status,
-                status_zh=STATUS_LABELS[status].split()[0],
-                received_at=received,
-                clause=f.clause,
+    for t in towns:
+        for p in owed_months(t, on_list_since[t.code], due_in, day):
+            deadline = report_deadline(p, day)
+            if deadline > as_of:
+                continue  # not due yet (a draft of a quarter not over)
+            got = first_received.get((t.code, p))
+            if got is not None and got < deadline:
+                continue  # arrived on time
+            status = "open" if got is None else "late"
+            result.append(
+                MissingReport(
+                    code=t.code,
+                    name=t.name,
+                    period=p,
+                    due=report_due_date(p, day).isoformat(),
+                    status=status,
+                    status_zh=STATUS_LABELS[status].split()[0],
+                    received_at=_iso(got),
+                    clause="SX2018-S3",
+                )
             )
-        )
+    result.sort(key=lambda m: (m.period, m.code))
     return result

@@ -103,7 +103,7 @@ def district_chart(b: Bulletin) -> str:
     label_w, bar_w, value_w, row_h, top = 150, 440, 190, 30, 22
     width = label_w + bar_w + value_w
     height = top + row_h * max(1, len(b.districts)) + 20
-    scale_max = max([d.quota for d in b.districts] + [d.total for d in b.districts] + [1e-9])
+    scale_max = max([d.quota or 0.0 for d in b.districts] + [d.total for d in b.districts] + [1e-9])
     sx = bar_w / scale_max
     body = [
         f'<rect x="{label_w}" y="4" width="12" height="8" fill="{COLOURS["quota"]}" stroke="{COLOURS["quota_edge"]}"/>',
@@ -116,22 +116,23 @@ def district_chart(b: Bulletin) -> str:
     for i, d in enumerate(b.districts):
         y = top + i * row_h
         body.append(_text(label_w - 8, y + 18, f"{d.district_zh} {d.district}", anchor="end"))
+        quota = d.quota or 0.0
         body.append(
-            f'<rect x="{label_w}" y="{y + 4}" width="{d.quota * sx:.1f}" height="{row_h - 8}" '
+            f'<rect x="{label_w}" y="{y + 4}" width="{quota * sx:.1f}" height="{row_h - 8}" '
             f'fill="{COLOURS["quota"]}" stroke="{COLOURS["quota_edge"]}"/>'
         )
         body.append(
             f'<rect x="{label_w}" y="{y + 9}" width="{d.total * sx:.1f}" height="{row_h - 18}" '
             f'fill="{COLOURS["bar"]}"/>'
         )
-        mark = label_w + d.quota * d.elapsed_share * sx
-        body.append(
-            f'<line x1="{mark:.1f}" y1="{y + 1}" x2="{mark:.1f}" y2="{y + row_h - 1}" '
-            f'stroke="{COLOURS["mark"]}" stroke-width="2"/>'
-        )
-        body.append(
-            _text(label_w + bar_w + 8, y + 18, f"{money(d.total)} / {money(d.quota)} ({pct(d.completion)})", size=11)
-        )
+        if d.quota is not None:
+            mark = label_w + quota * d.elapsed_share * sx
+            body.append(
+                f'<line x1="{mark:.1f}" y1="{y + 1}" x2="{mark:.1f}" y2="{y + row_h - 1}" '
+                f'stroke="{COLOURS["mark"]}" stroke-width="2"/>'
+            )
+        shown = f"{money(d.quota)} ({pct(d.completion)})" if d.quota is not None else "无任务 no quota in force"
+        body.append(_text(label_w + bar_w + 8, y + 18, f"{money(d.total)} / {shown}", size=11))
     return _svg(width, height, CHART_TITLES["districts"], body)
 
 
@@ -197,8 +198,9 @@ def monthly_chart(b: Bulletin) -> str:
     plot_w = col_w * 12
     width = left + plot_w + right
     height = top + plot_h + bottom_pad
-    target = b.city.fai_target
-    y_max = max([target] + [m.total_fai for m in months] + [1e-9]) * 1.1
+    target = b.city.fai_target  # none: no city target in force for the year
+    scale = target if target is not None else max([m.total_fai for m in months] + [1e-9])
+    y_max = max([scale] + [m.total_fai for m in months] + [1e-9]) * 1.1
     sy = plot_h / y_max
     base = top + plot_h
 
@@ -207,14 +209,14 @@ def monthly_chart(b: Bulletin) -> str:
 
     body = []
     for frac in (0, 0.25, 0.5, 0.75, 1.0):
-        v = target * frac
+        v = scale * frac
         body.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + plot_w}" y2="{y(v):.1f}" stroke="#edf2f7"/>')
         body.append(_text(left - 6, y(v) + 4, f"{v:g}", size=10, anchor="end", colour=COLOURS["muted"]))
     body.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="{COLOURS["muted"]}"/>')
-    # the year's even schedule: target × m ÷ 12
-    pts = " ".join(f"{left + m * col_w:.1f},{y(target * m / 12):.1f}" for m in range(13))
-    body.append(f'<polyline points="{pts}" fill="none" stroke="{COLOURS["mark"]}" stroke-dasharray="2,3"/>')
-    body.append(_text(left + plot_w + 6, y(target) + 16, "时序进度 even schedule", size=11, colour=COLOURS["mark"]))
+    if target is not None:  # the year's even schedule: target × m ÷ 12
+        pts = " ".join(f"{left + m * col_w:.1f},{y(target * m / 12):.1f}" for m in range(13))
+        body.append(f'<polyline points="{pts}" fill="none" stroke="{COLOURS["mark"]}" stroke-dasharray="2,3"/>')
+        body.append(_text(left + plot_w + 6, y(target) + 16, "时序进度 even schedule", size=11, colour=COLOURS["mark"]))
     for i, m in enumerate(months):
         x = left + i * col_w + 8
         h = m.total_fai * sy
@@ -229,13 +231,14 @@ def monthly_chart(b: Bulletin) -> str:
                 left + i * col_w + col_w / 2, base + 16, f"{i + 1}月", size=10, anchor="middle", colour=COLOURS["muted"]
             )
         )
-    body.append(
-        f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + plot_w}" y2="{y(target):.1f}" '
-        f'stroke="{COLOURS["target"]}" stroke-width="2" stroke-dasharray="6,3"/>'
-    )
-    body.append(
-        _text(left + plot_w + 6, y(target) + 4, f"目标 target {target:g} 亿元", size=11, colour=COLOURS["target"])
-    )
+    if target is not None:
+        body.append(
+            f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + plot_w}" y2="{y(target):.1f}" '
+            f'stroke="{COLOURS["target"]}" stroke-width="2" stroke-dasharray="6,3"/>'
+        )
+        body.append(
+            _text(left + plot_w + 6, y(target) + 4, f"目标 target {target:g} 亿元", size=11, colour=COLOURS["target"])
+        )
     return _svg(width, height, CHART_TITLES["monthly"], body)
 
 
@@ -353,6 +356,9 @@ def _card(label: str, value: str, detail: str, ok: bool | None) -> str:
     )
 
 
+NO_TARGET = "当年无全市目标 no city target in force for the year"
+
+
 def _summary(b: Bulletin) -> str:
     c, cl = b.city, b.clauses
     pace = b.elapsed_share * b.pace_factor
@@ -360,23 +366,37 @@ def _summary(b: Bulletin) -> str:
         _card(
             CITY_LABELS["total_fai"],
             f"{money(c.total_fai)} 亿元",
-            f'目标 target {money(c.fai_target)} 亿元 <span class="clause">{_e(cl.get("fai_target", ""))}</span>；'
-            f"完成 {pct(c.fai_completion)}，时序进度 elapsed {pct(b.elapsed_share, 0)}",
-            c.fai_completion >= pace,
+            (
+                f'目标 target {money(c.fai_target)} 亿元 <span class="clause">{_e(cl.get("fai_target", ""))}</span>；'
+                f"完成 {pct(c.fai_completion)}，时序进度 elapsed {pct(b.elapsed_share, 0)}"
+            )
+            if c.fai_target is not None
+            else NO_TARGET,
+            None if c.fai_completion is None else c.fai_completion >= pace,
         ),
         _card(
             CITY_LABELS["total_industry_fai"],
             f"{money(c.total_industry_fai)} 亿元",
-            f'目标 target {money(c.industry_fai_target)} 亿元 <span class="clause">'
-            f"{_e(cl.get('industry_fai_target', ''))}</span>；完成 {pct(c.industry_fai_completion)}",
-            c.industry_fai_completion >= pace,
+            (
+                f'目标 target {money(c.industry_fai_target)} 亿元 <span class="clause">'
+                f"{_e(cl.get('industry_fai_target', ''))}</span>；完成 {pct(c.industry_fai_completion)}"
+            )
+            if c.industry_fai_target is not None
+            else NO_TARGET,
+            None if c.industry_fai_completion is None else c.industry_fai_completion >= pace,
         ),
         _card(
             CITY_LABELS["provincial_nongov_share"],
             pct(c.provincial_nongov_share),
-            f"下限 minimum {pct(c.nongov_share_min, 0)} "
-            f'<span class="clause">{_e(cl.get("nongov_share_min", ""))}</span>',
-            None if c.provincial_nongov_share is None else c.provincial_nongov_share >= c.nongov_share_min,
+            (
+                f"下限 minimum {pct(c.nongov_share_min, 0)} "
+                f'<span class="clause">{_e(cl.get("nongov_share_min", ""))}</span>'
+            )
+            if c.nongov_share_min is not None
+            else NO_TARGET,
+            None
+            if c.provincial_nongov_share is None or c.nongov_share_min is None
+            else c.provincial_nongov_share >= c.nongov_share_min,
         ),
     ]
     behind = [t for t in b.towns if t.behind_schedule]
@@ -396,16 +416,23 @@ def render_html(bulletin: Bulletin) -> str:
     title = f"{b.title_zh} — {b.title_en}" + (" (未发布草稿 draft)" if b.draft else "")
     note = f'<div class="note">{_e(b.synthetic_note)}</div>' if b.synthetic_note else ""
     issued = b.issued_on.isoformat() if b.issued_on else "—"
+    as_of = b.as_of.isoformat() if b.as_of else issued
     if b.draft:
         dated = f'<p class="issued">草稿日期 draft of {_e(issued)}（北京时间 Beijing time）</p>'
         draft = (
-            f'<div class="draft">未发布草稿：本季度通报尚未发布，以下按 {_e(issued)} 的数据计算，仅供参考。'
-            f"<br>Draft, not published: this quarter's bulletin has not been issued; computed from the data "
-            f"as of {_e(issued)}, for reference only.</div>"
+            f'<div class="draft">未发布草稿：本季度通报尚未发布，以下按截至 {_e(as_of)} 24 时（北京时间）记录的数据计算，'
+            f"仅供参考。<br>Draft, not published: this quarter's bulletin has not been issued; computed from the "
+            f"data recorded by the end of {_e(as_of)} (Beijing time), for reference only.</div>"
         )
     else:
         dated = f'<p class="issued">发布日期 issued on {_e(issued)}（北京时间 Beijing time）</p>'
         draft = ""
+    if b.as_of:
+        dated += (
+            f'<p class="issued">数据截至 {_e(as_of)} 24 时（北京时间）：此后收到的报表和作出的决定不计入本期通报。'
+            f"<br>As of the end of {_e(as_of)}, Beijing time: reports received and decisions recorded later do not "
+            f"change this bulletin.</p>"
+        )
     meta = (
         f'<p class="meta">数据期 data period: 1–{int(b.period[-2:])}月累计 year to date to {_e(b.period)}；'
         f"时序进度 elapsed share {pct(b.elapsed_share, 0)}；进度系数 pace factor {b.pace_factor:g} "

@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from . import audit, bulletins, db, demo, imports, quarantine, reads, rounds, server
+from . import audit, bulletins, db, demo, imports, packs, quarantine, reads, rounds, server
 
 app = typer.Typer(
     name="towns",
@@ -30,6 +30,7 @@ app.add_typer(bulletins.app, name="bulletin")
 app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
+app.add_typer(packs.app, name="pack")
 
 
 def main() -> None:

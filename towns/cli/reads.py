@@ -117,7 +117,7 @@ def status(
         print_json(r.model_dump(mode="json"))
         return
     console.print(
-        f"[bold]{r.name}[/] {r.code} — {r.district_zh} · {r.tier_zh} {r.tier.value} · "
+        f"[bold]{r.name}[/] {r.code} — {r.district_zh} · {r.tier_zh} {r.tier} · "
         f"{r.industry_zh} · {r.state_zh} {r.state.value}"
     )
     console.print(
@@ -128,7 +128,7 @@ def status(
     console.print(
         f"last annual grade 最近考核等级: {r.last_grade.value if r.last_grade else '—'}; "
         f"consecutive warnings 连续警告: {r.warnings}"
-        + (f"; applying for 申报: {r.applying_for.value}" if r.applying_for else "")
+        + (f"; applying for 申报: {r.applying_for}" if r.applying_for else "")
     )
     if r.findings:
         t = Table(title=f"Findings for {r.last_period} 最近一期检查结果")
@@ -163,7 +163,7 @@ def history(
     if h.state is not None:
         st = h.state
         console.print(
-            f"as of {as_of}: {st.state.value}, {st.tier.value}, "
+            f"as of {as_of}: {st.state.value}, {st.tier}, "
             f"last grade {st.last_grade.value if st.last_grade else '—'}, warnings {st.warnings}"
         )
     t = Table(title=f"History of {code} 历史记录" + (f" as of {as_of}" if as_of else ""))
@@ -184,7 +184,7 @@ def history(
                 + (f", score {e.score:.2f}" if e.score is not None else "")
                 + f") approved by {e.by}"
                 + (f" — reason 理由: {e.reason}" if e.reason else "")
-                + f"; now {eff.state.value}, {eff.tier.value}, warnings {eff.warnings}"
+                + f"; now {eff.state.value}, {eff.tier}, warnings {eff.warnings}"
             )
         else:
             what = "[red]rejected 退回[/] " + "; ".join(f"{p.field}: {p.en}" for p in e.problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -232,7 +233,7 @@ def show(
         t.add_row(
             town.code,
             town.name,
-            town.tier.value,
+            town.tier,
             "" if town.score is None else f"{town.score:.2f}",
             f"{town.proposed_grade.value} {town.proposed_grade_zh}",
             f"{town.final_grade.value} {town.final_grade_zh}" if town.final_grade else "—",
@@ -266,7 +267,7 @@ def simulate_cmd(
     from ..rules.pack import PackError, load_pack_file
 
     try:
-        what_if = load_pack_file(pack)
+        what_if = load_pack_file(pack, date(year, 12, 31))
     except (PackError, OSError) as exc:
         err.print(f"[red]cannot use {pack}[/]: {exc}")
         raise typer.Exit(2) from None

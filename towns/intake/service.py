@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from pydantic import ValidationError
@@ -41,7 +42,8 @@ from ..models.report import MAX_BATCH_ROWS, BatchOutcome, ReportBatch, ReportRow
 from ..models.times import now_utc
 from ..models.town import Town, TownProfile
 from ..models.workflows import REJECTED, ReportOutcome, TownStart, workflow_id
-from ..rules.pack import DEFAULT_PACK, load_pack
+from ..rules.pack import DEFAULT_PACK, PackError, load_programme, programmes
+from ..rules.vocabulary import PackVocabulary
 from ..workflows.town import TownWorkflow
 from .files import Row
 
@@ -156,19 +158,27 @@ def _differences(stored: TownProfile, new: TownProfile) -> list[str]:
     return [k for k in a if a[k] != b[k]]
 
 
-async def register_town(
-    client: Client, engine: Engine, profile: TownProfile, by: str, task_queue: str, pack_id: str = DEFAULT_PACK
-) -> str:
+def default_programme(engine: Engine) -> str:
+    """The programme a town belongs to when its row names none: the only programme installed in
+    this deployment when there is exactly one, else the one shipped as the default (sx2018)."""
+    from ..models.pack_store import installed_sources
+
+    installed = [p for p in programmes(engine) if p in installed_sources(engine)]
+    return installed[0] if len(installed) == 1 else DEFAULT_PACK
+
+
+async def register_town(client: Client, engine: Engine, profile: TownProfile, by: str, task_queue: str) -> str:
     """Add the town to the registry and start its workflow. Idempotent: 'registered' or 'unchanged'."""
     status = "registered"
+    registered_at = now_utc()
     with Session(engine) as s:
         if s.get(Town, profile.code) is None:
             s.add(
                 Town(
                     **profile.model_dump(mode="json"),
-                    registered_at=now_utc(),
+                    registered_at=registered_at,
                     registered_by=by,
-                    applying_for=profile.tier.value if profile.state.value == "applied" else None,
+                    applying_for=profile.tier if profile.state.value == "applied" else None,
                 )
             )
             try:
@@ -181,17 +191,24 @@ async def register_town(
         if status == "unchanged":
             stored = s.get(Town, profile.code)
             assert stored is not None  # found above, or registered by the import that won the race
+            registered_at = stored.registered_at
+            if registered_at.tzinfo is None:  # SQLite gives back UTC without its zone
+                registered_at = registered_at.replace(tzinfo=UTC)
             diff = _differences(stored.profile(), profile)
             if diff:
                 raise ValueError(
                     f"town {profile.code} is already registered with other values for {diff}; "
                     "a registered town's tier and state change only through assessment rounds"
                 )
-    pack = load_pack(pack_id)
+    pack = load_programme(engine, profile.programme)
     await client.start_workflow(
         TownWorkflow.run,
         TownStart(
-            profile=profile, pack_id=pack_id, limits=pack.sanity, report_due_day=int(pack.value("report_due_day"))
+            profile=profile,
+            pack_id=profile.programme,
+            limits=pack.sanity,
+            report_due_day=int(pack.value("report_due_day")),
+            registered_at=registered_at,
         ),
         id=workflow_id(profile.code),
         task_queue=task_queue,
@@ -203,28 +220,27 @@ async def register_town(
 def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
     """Record that a town applies for a tier; the next application round decides."""
     from ..models import ledger
-    from ..models.vocab import Tier
 
-    wanted = Tier.parse(tier)
     with ledger.ledger_lock(engine), Session(engine) as s:
         town = s.get(Town, code)
         if town is None:
             raise ValueError(f"unknown town '{code}'")
+        wanted = PackVocabulary(load_programme(engine, town.programme)).parse("tier", tier)
         if town.state not in ("creating", "applied"):
             raise ValueError(f"{code} is {town.state}: only a town in creation can apply for another tier")
-        if town.tier == wanted.value:
-            raise ValueError(f"{code} is already {wanted.value}")
-        town.applying_for = wanted.value
+        if town.tier == wanted:
+            raise ValueError(f"{code} is already {wanted}")
+        town.applying_for = wanted
         s.add(town)
         ledger.append(
             s,
             kind="application",
-            key=ledger.Keys.application(code, wanted.value, now_utc().isoformat()),
+            key=ledger.Keys.application(code, wanted, now_utc().isoformat()),
             code=code,
             actor=by,
             actor_role="office",
-            outcome=f"applies for {wanted.value}",
-            inputs={"from_tier": town.tier, "tier": wanted.value, "state": town.state},
+            outcome=f"applies for {wanted}",
+            inputs={"from_tier": town.tier, "tier": wanted, "state": town.state},
         )
         s.commit()
 
@@ -251,8 +267,29 @@ async def import_towns(
         results[_where(row)] = result
         progress(result)
 
+    default = default_programme(engine)
+    vocabularies: dict[str, PackVocabulary] = {}
+
+    def programme_of(row: Row) -> str:
+        return _text(row.values.get("programme")) or default
+
+    def vocabulary(programme: str) -> PackVocabulary:
+        if programme not in vocabularies:
+            vocabularies[programme] = PackVocabulary(load_programme(engine, programme))
+        return vocabularies[programme]
+
     for row in rows:
         code = _text(row.values.get("code"))
+        try:
+            vocabulary(programme_of(row))
+        except PackError as exc:
+            problem = Problem(
+                field="programme",
+                en=f"{exc} — leave the column empty for the default programme {default}",
+                zh=f"未知的考核办法“{programme_of(row)}”；留空则使用默认的 {default}",
+            )
+            answer(row, RowResult(row=row.number, where=_where(row), code=code, status="rejected", problems=[problem]))
+            continue
         if getattr(row, "problems", None):
             answer(
                 row,
@@ -260,7 +297,9 @@ async def import_towns(
             )
             continue
         try:
-            profile = TownProfile.model_validate(row.values)
+            profile = TownProfile.model_validate(
+                {**row.values, "programme": programme_of(row)}, context={"vocabulary": vocabulary(programme_of(row))}
+            )
         except ValidationError as exc:
             answer(
                 row,

@@ -196,7 +196,10 @@ def adoptable_revision(conn: Connection) -> str | None:
             "new database).\n数据库中只有部分 towns 表（缺少上述表或列），未作任何修改；请手工升级或使用新数据库。"
         )
     has_key = "key" in {col["name"] for col in have.get_columns("rejections")}
-    return "0002" if has_key and "installation" in tables else "0001"
+    if not (has_key and "installation" in tables):
+        return "0001"
+    has_programme = "programme" in {col["name"] for col in have.get_columns("towns")}
+    return "0003" if has_programme and "pack_files" in tables else "0002"
 
 
 @contextmanager

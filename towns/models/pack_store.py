@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Column, Text
 from sqlmodel import Field as SQLField
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 
 class StoredPack(SQLModel, table=True):
@@ -34,3 +34,62 @@ def remember(session: Session, pack: Any) -> None:
                 first_used=datetime.now(UTC),
             )
         )
+
+
+class PackFile(SQLModel, table=True):
+    """A pack file installed in this deployment (`towns pack install`): a programme, or a new
+    version of one, beside the packs shipped with towns. Append-only: a version is installed once."""
+
+    __tablename__ = "pack_files"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    pack_id: str = SQLField(index=True, max_length=64)
+    version: str = SQLField(max_length=64)
+    extends: str | None = SQLField(default=None, max_length=64)
+    title_zh: str = ""
+    title_en: str = ""
+    source: str = SQLField(sa_column=Column(Text, nullable=False))
+    sha256: str = SQLField(max_length=64)
+    installed_at: datetime
+    installed_by: str
+
+
+def install_file(
+    engine: Any, pack_id: str, version: str, extends: str | None, titles: tuple[str, str], text: str, by: str
+) -> str:
+    """Store a pack file; "installed", or "already installed" when the same version with the same
+    text is there. The same version with other text is refused (ValueError)."""
+    import hashlib
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with Session(engine) as s:
+        same = s.exec(select(PackFile).where(PackFile.pack_id == pack_id, PackFile.version == version)).first()
+        if same is not None:
+            if same.sha256 == digest:
+                return "already installed 已安装"
+            raise ValueError(
+                f"{pack_id} {version} is already installed with other content: give the new file a new "
+                f"version in [pack] version. {pack_id} {version} 已安装且内容不同：请在 [pack] version 中使用新版本号。"
+            )
+        s.add(
+            PackFile(
+                pack_id=pack_id,
+                version=version,
+                extends=extends,
+                title_zh=titles[0],
+                title_en=titles[1],
+                source=text,
+                sha256=digest,
+                installed_at=datetime.now(UTC),
+                installed_by=by,
+            )
+        )
+        s.commit()
+    return "installed 已安装"
+
+
+def installed_sources(engine: Any) -> dict[str, str]:
+    """pack id → the text of its latest installed version."""
+    with Session(engine) as s:
+        rows = s.exec(select(PackFile).order_by(col(PackFile.id))).all()
+    return {r.pack_id: r.source for r in rows}

@@ -32,6 +32,7 @@ FIELD_ZH = {
     "planned_area_km2": "规划面积",
     "core_area_km2": "核心区面积",
     "state": "状态",
+    "programme": "考核办法",
     "period": "月份",
     "fai": "固定资产投资",
     "industry_fai": "特色产业投资",

@@ -96,7 +96,12 @@ class AnnualContext(BaseModel):
 
     city_tax_growth: float | None
     city_tax_growth_source: str  # "office" (--city-tax-growth) | "pooled" (the round's towns) | "none"
-    innovation_scores: dict[str, float] = Field(default_factory=dict, description="code → innovation points")
+    innovation_scores: dict[str, float | str] = Field(
+        default_factory=dict, description="code → innovation points, exact ('15/2'; older rounds: a float)"
+    )
+    city_tax_growth_exact: str | None = Field(
+        default=None, description="the city average growth as an exact fraction (older rounds: none)"
+    )
 
 
 class Override(BaseModel):

@@ -11,13 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from .finding import DEFAULT_PACK
 from .rejection import bilingual
 from .report import MONEY_MAX, number, plain_text, whole
-from .vocab import District, Industry, Tier, TownState, Vocab
+from .vocab import TownState, Vocab
 
 AREA_MAX = 10_000.0  # km²: beyond it an area is a slip (not policy; the pack's limits are)
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"  # a district, tier or industry id of a programme
 # states of a town on a creation list: graded every year, owes monthly reports
 ON_LIST_STATES = (TownState.creating.value, TownState.named.value)
 
@@ -29,9 +31,9 @@ class TownProfile(BaseModel):
 
     code: str = Field(description="office code, e.g. SX-ZJ-WY; letters, digits, - and _ (2–32)")
     name: str = Field(min_length=1, max_length=100, description="town name, e.g. 诸暨袜艺小镇")
-    district: District = Field(description="区、县(市)")
-    tier: Tier = Field(description="creation list the town is on")
-    industry: Industry = Field(description="characteristic industry")
+    district: str = Field(description="区、县(市): an id of the programme's districts, e.g. keqiao")
+    tier: str = Field(description="creation list the town is on: an id of the programme's tiers")
+    industry: str = Field(description="characteristic industry: an id of the programme's industries")
     batch: str | None = Field(default=None, max_length=20, description="creation batch, e.g. 1 (第一批)")
     listed_year: int | None = Field(default=None, ge=2000, le=2100, description="year the town entered its list")
     creation_years: int = Field(default=3, ge=1, le=10, description="length of the creation period, years")
@@ -44,6 +46,7 @@ class TownProfile(BaseModel):
     planned_area_km2: float | None = Field(default=None, ge=0, le=AREA_MAX, description="planned area, km²")
     core_area_km2: float | None = Field(default=None, ge=0, le=AREA_MAX, description="core (construction) area, km²")
     state: TownState = Field(default=TownState.creating)
+    programme: str = Field(default=DEFAULT_PACK, max_length=64, description="the rule pack the town belongs to")
 
     @field_validator("code", mode="before")
     @classmethod
@@ -85,15 +88,31 @@ class TownProfile(BaseModel):
             return 3
         return value
 
-    @field_validator("district", "tier", "industry", "state", mode="before")
+    @field_validator("district", "tier", "industry", mode="before")
     @classmethod
-    def _vocab(cls, raw: Any, info: ValidationInfo) -> Vocab:
+    def _vocab(cls, raw: Any, info: ValidationInfo) -> str:
+        """Through the programme's vocabulary when the caller gives one (an import: 柯桥 → keqiao),
+        else an id as stored."""
         assert info.field_name is not None  # a field validator always runs for a named field
-        kind = {"district": District, "tier": Tier, "industry": Industry, "state": TownState}[info.field_name]
-        return kind.parse(raw)
+        vocabulary = (info.context or {}).get("vocabulary")
+        if vocabulary is not None:
+            return str(vocabulary.parse(info.field_name, raw))
+        text = str(getattr(raw, "value", raw)).strip()
+        if not re.fullmatch(ID_PATTERN, text):
+            raise bilingual(
+                f"unknown_{info.field_name}",
+                f"{text[:40]!r} is not a {info.field_name} id (lower-case letters, digits and _)",
+                f"“{text[:40]}”不是有效的代码（小写字母、数字和下划线）",
+            )
+        return text
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state(cls, raw: Any) -> Vocab:
+        return TownState.parse(raw)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    def _consistent(self, info: ValidationInfo) -> Self:
         if self.state in (TownState.creating, TownState.named) and self.listed_year is None:
             raise bilingual(
                 "listed_year",
@@ -112,7 +131,9 @@ class TownProfile(BaseModel):
                 f"{self.core_area_km2} 平方公里大于规划面积 {self.planned_area_km2} 平方公里",
                 field="core_area_km2",
             )
-        if self.tier == Tier.city and self.annual_fai_target is None and not self.planned_investment:
+        vocabulary = (info.context or {}).get("vocabulary")
+        planned = vocabulary is not None and vocabulary.target_is_planned(self.tier)
+        if planned and self.annual_fai_target is None and not self.planned_investment:
             raise bilingual(
                 "planned_investment",
                 "a city-level town needs planned_investment (its annual target is "
@@ -141,6 +162,7 @@ class Town(SQLModel, table=True):
     planned_area_km2: float | None = None
     core_area_km2: float | None = None
     state: str = "creating"
+    programme: str = SQLField(default="sx2018", max_length=64, sa_column_kwargs={"server_default": "sx2018"})
     registered_at: datetime
     registered_by: str = "system"
     # what decisions have made of the town (changed only by applied decisions)

@@ -23,7 +23,7 @@ from ..models.report import MonthlyReport
 from ..models.round import DecisionRow, Grade, RoundKind
 from ..models.times import as_utc
 from ..models.town import Town
-from ..models.vocab import Tier, TownState
+from ..models.vocab import TownState
 from .common import Moment, Recorded, clause_finding_fields, recorded_by
 from .rounds import DecisionEffects, TownStanding
 from .towns import ReportFigures, as_it_stood, first_later_decisions, report_figures
@@ -107,7 +107,7 @@ class AsOfStanding(BaseModel):
     """The town's registry fields as they stood at the as-of moment."""
 
     state: TownState
-    tier: Tier
+    tier: str
     warnings: int
     last_grade: Grade | None = None
     listed_year: int | None = None

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from ..models.finding import Finding, PackRef
 from ..models.round import DecisionRow, Grade, ProposalRow, RoundKind, RoundRow, later_decisions, order_problems
 from ..models.town import Town
-from ..models.vocab import Tier, TownState
+from ..models.vocab import TownState
 from ..rules.scope import in_scope
 from .common import Recorded
 
@@ -29,7 +29,7 @@ class DecisionEffects(BaseModel):
     """What a decision does to its town when applied (its registry fields after it)."""
 
     state: TownState
-    tier: Tier
+    tier: str
     warnings: int = Field(description="consecutive annual warnings after the decision")
     listed_year: int | None = Field(default=None, description="the year listed (set by an admission)")
     creation_years: int | None = Field(default=None, description="the creation period (set by an admission)")
@@ -41,7 +41,7 @@ class TownStanding(BaseModel):
     Every decision records all of them; a field is None only in a record that left it out."""
 
     state: TownState | None = None
-    tier: Tier | None = None
+    tier: str | None = None
     warnings: int | None = None
     last_grade: Grade | None = None
     listed_year: int | None = None
@@ -61,7 +61,7 @@ class RoundTown(BaseModel):
 
     code: str
     name: str = Field(description="the town's name (empty if it is no longer registered)")
-    tier: Tier = Field(description="the tier the town was assessed in")
+    tier: str = Field(description="the tier the town was assessed in")
     proposed_grade: Grade
     proposed_grade_zh: str
     final_grade: Grade | None = Field(default=None, description="the approved grade; None until approved")

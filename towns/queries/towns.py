@@ -27,9 +27,10 @@ from ..models.rejection import Rejection
 from ..models.report import FIGURE_FIELDS, MonthlyReport
 from ..models.round import DecisionRow, Grade
 from ..models.town import Town
-from ..models.vocab import District, Industry, Tier, TownState
+from ..models.vocab import TownState
 from ..rules.monthly import annual_target, num
 from ..rules.pack import load_pack
+from ..rules.vocabulary import PackVocabulary
 from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by
 
 # the registry fields a decision changes (and keeps in its ``before``)
@@ -65,11 +66,11 @@ class TownStatus(BaseModel):
 
     code: str
     name: str
-    district: District
+    district: str
     district_zh: str = Field(description="区县, e.g. 柯桥区")
-    tier: Tier
+    tier: str
     tier_zh: str = Field(description="层级, e.g. 省级创建")
-    industry: Industry
+    industry: str
     industry_zh: str = Field(description="产业, e.g. 时尚")
     state: TownState
     state_zh: str = Field(description="状态, e.g. 创建中")
@@ -86,7 +87,7 @@ class TownStatus(BaseModel):
     warnings: int = Field(description="consecutive annual warnings")
     last_grade: Grade | None = Field(default=None, description="the last annual grade decided")
     acceptance_failures: int = Field(description="acceptance rounds failed so far")
-    applying_for: Tier | None = Field(default=None, description="the tier applied for, until a round decides")
+    applying_for: str | None = Field(default=None, description="the tier applied for, until a round decides")
     as_of: Moment | None = Field(default=None, description="the recording time shown, when not now")
 
 
@@ -197,11 +198,12 @@ def _statuses(s: Session, towns: list[Town], as_of: datetime | None, only: str |
     )
     standing = first_later_decisions(s, as_of, only) if as_of is not None else {}
 
-    pack = load_pack()
+    packs: dict[str, PackVocabulary] = {}
     out = []
     for town in towns:
         town = as_it_stood(town, standing.get(town.code))
-        target = annual_target(town.profile(), pack)
+        vocab = packs.setdefault(town.programme, PackVocabulary(load_pack(town.programme)))
+        target = annual_target(town.profile(), vocab.pack)
         rep = last.get(town.code)
         findings = by_submission.get(rep.submission_id, []) if rep else []
         out.append(
@@ -210,11 +212,11 @@ def _statuses(s: Session, towns: list[Town], as_of: datetime | None, only: str |
                     code=town.code,
                     name=town.name,
                     district=town.district,
-                    district_zh=District.parse(town.district).zh,
+                    district_zh=vocab.zh("district", town.district),
                     tier=town.tier,
-                    tier_zh=Tier.parse(town.tier).zh,
+                    tier_zh=vocab.zh("tier", town.tier),
                     industry=town.industry,
-                    industry_zh=Industry.parse(town.industry).zh,
+                    industry_zh=vocab.zh("industry", town.industry),
                     state=town.state,
                     state_zh=TownState.parse(town.state).zh,
                     listed_year=town.listed_year,

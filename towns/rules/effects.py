@@ -23,19 +23,21 @@ rules never propose it) has no lower list to move to: tier unchanged, warnings 0
 from __future__ import annotations
 
 from ..models.round import Effects, Grade, TownRecord
-from ..models.vocab import Tier, TownState
+from .measures import ident
 from .pack import RulePack
 
-# one list down (降格)
-DEMOTION = {
-    Tier.named.value: Tier.provincial_creation.value,
-    Tier.provincial_creation.value: Tier.provincial_cultivation.value,
-}
+
+def applied_tier(pack: RulePack, raw: str) -> str:
+    """The tier an application names (its id, Chinese name or an alias)."""
+    for t in pack.tiers:
+        if raw == t.id or raw == t.zh or raw in t.aliases:
+            return t.id
+    raise ValueError(f"{raw!r} is not a tier of pack {pack.pack.id}: {[t.id for t in pack.tiers]}")
 
 
 def effects(record: TownRecord, grade: str, year: int, pack: RulePack) -> Effects:
     p = record.profile
-    state, tier, warnings = p.state.value, p.tier.value, record.warnings
+    state, tier, warnings = ident(p.state), ident(p.tier), record.warnings
     listed_year, creation_years, failures = p.listed_year, p.creation_years, record.acceptance_failures
     g = Grade.parse(grade)
     if g in (Grade.excellent, Grade.good, Grade.pass_):
@@ -43,27 +45,28 @@ def effects(record: TownRecord, grade: str, year: int, pack: RulePack) -> Effect
     elif g == Grade.warning:
         warnings += 1
     elif g == Grade.demoted:
-        if tier == Tier.named.value:
-            state = TownState.creating.value
-        tier = DEMOTION.get(tier, tier)
+        lower = pack.tier(tier).demotes_to
+        if lower is not None:
+            if state == "named":
+                state = "creating"
+            tier = lower
         warnings = 0
     elif g == Grade.eliminated:
-        state = TownState.eliminated.value
+        state = "eliminated"
     elif g == Grade.named:
-        state = TownState.named.value
-        if tier != Tier.city.value:
-            tier = Tier.named.value
+        state = "named"
+        tier = pack.tier(tier).named_to or tier
     elif g == Grade.not_named:
         creation_years += int(pack.acceptance_value("extension_years"))
         failures += 1
     elif g == Grade.admitted:
         if record.applying_for is None:
             raise ValueError(f"{p.code}: admitted, but the town applied for no tier")
-        state = TownState.creating.value
-        tier = Tier.parse(record.applying_for).value
+        state = "creating"
+        tier = applied_tier(pack, record.applying_for)
         listed_year, warnings, failures = year, 0, 0
-    elif g == Grade.rejected and state == TownState.applied.value:
-        state = TownState.rejected.value
+    elif g == Grade.rejected and state == "applied":
+        state = "rejected"
     return Effects(
         state=state,
         tier=tier,
@@ -79,8 +82,8 @@ def unchanged(record: TownRecord) -> Effects:
     later year had been applied (decisions apply in year order; see ``models.round.ORDER``)."""
     p = record.profile
     return Effects(
-        state=p.state.value,
-        tier=p.tier.value,
+        state=ident(p.state),
+        tier=ident(p.tier),
         warnings=record.warnings,
         listed_year=p.listed_year,
         creation_years=p.creation_years,

@@ -1,16 +1,22 @@
 """The rule engine behind one small interface.
 
-Rules are compiled from pack data into a durable_rules ruleset (one per pack hash): for
-each pack rule, whether it applies to the town's tier and whether the measured value
-meets its threshold. The arithmetic itself (shares, targets, the comparison) is done
-exactly in Python with Decimal, because durable_rules' C engine compares IEEE floats and
-refuses JSON numbers in exponent form; it receives the sign of ``value − threshold``.
+Every check a pack declares is compiled into a durable_rules ruleset (one per resolved pack
+hash) that decides, for one measured fact:
+
+- whether the check applies (the town's tier and industry against the check's lists);
+- what missing data means (by the measure's case: fail, pass, skip, not_assessed, pending);
+- the verdict: the sign of ``value − threshold`` against the direction (min, max, holds,
+  info), or an exemption by industry flag;
+- for a ladder check (consecutive warnings, failed acceptances), whether the count has
+  reached the threshold and, if so, the tier's consequence (demoted, eliminated, office).
+
+The arithmetic is done exactly in Python before the engine, because durable_rules' C engine
+compares IEEE floats and refuses JSON numbers in exponent form: it receives signs.
 
 durable_rules keeps global state, raises when no rule matches a fact, cannot say which
 rule fired, and may run actions on its own thread. So: evaluations are serialised by a
 lock, each uses a fresh session id deleted afterwards, every fact is matched by exactly
-one generated rule (pass, fail or not-applicable), and each action records its verdict
-keyed by (session, fact) — the provenance we keep ourselves.
+one generated rule, and each action records its verdict keyed by (session, fact).
 """
 
 from __future__ import annotations
@@ -19,26 +25,34 @@ import contextlib
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
-Verdict = Literal["passed", "failed", "not_applicable"]
+# passed | failed | not_applicable | skip | not_assessed | pending | counting | consequence:<grade>
+Verdict = str
 
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """One rule as the engine sees it: where it applies and which way it compares."""
+    """One check as the engine sees it."""
 
     id: str
-    tiers: tuple[str, ...]
-    direction: Literal["min", "max"] = "min"  # min: value ≥ threshold passes; max: value ≤ threshold
+    tiers: tuple[str, ...] | None = None  # None: every tier
+    industries: tuple[str, ...] | None = None
+    direction: str = "min"  # min | max | holds | info | ladder
+    missing: tuple[tuple[str, str], ...] = ()  # (case, policy); the case "*" is the default
+    exempt: bool = False  # an industry flag exempts the town from failing
+    ladder: tuple[tuple[str, str], ...] = ()  # (tier, consequence) for a ladder check
 
 
 @dataclass(frozen=True)
 class Fact:
     rule: str
     tier: str
-    cmp: int  # sign of value − threshold: -1, 0 or 1
+    cmp: int = 0  # sign of value − threshold (holds: 0 when it holds, −1 when not)
+    industry: str = ""
+    missing: str = ""  # the measure's case when the value is missing
+    exempt: bool = False
 
 
 class RuleEngine(Protocol):
@@ -46,8 +60,6 @@ class RuleEngine(Protocol):
 
 
 class _PostedFact(Protocol):
-    """The message of a fact as durable_rules hands it to an action (``c.m``)."""
-
     sid: str
     fid: int
 
@@ -56,6 +68,66 @@ class _Closure(Protocol):
     """What durable_rules passes to an action; the library ships no types for it."""
 
     m: _PostedFact
+
+
+def _any_of(attr: Any, values: tuple[str, ...]) -> Any:
+    cond = None
+    for v in values:
+        c = attr == v
+        cond = c if cond is None else (cond | c)
+    return cond
+
+
+def _none_of(base: Any, attr: Any, values: tuple[str, ...]) -> Any:
+    for v in values:
+        base = base & (attr != v)
+    return base
+
+
+@dataclass
+class _Compiler:
+    """Generates, for one spec, rules whose conditions are mutually exclusive and cover every fact."""
+
+    spec: RuleSpec
+    record: Callable[[Verdict], Callable[[_Closure], None]]
+    rules: list[tuple[Any, Verdict]] = field(default_factory=list)
+
+    def compile(self) -> list[tuple[Any, Verdict]]:
+        from durable.lang import m
+
+        s = self.spec
+        me = m.rule == s.id
+        applies = me
+        if s.tiers is not None:
+            inside = _any_of(m.tier, s.tiers)
+            self.rules.append((_none_of(me, m.tier, s.tiers), "not_applicable"))
+            applies = me & inside if inside is not None else me
+        if s.industries is not None:
+            inside = _any_of(m.industry, s.industries)
+            self.rules.append((_none_of(applies, m.industry, s.industries), "not_applicable"))
+            applies = applies & inside if inside is not None else applies
+        cases = tuple(c for c, _ in s.missing if c != "*")
+        default = dict(s.missing).get("*", "fail")
+        for case, policy in s.missing:
+            if case != "*":
+                self.rules.append((applies & (m.missing == case), policy))
+        self.rules.append((_none_of(applies & (m.missing != ""), m.missing, cases), default))
+        measured = applies & (m.missing == "")
+        if s.exempt:
+            self.rules.append((measured & (m.exempt == 1), "passed"))
+            measured = measured & (m.exempt == 0)
+        if s.direction == "info":
+            self.rules.append((measured, "passed"))
+        elif s.direction == "max":
+            self.rules += [(measured & (m.cmp <= 0), "passed"), (measured & (m.cmp > 0), "failed")]
+        elif s.direction == "ladder":
+            for tier, outcome in s.ladder:
+                self.rules.append((measured & (m.tier == tier) & (m.cmp >= 0), f"consequence:{outcome}"))
+            self.rules.append((_none_of(measured & (m.cmp >= 0), m.tier, tuple(t for t, _ in s.ladder)), "counting"))
+            self.rules.append((measured & (m.cmp < 0), "counting"))
+        else:  # min, holds
+            self.rules += [(measured & (m.cmp >= 0), "passed"), (measured & (m.cmp < 0), "failed")]
+        return self.rules
 
 
 class DurableRulesEngine:
@@ -67,7 +139,7 @@ class DurableRulesEngine:
     _sessions = itertools.count(1)
 
     def _define(self, name: str, specs: tuple[RuleSpec, ...]) -> None:
-        from durable.lang import m, ruleset, when_all
+        from durable.lang import ruleset, when_all
 
         results = self._results
 
@@ -78,19 +150,9 @@ class DurableRulesEngine:
             return action
 
         with ruleset(name):
-            for _i, spec in enumerate(specs):
-                applies = None
-                for tier in spec.tiers:
-                    cond = m.tier == tier
-                    applies = cond if applies is None else (applies | cond)
-                ok, ko = (m.cmp >= 0, m.cmp < 0) if spec.direction == "min" else (m.cmp <= 0, m.cmp > 0)
-                if applies is not None:
-                    when_all((m.rule == spec.id) & applies & ok)(recorder("passed"))
-                    when_all((m.rule == spec.id) & applies & ko)(recorder("failed"))
-                outside = m.rule == spec.id
-                for tier in spec.tiers:
-                    outside = outside & (m.tier != tier)
-                when_all(outside)(recorder("not_applicable"))
+            for spec in specs:
+                for cond, verdict in _Compiler(spec, recorder).compile():
+                    when_all(cond)(recorder(verdict))
         self._defined.add(name)
 
     def judge(self, ruleset: str, specs: tuple[RuleSpec, ...], facts: list[Fact]) -> list[Verdict]:
@@ -100,13 +162,27 @@ class DurableRulesEngine:
         for f in facts:
             if f.rule not in known:
                 raise KeyError(f"fact for unknown rule {f.rule!r} in ruleset {ruleset}")
+        if not facts:
+            return []
         with self._lock:
             if ruleset not in self._defined:
                 self._define(ruleset, specs)
             sid = f"e{next(self._sessions)}"
             try:
                 for fid, f in enumerate(facts):
-                    post(ruleset, {"sid": sid, "fid": fid, "rule": f.rule, "tier": f.tier, "cmp": f.cmp})
+                    post(
+                        ruleset,
+                        {
+                            "sid": sid,
+                            "fid": fid,
+                            "rule": f.rule,
+                            "tier": f.tier,
+                            "industry": f.industry,
+                            "cmp": f.cmp,
+                            "missing": f.missing,
+                            "exempt": int(f.exempt),
+                        },
+                    )
                 got = self._results.get(sid, {})
                 missing = [facts[i].rule for i in range(len(facts)) if i not in got]
                 if missing:

@@ -1,12 +1,25 @@
-"""Rule packs: the thresholds and parameters of one policy year, each with its clause id.
+"""Rule packs: a programme as data — its vocabularies, its dated parameters and its checks.
 
-A pack is a TOML file (``rules/packs/<id>.toml``), validated when it loads: every clause
-it cites exists, every rule names a known check and known tiers, the district quotas sum
-to the city target, the annual weights sum to 100 and the grade bands descend to 0.
-Sections: ``[params]`` and ``[[monthly]]`` (monthly checks), ``[annual]`` with
-``[annual.weights]`` and ``[[annual.bands]]`` (annual assessment), ``[acceptance]``
-(acceptance and naming), ``[application]`` (applications to a creation list). Its content hash (over a canonical JSON of the parsed file) pins what
-an evaluation used; rounds and findings record id, version and hash.
+A pack file (``rules/packs/<id>.toml``, schema 2, documented for officials in
+docs/packs.md) declares:
+
+- ``[pack]``: id, version, titles, and ``extends``: the pack it layers on (a city programme
+  extends the provincial base, ``sx2018`` extends ``zj``);
+- ``[programme]``: the city's name, the report due day, the bulletin months and day;
+- ``[[districts]]``, ``[[tiers]]``, ``[[industries]]``, ``[grades]``, ``[[bands]]``,
+  ``[scope.<kind>]``: the vocabularies and which towns each round kind takes;
+- ``[params.<path>]``: each parameter with its clause, unit, names and its values by the
+  date they take effect (``values = { 2018-01-01 = 300 }``, ``until`` ends it), as
+  OpenFisca's parameters carry them;
+- ``[[checks]]``: one per finding (towns/rules/evaluator.py evaluates them).
+
+``resolve`` merges a pack with the packs it extends (a layer's parameter replaces the
+base's; districts, tiers, industries and checks merge by id, field by field) and keeps the
+values in force on one date: the result is a ``RulePack``, validated, whose hash is taken
+over its canonical JSON. Findings and rounds record its id, version and that hash; the
+resolved JSON is what the ``packs`` table stores, so a past decision is replayed under
+exactly the values it used. Packs of the first schema (one file, undated) are still read:
+towns/rules/legacy.py converts them.
 """
 
 from __future__ import annotations
@@ -15,333 +28,817 @@ import hashlib
 import itertools
 import json
 import tomllib
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..models.finding import DEFAULT_PACK, PackRef
 from ..models.pack_store import StoredPack
 from ..models.report import Sanity
-from ..models.vocab import District, Industry, Tier
 from .clauses import catalogue
 
-KNOWN_CHECKS = {"pace", "nongov_share", "industry_share"}
+SCHEMA = 2
+SCORE_MAX = 100
+KINDS = ("monthly", "annual", "acceptance", "application", "city")
+ROUND_KINDS = ("annual", "acceptance", "application")
+STAGES = ("indicator", "grade", "consequence")
+DIRECTIONS = ("min", "max", "holds", "info", "ladder")
+MISSING = ("fail", "pass", "skip", "not_assessed", "pending")
+EFFECTS = ("score", "warning", "eliminated", "none", "outcome")
+SCORINGS = ("ratio", "toward_threshold", "measured")
+CONSEQUENCES = ("demoted", "eliminated", "office")
+TARGETS = ("floor", "planned", "planned_current")
+BAND_GRADES = ("excellent", "good", "pass", "warning")
+GRADES = (*BAND_GRADES, "demoted", "eliminated", "named", "not_named", "admitted", "rejected")
+STATES = ("applied", "creating", "named", "eliminated", "rejected")
+FAR_PAST = date(1900, 1, 1)
+MEASURED_THRESHOLDS = ("annual_fai", "district_totals")  # measures whose threshold is not a parameter
 
 
 class PackError(ValueError):
-    """A rule pack that cannot be used, with what is wrong in it."""
+    """A rule pack that cannot be used, with what is wrong in it and how to fix it."""
 
 
-class Param(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- resolved pack
+
+
+class Param(_Strict):
+    """One parameter as in force on the pack's date."""
+
     value: Any
     clause: str
     unit: str = ""
     zh: str = ""
     en: str = ""
+    since: date | None = None
+    until: date | None = None
+    reading: str = ""  # "office": the office's reading, where the text gives no number
+    layer: str = ""  # the pack that declares it
 
 
-class MonthlyRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Named(_Strict):
     id: str
-    check: str
-    clause: str
-    tiers: list[Tier]
-
-    @field_validator("check")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in KNOWN_CHECKS:
-            raise ValueError(f"unknown check {v!r}; known: {sorted(KNOWN_CHECKS)}")
-        return v
+    zh: str
+    en: str
+    aliases: list[str] = Field(default_factory=list)
 
 
-ANNUAL_WEIGHTS = ("investment", "industry_share", "nongov_share", "tax_growth", "innovation")
-ANNUAL_BAND_GRADES = ("excellent", "good", "pass", "warning")
-SCORE_MAX = 100
+class District(Named):
+    quota: float | None = None
+    quota_clause: str = ""
 
 
-def _number(where: str, p: Param, *, positive: bool = False, ratio: bool = False, whole: bool = False) -> None:
-    v = p.value
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"{where} must be a number, not {v!r}")
-    if v < 0 or (positive and v == 0):
-        raise ValueError(f"{where} must be {'above' if positive else 'at least'} 0, not {v}")
-    if ratio and v > 1:
-        raise ValueError(f"{where} is a ratio between 0 and 1, not {v}")
-    if whole and not float(v).is_integer():
-        raise ValueError(f"{where} must be a whole number, not {v}")
+class Industry(Named):
+    flags: list[str] = Field(default_factory=list)
 
 
-def _industries(where: str, p: Param) -> None:
-    if not isinstance(p.value, list):
-        raise ValueError(f"{where} must be a list of industries")
-    for ind in p.value:
-        Industry.parse(ind)
+class Tier(Named):
+    target: str = "floor"
+    subject_to: list[str] = Field(default_factory=list)
+    on_warnings: str = "office"
+    on_acceptance_failures: str = "eliminated"
+    demotes_to: str | None = None
+    named_to: str | None = None
+    can_apply: bool = False
+    ladder_clause: str = ""
+    weights_move: dict[str, str] = Field(default_factory=dict)
 
 
-class Band(BaseModel):
+class Band(_Strict):
     """One annual grade band: a score at or above ``min`` earns ``grade``."""
 
-    model_config = ConfigDict(extra="forbid")
     grade: str
     min: float
     clause: str
-    zh: str = ""
-    en: str = ""
 
 
-class AnnualSection(BaseModel):
-    """[annual]: the annual assessment (towns/rules/annual.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-    city_nongov_weight_to: Param
-    slow_fai_ratio: Param
-    poor_score: Param
-    warnings_to_consequence: Param
-    named_auto_demote: Param
-    city_scenic_min: Param
-    approval_overdue_days: Param
-    weights: dict[str, Param]
-    bands: list[Band]
-
-    def params(self) -> dict[str, Param]:
-        return {n: getattr(self, n) for n in type(self).model_fields if isinstance(getattr(self, n), Param)}
-
-    @model_validator(mode="after")
-    def _valid(self) -> Self:
-        if set(self.weights) != set(ANNUAL_WEIGHTS):
-            raise ValueError(f"annual.weights must be exactly {list(ANNUAL_WEIGHTS)}, not {sorted(self.weights)}")
-        for name, w in self.weights.items():
-            _number(f"annual.weights.{name}", w)
-        total = sum(w.value for w in self.weights.values())
-        if abs(total - SCORE_MAX) > 1e-9:
-            raise ValueError(f"annual.weights sum to {total} points, not {SCORE_MAX}")
-        to = self.city_nongov_weight_to.value
-        if to not in ANNUAL_WEIGHTS or to == "nongov_share":
-            raise ValueError(f"annual.city_nongov_weight_to must name another weight, not {to!r}")
-        _number("annual.slow_fai_ratio", self.slow_fai_ratio, ratio=True)
-        _number("annual.poor_score", self.poor_score)
-        if self.poor_score.value > SCORE_MAX:
-            raise ValueError(f"annual.poor_score {self.poor_score.value} is above the maximum score {SCORE_MAX}")
-        _number("annual.warnings_to_consequence", self.warnings_to_consequence, positive=True, whole=True)
-        if not isinstance(self.named_auto_demote.value, bool):
-            raise ValueError("annual.named_auto_demote must be true or false")
-        _number("annual.city_scenic_min", self.city_scenic_min, whole=True)
-        _number("annual.approval_overdue_days", self.approval_overdue_days, positive=True)
-        if not self.bands:
-            raise ValueError("annual.bands is empty")
-        grades = [b.grade for b in self.bands]
-        for g in grades:
-            if g not in ANNUAL_BAND_GRADES:
-                raise ValueError(f"annual.bands: unknown grade {g!r}; known: {list(ANNUAL_BAND_GRADES)}")
-        if len(set(grades)) != len(grades):
-            raise ValueError(f"annual.bands: a grade appears twice: {grades}")
-        mins = [b.min for b in self.bands]
-        if any(a <= b for a, b in itertools.pairwise(mins)):
-            raise ValueError(f"annual.bands must be in strictly descending order of min, not {mins}")
-        if mins[-1] != 0:
-            raise ValueError(f"the last annual band must start at 0 (every score gets a grade), not {mins[-1]}")
-        if mins[0] > SCORE_MAX:
-            raise ValueError(f"annual.bands: the top band starts at {mins[0]}, above the maximum score {SCORE_MAX}")
-        return self
+class Scope(_Strict):
+    states: list[str]
 
 
-class AcceptanceSection(BaseModel):
-    """[acceptance]: acceptance and naming after creation (towns/rules/acceptance.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-    fai_min: Param
-    relaxed_fai_min: Param
-    industry_share_min: Param
-    scenic_min: Param
-    tourism_scenic_min: Param
-    tourism_industries: Param
-    extension_years: Param
-    failures_to_consequence: Param
-
-    def params(self) -> dict[str, Param]:
-        return {n: getattr(self, n) for n in type(self).model_fields}
-
-    @model_validator(mode="after")
-    def _valid(self) -> Self:
-        _number("acceptance.fai_min", self.fai_min)
-        _number("acceptance.relaxed_fai_min", self.relaxed_fai_min)
-        if self.relaxed_fai_min.value > self.fai_min.value:
-            raise ValueError("acceptance.relaxed_fai_min is above acceptance.fai_min")
-        _number("acceptance.industry_share_min", self.industry_share_min, ratio=True)
-        _number("acceptance.scenic_min", self.scenic_min, whole=True)
-        _number("acceptance.tourism_scenic_min", self.tourism_scenic_min, whole=True)
-        for name in ("scenic_min", "tourism_scenic_min"):
-            if getattr(self, name).value > 5:
-                raise ValueError(f"acceptance.{name} is a scenic level 0–5")
-        _industries("acceptance.tourism_industries", self.tourism_industries)
-        _number("acceptance.extension_years", self.extension_years, whole=True)
-        _number("acceptance.failures_to_consequence", self.failures_to_consequence, positive=True, whole=True)
-        return self
+class Programme(_Strict):
+    city_zh: str
+    city_en: str
+    report_due_day: int = Field(ge=1, le=28)
+    bulletin_months: list[int]
+    bulletin_day: int = Field(ge=1, le=28)
+    calendar_clause: str
 
 
-class ApplicationSection(BaseModel):
-    """[application]: applications to enter a creation list (towns/rules/application.py)."""
-
-    model_config = ConfigDict(extra="forbid")
-    allowed_industries: Param
-    planned_area_max: Param
-    area_exempt_industries: Param
-    core_area_max: Param
-    planned_investment_min: Param
-    relaxed_planned_investment_min: Param
-
-    def params(self) -> dict[str, Param]:
-        return {n: getattr(self, n) for n in type(self).model_fields}
-
-    @model_validator(mode="after")
-    def _valid(self) -> Self:
-        _industries("application.allowed_industries", self.allowed_industries)
-        _industries("application.area_exempt_industries", self.area_exempt_industries)
-        _number("application.planned_area_max", self.planned_area_max, positive=True)
-        _number("application.core_area_max", self.core_area_max, positive=True)
-        if self.core_area_max.value > self.planned_area_max.value:
-            raise ValueError("application.core_area_max is above application.planned_area_max")
-        _number("application.planned_investment_min", self.planned_investment_min)
-        _number("application.relaxed_planned_investment_min", self.relaxed_planned_investment_min)
-        if self.relaxed_planned_investment_min.value > self.planned_investment_min.value:
-            raise ValueError("application.relaxed_planned_investment_min is above application.planned_investment_min")
-        return self
+class Text(_Strict):
+    en: str
+    zh: str
 
 
-class PackHeader(BaseModel):
+class Check(_Strict):
+    """One declared check: everything a finding needs but the measure's arithmetic."""
+
+    id: str
+    kind: str
+    clause: str
+    measure: str
+    stage: str = "indicator"
+    tiers: list[str] | None = None
+    industries: list[str] | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    threshold: str | None = None
+    threshold_if: dict[str, str] = Field(default_factory=dict)
+    threshold_value: float | None = None
+    direction: str = "min"
+    missing: str | dict[str, str] = "fail"
+    points: str | None = None
+    scoring: str = "ratio"
+    effect: str | None = None
+    exempt: str | None = None
+    clause_for: dict[str, str] = Field(default_factory=dict)
+    consequence_clause: str | None = None
+    ladder: Literal["on_warnings", "on_acceptance_failures"] | None = None
+    rounds: list[str] = Field(
+        default_factory=lambda: ["annual"], description="city checks: the round kinds they report in"
+    )
+    text: dict[str, Text] = Field(default_factory=dict)
+
+    def missing_policy(self, case: str) -> str:
+        if isinstance(self.missing, str):
+            return self.missing
+        return self.missing.get(case, "fail")
+
+    @property
+    def grade_effect(self) -> str:
+        if self.effect is not None:
+            return self.effect
+        return "outcome" if self.kind in ("acceptance", "application") else "score"
+
+
+class PackHeader(_Strict):
     id: str
     version: str
     title_zh: str
     title_en: str
-    effective: str
+    schema_: int = Field(default=SCHEMA, alias="schema")
+    extends: str | None = None
+    layers: list[str] = Field(default_factory=list, description="id version of each layer, base first")
+    as_of: date | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class RulePack(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RulePack(_Strict):
+    """A programme resolved on one date: what every evaluation reads."""
+
     pack: PackHeader
-    params: dict[str, Param]
+    programme: Programme
     sanity: Sanity
-    monthly: list[MonthlyRule]
-    annual: AnnualSection
-    acceptance: AcceptanceSection
-    application: ApplicationSection
+    params: dict[str, Param]
+    districts: list[District]
+    tiers: list[Tier]
+    industries: list[Industry]
+    grades: dict[str, Text]
+    bands: list[Band]
+    scope: dict[str, Scope]
+    checks: list[Check]
+    declared: list[str] = Field(
+        default_factory=list, description="every parameter path the layers declare, in force or not"
+    )
     hash: str = ""
-    source: str = ""  # the TOML text, kept so a pack can be stored and reloaded by hash
+    source: str = ""  # the canonical JSON the hash is taken over; stored so a decision replays
 
-    @model_validator(mode="after")
-    def _cited_and_consistent(self) -> Self:
-        known = catalogue()
-        cited = (
-            [(f"params.{k}", p.clause) for k, p in self.params.items()]
-            + [("sanity", self.sanity.clause)]
-            + [(f"monthly.{r.id}", r.clause) for r in self.monthly]
-        )
-        cited += [(f"annual.{k}", p.clause) for k, p in self.annual.params().items()]
-        cited += [(f"annual.weights.{k}", p.clause) for k, p in self.annual.weights.items()]
-        cited += [(f"annual.bands.{b.grade}", b.clause) for b in self.annual.bands]
-        cited += [(f"acceptance.{k}", p.clause) for k, p in self.acceptance.params().items()]
-        cited += [(f"application.{k}", p.clause) for k, p in self.application.params().items()]
-        for where, cid in cited:
-            if cid not in known:
-                raise ValueError(f"{where} cites unknown clause {cid!r}")
-        for name in (
-            "pace_factor",
-            "provincial_fai_floor",
-            "relaxed_fai_floor",
-            "relaxed_industries",
-            "nongov_share_min",
-            "industry_share_min",
-            "city_fai_target",
-            "district_quotas",
-            "tax_growth_margin",
-            "tax_growth_mode",
-            "report_due_day",
-            "bulletin_day",
-            "city_industry_fai_target",
-            "city_named_min",
-        ):
-            if name not in self.params:
-                raise ValueError(f"params.{name} is missing")
-        for ind in self.params["relaxed_industries"].value:
-            Industry.parse(ind)
-        quotas = self.params["district_quotas"].value
-        for d in quotas:
-            District.parse(d)
-        total, target = sum(quotas.values()), self.params["city_fai_target"].value
-        if abs(total - target) > 1e-9:
-            raise ValueError(f"district_quotas sum to {total} 亿元 but city_fai_target is {target} 亿元 (SX2018-T4)")
-        if self.params["tax_growth_mode"].value not in ("points", "relative"):
-            raise ValueError("params.tax_growth_mode must be 'points' or 'relative'")
-        ids = [r.id for r in self.monthly]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"duplicate monthly rule ids: {ids}")
-        return self
+    # ---- reading
 
-    def value(self, name: str) -> Any:
-        return self.params[name].value
+    def has(self, path: str) -> bool:
+        return path in self.params
 
-    def param(self, name: str) -> Param:
-        return self.params[name]
+    def param(self, path: str) -> Param:
+        try:
+            return self.params[path]
+        except KeyError:
+            raise KeyError(
+                f"parameter {path!r} is not in force in pack {self.pack.id} {self.pack.version} as of {self.pack.as_of}"
+            ) from None
+
+    def value(self, path: str) -> Any:
+        if path in ("report_due_day", "bulletin_day", "bulletin_months"):
+            return getattr(self.programme, path)
+        if path == "district_quotas":
+            return {d.id: d.quota for d in self.districts if d.quota is not None}
+        return self.param(path).value
 
     def annual_value(self, name: str) -> Any:
-        """A value of [annual] (``approval_overdue_days``…) or of [annual.weights] (``weight:investment``)."""
+        """``approval_overdue_days`` is ``annual.approval_overdue_days``; ``weight:x`` is ``annual.weights.x``."""
         if name.startswith("weight:"):
-            return self.annual.weights[name.split(":", 1)[1]].value
-        return getattr(self.annual, name).value
+            return self.value("annual.weights." + name.split(":", 1)[1])
+        return self.value("annual." + name)
 
     def acceptance_value(self, name: str) -> Any:
-        return getattr(self.acceptance, name).value
+        return self.value("acceptance." + name)
 
     def application_value(self, name: str) -> Any:
-        return getattr(self.application, name).value
+        return self.value("application." + name)
+
+    def tier(self, tier_id: str) -> Tier:
+        for t in self.tiers:
+            if t.id == tier_id:
+                return t
+        raise KeyError(f"tier {tier_id!r} is not in pack {self.pack.id}: {[t.id for t in self.tiers]}")
+
+    def industry(self, industry_id: str) -> Industry:
+        for i in self.industries:
+            if i.id == industry_id:
+                return i
+        raise KeyError(f"industry {industry_id!r} is not in pack {self.pack.id}")
+
+    def district(self, district_id: str) -> District:
+        for d in self.districts:
+            if d.id == district_id:
+                return d
+        raise KeyError(f"district {district_id!r} is not in pack {self.pack.id}")
+
+    def grade_zh(self, grade: str) -> str:
+        t = self.grades.get(grade)
+        return t.zh if t is not None else grade
+
+    def checks_of(self, kind: str, stage: str | None = None) -> list[Check]:
+        return [c for c in self.checks if c.kind == kind and (stage is None or c.stage == stage)]
+
+    def check(self, check_id: str) -> Check:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(f"no check {check_id!r} in pack {self.pack.id}")
+
+    def weights(self) -> dict[str, Param]:
+        prefix = "annual.weights."
+        return {k[len(prefix) :]: p for k, p in self.params.items() if k.startswith(prefix)}
 
     @property
     def ref(self) -> PackRef:
         return PackRef(id=self.pack.id, version=self.pack.version, hash=self.hash)
 
+    @property
+    def city(self) -> Text:
+        return Text(zh=self.programme.city_zh, en=self.programme.city_en)
 
-def _hash(data: dict[str, Any]) -> str:
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    @property
+    def monthly(self) -> list[Check]:
+        return self.checks_of("monthly")
+
+    # ---- validation
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = validate(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
-def parse_pack(text: str, origin: str = "<pack>") -> RulePack:
+def _known_measures() -> set[str]:
+    from .measures import MEASURES
+
+    return set(MEASURES)
+
+
+def validate(pack: RulePack) -> list[str]:
+    """Every problem of a resolved pack, each saying how to fix it."""
+    out: list[str] = []
+    known = catalogue()
+
+    def cite(where: str, cid: str) -> None:
+        if cid and cid not in known:
+            out.append(f"{where} cites unknown clause {cid!r}: add it to towns/rules/clauses.toml or fix the id")
+
+    for path, p in pack.params.items():
+        cite(f"params.{path}", p.clause)
+    cite("sanity", pack.sanity.clause)
+    cite("programme.calendar_clause", pack.programme.calendar_clause)
+    for b in pack.bands:
+        cite(f"bands.{b.grade}", b.clause)
+    tier_ids = {t.id for t in pack.tiers}
+    industry_ids = {i.id for i in pack.industries}
+    for kind, ids in (("district", [d.id for d in pack.districts]), ("tier", list(tier_ids))):
+        if len(ids) != len(set(ids)):
+            out.append(f"a {kind} id appears twice: {ids}")
+    for t in pack.tiers:
+        cite(f"tiers.{t.id}.ladder_clause", t.ladder_clause)
+        if t.target not in TARGETS:
+            out.append(f"tiers.{t.id}.target is {t.target!r}: use one of {list(TARGETS)}")
+        for attr in ("on_warnings", "on_acceptance_failures"):
+            if getattr(t, attr) not in CONSEQUENCES:
+                out.append(f"tiers.{t.id}.{attr} is {getattr(t, attr)!r}: use one of {list(CONSEQUENCES)}")
+        for attr in ("demotes_to", "named_to"):
+            v = getattr(t, attr)
+            if v is not None and v not in tier_ids:
+                out.append(f"tiers.{t.id}.{attr} names unknown tier {v!r}: use one of {sorted(tier_ids)}")
+        for k in t.subject_to:
+            if k not in KINDS:
+                out.append(f"tiers.{t.id}.subject_to names unknown kind {k!r}: use {list(KINDS)}")
+    for d in pack.districts:
+        cite(f"districts.{d.id}.quota", d.quota_clause)
+    for g in pack.grades:
+        if g not in GRADES:
+            out.append(f"grades.{g}: unknown grade; the engine's grades are {list(GRADES)}")
+    missing_grades = [g for g in GRADES if g not in pack.grades]
+    if missing_grades:
+        out.append(f"grades: name every grade in Chinese and English; missing {missing_grades}")
+    for kind, sc in pack.scope.items():
+        if kind not in ROUND_KINDS:
+            out.append(f"scope.{kind}: unknown round kind; use {list(ROUND_KINDS)}")
+        for s in sc.states:
+            if s not in STATES:
+                out.append(f"scope.{kind}.states: unknown state {s!r}; use {list(STATES)}")
+    for m in pack.programme.bulletin_months:
+        if not 1 <= m <= 12:
+            out.append(f"programme.bulletin_months: {m} is not a month (1–12)")
+    out += _validate_bands(pack)
+    out += _validate_checks(pack, tier_ids, industry_ids, cite)
+    quotas = [d.quota for d in pack.districts if d.quota is not None]
+    if quotas and pack.has("city_fai_target"):
+        total, target = sum(quotas), pack.value("city_fai_target")
+        if abs(total - target) > 1e-9:
+            out.append(
+                f"the district quotas sum to {total:g} 亿元 but city_fai_target is {target:g} 亿元 "
+                f"as of {pack.pack.as_of}: make them agree"
+            )
+    weights = pack.weights()
+    if weights:
+        for name, w in weights.items():
+            _number(out, f"annual.weights.{name}", w.value)
+        total = sum(w.value for w in weights.values() if isinstance(w.value, (int, float)))
+        if abs(total - SCORE_MAX) > 1e-9:
+            listed = ", ".join(f"{k} {w.value:g}" for k, w in weights.items())
+            out.append(
+                f"the annual weights in force on {pack.pack.as_of or 'the latest date'} sum to {total:g} "
+                f"points, not {SCORE_MAX} ({listed}): change them, or date them so that they agree"
+            )
+    for path in ("annual.fai_floor", "annual.relaxed_fai_floor"):
+        if pack.has(path):
+            _number(out, path, pack.value(path))
+    for path, p in pack.params.items():
+        if p.unit == "ratio" and isinstance(p.value, (int, float)) and not 0 <= p.value <= 1:
+            out.append(f"params.{path} is a ratio between 0 and 1, not {p.value}")
+    return out
+
+
+def _number(out: list[str], path: str, v: Any) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+        out.append(f"params.{path} must be a number of at least 0, not {v!r}")
+
+
+def _validate_bands(pack: RulePack) -> list[str]:
+    out: list[str] = []
+    if not pack.bands:
+        return ["bands: give at least one band, the last starting at 0"]
+    grades = [b.grade for b in pack.bands]
+    for g in grades:
+        if g not in BAND_GRADES:
+            out.append(f"bands: unknown grade {g!r}; a band earns one of {list(BAND_GRADES)}")
+    if len(set(grades)) != len(grades):
+        out.append(f"bands: a grade appears twice: {grades}")
+    mins = [b.min for b in pack.bands]
+    if any(a <= b for a, b in itertools.pairwise(mins)):
+        out.append(f"bands must be in strictly descending order of min (highest band first), not {mins}")
+    if mins[-1] != 0:
+        out.append(f"the last band must start at 0 (every score gets a grade), not {mins[-1]}")
+    if mins[0] > SCORE_MAX:
+        out.append(f"bands: the top band starts at {mins[0]}, above the maximum score {SCORE_MAX}")
+    return out
+
+
+def _validate_checks(pack: RulePack, tier_ids: set[str], industry_ids: set[str], cite: Any) -> list[str]:
+    out: list[str] = []
+    measures = _known_measures()
+    declared = set(pack.params) | set(pack.declared)
+    ids = [c.id for c in pack.checks]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        out.append(f"check {dup!r} is declared twice")
+    flags = {f for i in pack.industries for f in i.flags}
+    for c in pack.checks:
+        w = f"check {c.id}"
+        cite(f"{w}.clause", c.clause)
+        for tier, cid in c.clause_for.items():
+            cite(f"{w}.clause_for.{tier}", cid)
+        if c.consequence_clause:
+            cite(f"{w}.consequence_clause", c.consequence_clause)
+        if c.kind not in KINDS:
+            out.append(f"{w}: unknown kind {c.kind!r}; use one of {list(KINDS)}")
+        if c.stage not in STAGES:
+            out.append(f"{w}: unknown stage {c.stage!r}; use one of {list(STAGES)}")
+        if c.measure not in measures:
+            out.append(f"{w}: unknown measure {c.measure!r}; the measures are {sorted(measures)}")
+        if c.direction not in DIRECTIONS:
+            out.append(f"{w}: unknown direction {c.direction!r}; use one of {list(DIRECTIONS)}")
+        if c.scoring not in SCORINGS:
+            out.append(f"{w}: unknown scoring {c.scoring!r}; use one of {list(SCORINGS)}")
+        if c.effect is not None and c.effect not in EFFECTS:
+            out.append(f"{w}: unknown effect {c.effect!r}; use one of {list(EFFECTS)}")
+        policies = [c.missing] if isinstance(c.missing, str) else list(c.missing.values())
+        for m in policies:
+            if m not in MISSING:
+                out.append(f"{w}: missing = {m!r} is not one of {list(MISSING)}")
+        for t in c.tiers or []:
+            if t not in tier_ids:
+                out.append(f"{w}: unknown tier {t!r}; the pack's tiers are {sorted(tier_ids)}")
+        for i in c.industries or []:
+            if i not in industry_ids:
+                out.append(f"{w}: unknown industry {i!r}; the pack's industries are {sorted(industry_ids)}")
+        for flag in [*c.threshold_if, *([c.exempt] if c.exempt else [])]:
+            if flag not in flags:
+                out.append(f"{w}: no industry has the flag {flag!r} (flags in use: {sorted(flags)})")
+        for ref in [c.threshold, c.points, *c.threshold_if.values()]:
+            if ref is not None and ref not in declared:
+                out.append(f"{w} refers to unknown parameter {ref!r}: declare it under [params.{ref}] or fix the name")
+        unset = c.threshold is None and c.threshold_value is None
+        if c.direction in ("min", "max") and unset and c.measure not in MEASURED_THRESHOLDS:
+            out.append(f"{w}: a {c.direction} check needs a threshold (a parameter path)")
+        if c.direction == "ladder" and c.threshold is None:
+            out.append(f"{w}: a ladder check needs a threshold (the count that leads to the consequence)")
+        if "default" not in c.text and not c.text:
+            out.append(f"{w}: give its wording ([checks.text.default] en and zh)")
+    return out
+
+
+# ---------------------------------------------------------------- files and layers
+
+
+class ParamFile(_Strict):
+    """A parameter as one layer writes it."""
+
+    clause: str
+    unit: str = ""
+    zh: str = ""
+    en: str = ""
+    values: dict[date, Any] = Field(default_factory=dict)
+    until: date | None = None
+    reading: Literal["", "office"] = ""
+
+    @model_validator(mode="after")
+    def _dated(self) -> Self:
+        if not self.values:
+            raise ValueError("give its values by date: values = { 2018-01-01 = 300 }")
+        late = [d for d in self.values if self.until is not None and d > self.until]
+        if late:
+            raise ValueError(f"a value dated {late[0]} is after its until {self.until}: remove one of them")
+        return self
+
+    def entries(self, layer: str) -> list[dict[str, Any]]:
+        meta = self.model_dump(exclude={"values"})
+        return [{**meta, "since": d, "value": v, "layer": layer} for d, v in sorted(self.values.items())]
+
+
+def in_force(entries: list[dict[str, Any]], as_of: date | None) -> dict[str, Any] | None:
+    """The entry in force on ``as_of``: the latest dated on or before it, unless its layer ended
+    it (``until``); with no date, the latest of all."""
+    ordered = sorted(entries, key=lambda e: e["since"])
+    if as_of is None:
+        return ordered[-1] if ordered else None
+    dated = [e for e in ordered if e["since"] <= as_of]
+    if not dated:
+        return None
+    last = dated[-1]
+    return None if last["until"] is not None and as_of > last["until"] else last
+
+
+def _flatten_params(tree: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """``{"annual": {"fai_floor": {...}}}`` → ``{"annual.fai_floor": {...}}``: a leaf has ``clause``."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, node in tree.items():
+        path = f"{prefix}{key}"
+        if not isinstance(node, dict):
+            raise PackError(f"params.{path}: a parameter is a table with clause, unit, zh, en and values")
+        if "clause" in node:
+            out[path] = node
+        else:
+            out.update(_flatten_params(node, path + "."))
+    return out
+
+
+def _merge_by_id(base: list[dict[str, Any]], layer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged = {item["id"]: dict(item) for item in base}
+    for item in layer:
+        if item.get("remove"):
+            merged.pop(item["id"], None)
+        elif item["id"] in merged:
+            merged[item["id"]] = {**merged[item["id"]], **item}
+        else:
+            merged[item["id"]] = dict(item)
+    return list(merged.values())
+
+
+class Layer(BaseModel):
+    """One pack file as written (its own data, before merging)."""
+
+    id: str
+    version: str
+    data: dict[str, Any]
+    text: str
+    origin: str
+
+    @property
+    def extends(self) -> str | None:
+        return self.data.get("pack", {}).get("extends")
+
+
+def read_layer(text: str, origin: str = "<pack>") -> Layer:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PackError(f"{origin}: not valid TOML: {exc}") from None
+    header = data.get("pack")
+    if not isinstance(header, dict) or "id" not in header or "version" not in header:
+        raise PackError(f"{origin}: the [pack] table with id and version is missing")
+    return Layer(id=header["id"], version=str(header["version"]), data=data, text=text, origin=origin)
+
+
+def shipped_layer(pack_id: str) -> Layer | None:
+    res = resources.files("towns.rules").joinpath("packs", f"{pack_id}.toml")
+    if not res.is_file():
+        return None
+    return read_layer(res.read_text("utf-8"), f"rules/packs/{pack_id}.toml")
+
+
+def chain(top: Layer, find: Any = shipped_layer) -> list[Layer]:
+    """The layers from the base to ``top``."""
+    layers = [top]
+    while layers[0].extends:
+        parent = find(layers[0].extends)
+        if parent is None:
+            raise PackError(f"{layers[0].origin}: extends {layers[0].extends!r}, which is not installed or shipped")
+        if any(layer.id == parent.id for layer in layers):
+            raise PackError(f"{top.origin}: the packs extend each other in a circle ({parent.id})")
+        layers.insert(0, parent)
+    return layers
+
+
+def merge(layers: list[Layer]) -> dict[str, Any]:
+    """The layers' data merged, base first (still dated)."""
+    out: dict[str, Any] = {"params": {}, "districts": [], "tiers": [], "industries": [], "checks": []}
+    for layer in layers:
+        d = layer.data
+        if d.get("pack", {}).get("schema") != SCHEMA:
+            raise PackError(f"{layer.origin}: [pack] schema = {SCHEMA} is required (docs/packs.md)")
+        for path, node in _flatten_params(d.get("params", {})).items():
+            try:
+                pf = ParamFile.model_validate(node)
+            except ValidationError as exc:
+                raise PackError(f"{layer.origin}: params.{path}: {_first_error(exc)}") from None
+            # a layer's values replace the base's from their dates on; what it does not say
+            # (unit, names) it keeps from the base
+            base = out["params"].get(path, [])
+            kept = [e for e in base if e["since"] not in pf.values]
+            entries = pf.entries(f"{layer.id} {layer.version}")
+            if base:
+                for e in entries:
+                    e.update({k: base[-1][k] for k in ("unit", "zh", "en", "reading") if k not in node})
+            out["params"][path] = kept + entries
+        for key in ("districts", "tiers", "industries", "checks"):
+            out[key] = _merge_by_id(out[key], d.get(key, []))
+        for key in ("programme", "sanity"):
+            if key in d:
+                out[key] = {**out.get(key, {}), **d[key]}
+        if "grades" in d:
+            out["grades"] = {**out.get("grades", {}), **d["grades"]}
+        if "bands" in d:
+            out["bands"] = d["bands"]
+        if "scope" in d:
+            out["scope"] = {**out.get("scope", {}), **d["scope"]}
+    top = layers[-1].data["pack"]
+    out["pack"] = {k: top[k] for k in ("id", "version", "title_zh", "title_en", "extends") if k in top}
+    out["pack"]["layers"] = [f"{layer.id} {layer.version}" for layer in layers]
+    return out
+
+
+def resolve_data(merged: dict[str, Any], as_of: date | None) -> dict[str, Any]:
+    """Keep the values in force on ``as_of`` (None: the latest of every parameter)."""
+    params = {}
+    for path, entries in merged["params"].items():
+        got = in_force(entries, as_of)
+        if got is not None:
+            params[path] = got
+    districts = []
+    for d in merged["districts"]:
+        d = dict(d)
+        quota = d.pop("quota", None)
+        if isinstance(quota, dict):
+            try:
+                pf = ParamFile.model_validate({"unit": "亿元", **quota})
+            except ValidationError as exc:
+                raise PackError(f"districts.{d.get('id')}.quota: {_first_error(exc)}") from None
+            got = in_force(pf.entries(""), as_of)
+            d["quota"] = None if got is None else got["value"]
+            d["quota_clause"] = pf.clause
+        districts.append(d)
+    data = {**merged, "params": params, "districts": districts, "declared": sorted(merged["params"])}
+    data["pack"] = {**merged["pack"], "as_of": as_of}
+    return data
+
+
+def _first_error(exc: ValidationError) -> str:
+    e = exc.errors()[0]
+    loc = ".".join(str(x) for x in e["loc"])
+    return f"{loc}: {e['msg']}" if loc else e["msg"]
+
+
+def canonical(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
+
+
+def build(data: dict[str, Any], origin: str) -> RulePack:
+    """A resolved pack from its data, validated and hashed."""
     try:
         pack = RulePack.model_validate(data)
     except ValidationError as exc:
-        raise PackError(f"{origin}: {exc}") from None
-    pack.hash = _hash(data)
-    pack.source = text
+        raise PackError(f"{origin}:\n" + "\n".join(_messages(exc))) from None
+    body = pack.model_dump(mode="json", exclude={"hash", "source"}, by_alias=True)
+    pack.source = canonical(body)
+    pack.hash = _hash(body)
     return pack
 
 
-def load_pack_file(path: str | Path) -> RulePack:
+def _messages(exc: ValidationError) -> list[str]:
+    out = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = str(e.get("ctx", {}).get("error", e["msg"])).removeprefix("Value error, ")
+        out.append(f"{loc}: {msg}" if loc else msg)
+    return out
+
+
+def resolve(top: Layer, as_of: date | None = None, find: Any = shipped_layer) -> RulePack:
+    layers = chain(top, find)
+    merged = merge(layers)
+    return build(resolve_data(merged, as_of), top.origin)
+
+
+def parse_pack(text: str, origin: str = "<pack>", as_of: date | None = None) -> RulePack:
+    """A pack from the text of its file (schema 2, or a first-schema pack), or from a stored
+    resolved pack (its canonical JSON)."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return build(json.loads(text), origin)
+    from .legacy import is_legacy, parse_legacy
+
+    if is_legacy(text):
+        return parse_legacy(text, origin)
+    return resolve(read_layer(text, origin), as_of)
+
+
+def _finder(folder: Path | None) -> Any:
+    """Where a layer's base is found: a pack file of that id beside it, else the shipped packs."""
+
+    def find(pack_id: str) -> Layer | None:
+        if folder is not None and (folder / f"{pack_id}.toml").is_file():
+            path = folder / f"{pack_id}.toml"
+            return read_layer(path.read_text("utf-8"), str(path))
+        return shipped_layer(pack_id)
+
+    return find
+
+
+def load_pack_file(path: str | Path, as_of: date | None = None) -> RulePack:
     path = Path(path)
-    return parse_pack(path.read_text("utf-8"), str(path))
+    text = path.read_text("utf-8")
+    if text.lstrip().startswith("{"):
+        return parse_pack(text, str(path))
+    from .legacy import is_legacy, parse_legacy
+
+    if is_legacy(text):
+        return parse_legacy(text, str(path))
+    return resolve(read_layer(text, str(path)), as_of, _finder(path.parent))
 
 
-@lru_cache(maxsize=16)
-def load_pack(pack_id: str = DEFAULT_PACK) -> RulePack:
-    """A pack shipped with towns, by id (``sx2018``)."""
-    res = resources.files("towns.rules").joinpath("packs", f"{pack_id}.toml")
-    if not res.is_file():
+def effective_dates(merged: dict[str, Any]) -> list[date]:
+    """Every date on which some value of the merged layers starts or stops being in force."""
+    days: set[date] = set()
+    nodes = [e for entries in merged["params"].values() for e in entries]
+    nodes += [d["quota"] for d in merged["districts"] if isinstance(d.get("quota"), dict)]
+    for node in nodes:
+        if "since" in node:
+            days.add(node["since"])
+        for k in node.get("values", {}):
+            days.add(k if isinstance(k, date) else date.fromisoformat(str(k)))
+        if node.get("until") is not None:
+            days.add(node["until"] + timedelta(days=1))
+    return sorted(days)
+
+
+def check_file(path: str | Path) -> list[str]:
+    """Every problem of a pack file, on every date one of its values takes effect (and with the
+    latest values), each once, saying on which dates it holds and how to fix it."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        return [f"cannot read {path}: {exc}"]
+    from .legacy import is_legacy
+
+    if text.lstrip().startswith("{") or is_legacy(text):
+        try:
+            load_pack_file(path)
+        except (PackError, ValueError) as exc:
+            return [line for line in str(exc).split("\n") if line.strip()]
+        return []
+    try:
+        merged = merge(chain(read_layer(text, str(path)), _finder(path.parent)))
+    except PackError as exc:
+        return [line for line in str(exc).split("\n") if line.strip()]
+    found: dict[str, list[str]] = {}
+    for day in [None, *effective_dates(merged)]:
+        try:
+            build(resolve_data(merged, day), str(path))
+        except PackError as exc:
+            for line in str(exc).split("\n")[1:] or [str(exc)]:
+                if line.strip():
+                    found.setdefault(line.strip(), []).append("latest" if day is None else day.isoformat())
+    return [f"{msg} (as of {', '.join(days[:3])}{' …' if len(days) > 3 else ''})" for msg, days in found.items()]
+
+
+def shipped_ids() -> list[str]:
+    folder = resources.files("towns.rules").joinpath("packs")
+    return sorted(f.name.removesuffix(".toml") for f in folder.iterdir() if f.name.endswith(".toml"))
+
+
+@lru_cache(maxsize=64)
+def load_pack(pack_id: str = DEFAULT_PACK, as_of: date | None = None) -> RulePack:
+    """A pack shipped with towns, by id (``sx2018``), resolved on ``as_of`` (None: every
+    parameter at its latest value)."""
+    layer = shipped_layer(pack_id)
+    if layer is None:
         raise PackError(f"no rule pack {pack_id!r} in towns/rules/packs")
-    return parse_pack(res.read_text("utf-8"), f"rules/packs/{pack_id}.toml")
+    return resolve(layer, as_of)
+
+
+def load_programme(engine: Engine | None, pack_id: str = DEFAULT_PACK, as_of: date | None = None) -> RulePack:
+    """A programme of this deployment: its latest installed version (``towns pack install``),
+    else the pack shipped with towns."""
+    if engine is None:
+        return load_pack(pack_id, as_of)
+    from ..models.pack_store import installed_sources
+
+    installed = installed_sources(engine)
+    if not installed:
+        return load_pack(pack_id, as_of)
+    return _resolve_installed(pack_id, as_of, tuple(sorted(installed.items())))
+
+
+@lru_cache(maxsize=64)
+def _resolve_installed(pack_id: str, as_of: date | None, installed: tuple[tuple[str, str], ...]) -> RulePack:
+    texts = dict(installed)
+
+    def find(pid: str) -> Layer | None:
+        if pid in texts:
+            return read_layer(texts[pid], f"installed pack {pid}")
+        return shipped_layer(pid)
+
+    top = find(pack_id)
+    if top is None:
+        raise PackError(f"no rule pack {pack_id!r} is installed or shipped (towns pack list shows them)")
+    return resolve(top, as_of, find)
+
+
+def programmes(engine: Engine | None) -> list[str]:
+    """The programmes towns can belong to: installed and shipped packs that name districts."""
+    ids = set(shipped_ids())
+    if engine is not None:
+        from ..models.pack_store import installed_sources
+
+        ids |= set(installed_sources(engine))
+    out = []
+    for pid in sorted(ids):
+        try:
+            if load_programme(engine, pid).districts:
+                out.append(pid)
+        except PackError:
+            continue
+    return out
+
+
+def period_end(period: str) -> date:
+    """The last day of a month ``YYYY-MM``: the date whose values judge that month's report."""
+    y, m = int(period[:4]), int(period[5:7])
+    return date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+
+
+def load_pack_for_period(pack_id: str, period: str, engine: Engine | None = None) -> RulePack:
+    """The pack in force for a monthly report's period."""
+    return load_programme(engine, pack_id, period_end(period))
 
 
 def pack_by_hash(engine: Engine, pack_hash: str) -> RulePack:
-    """The pack with this content hash: from the store, or the shipped pack if it matches."""
+    """The resolved pack with this hash: from the store, or a shipped legacy pack if it matches."""
     with Session(engine) as s:
         stored = s.get(StoredPack, pack_hash)
     if stored is not None:
@@ -349,7 +846,9 @@ def pack_by_hash(engine: Engine, pack_hash: str) -> RulePack:
         if pack.hash != pack_hash:
             raise ValueError(f"stored pack {pack_hash[:12]} does not hash to itself: the packs table was altered")
         return pack
-    shipped = load_pack(DEFAULT_PACK)
-    if shipped.hash == pack_hash:
-        return shipped
+    from .legacy import shipped_legacy
+
+    for pack in shipped_legacy():
+        if pack.hash == pack_hash:
+            return pack
     raise LookupError(f"no rule pack with hash {pack_hash[:12]} is stored")

@@ -1,7 +1,9 @@
-"""The Temporal Schedule of the quarterly evaluation, created idempotently at server start.
+"""The Temporal Schedules of the quarterly evaluation, one per programme, created idempotently
+at server start.
 
-It starts BulletinWorkflow at 09:00 Beijing time on the pack's bulletin day (default the
-15th) of January, April, July and October, after the quarter's reports are due.
+Each starts BulletinWorkflow at 09:00 Beijing time on its programme's bulletin day of its
+bulletin months (Shaoxing: the 15th of January, April, July and October), after the
+quarter's reports are due.
 """
 
 from __future__ import annotations
@@ -16,38 +18,54 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
+from .models.finding import DEFAULT_PACK
 from .models.workflows import BulletinRequest
 from .workflows.bulletin import BulletinWorkflow
 
 SCHEDULE_ID = "towns-quarterly-bulletin"
 
 
-def quarterly_spec(day: int) -> ScheduleSpec:
+def schedule_id(programme: str = DEFAULT_PACK) -> str:
+    return SCHEDULE_ID if programme == DEFAULT_PACK else f"{SCHEDULE_ID}-{programme}"
+
+
+def quarterly_spec(day: int, months: tuple[int, ...] = (1, 4, 7, 10), clause: str = "") -> ScheduleSpec:
     return ScheduleSpec(
         calendars=[
             ScheduleCalendarSpec(
-                month=[ScheduleRange(m) for m in (1, 4, 7, 10)],
+                month=[ScheduleRange(m) for m in months],
                 day_of_month=[ScheduleRange(day)],
                 hour=[ScheduleRange(9)],
                 minute=[ScheduleRange(0)],
                 second=[ScheduleRange(0)],
-                comment="quarterly bulletin 季度通报 (SX2018-S3)",
+                comment=f"quarterly bulletin 季度通报 ({clause})" if clause else "quarterly bulletin 季度通报",
             )
         ],
         time_zone_name="Asia/Shanghai",
     )
 
 
-async def ensure_schedule(client: Client, task_queue: str, day: int) -> str:
-    """Create the schedule, or leave the existing one alone. Returns 'created' or 'exists'."""
+async def ensure_schedule(
+    client: Client,
+    task_queue: str,
+    day: int,
+    programme: str = DEFAULT_PACK,
+    months: tuple[int, ...] = (1, 4, 7, 10),
+    clause: str = "",
+) -> str:
+    """Create the programme's schedule, or leave the existing one alone. Returns 'created' or 'exists'."""
+    suffix = "" if programme == DEFAULT_PACK else f"-{programme}"
     try:
         await client.create_schedule(
-            SCHEDULE_ID,
+            schedule_id(programme),
             Schedule(
                 action=ScheduleActionStartWorkflow(
-                    BulletinWorkflow.run, BulletinRequest(), id="bulletin-scheduled", task_queue=task_queue
+                    BulletinWorkflow.run,
+                    BulletinRequest(pack_id=programme),
+                    id=f"bulletin-scheduled{suffix}",
+                    task_queue=task_queue,
                 ),
-                spec=quarterly_spec(day),
+                spec=quarterly_spec(day, months, clause),
             ),
         )
         return "created"

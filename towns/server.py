@@ -137,11 +137,20 @@ async def serve(
             worker = build_worker(client, engine, settings.task_queue, executor)
             await stack.enter_async_context(worker)
             write_server_file(settings, "ready", ui)
-            from .rules.pack import load_pack
-            from .schedule import SCHEDULE_ID, ensure_schedule
+            from .rules.pack import load_programme, programmes
+            from .schedule import ensure_schedule, schedule_id
 
-            made = await ensure_schedule(client, settings.task_queue, int(load_pack().value("bulletin_day")))
-            console.print(f"schedule {SCHEDULE_ID}: {made} (quarterly bulletin 季度通报)")
+            for programme in programmes(engine):
+                cal = load_programme(engine, programme).programme
+                made = await ensure_schedule(
+                    client,
+                    settings.task_queue,
+                    cal.bulletin_day,
+                    programme,
+                    tuple(cal.bulletin_months),
+                    cal.calendar_clause,
+                )
+                console.print(f"schedule {schedule_id(programme)}: {made} (quarterly bulletin 季度通报, {programme})")
             console.print(
                 f"[green]towns server ready[/] — home {settings.home}, Temporal {settings.temporal_address}"
                 + (f", UI [link={ui}]{ui}[/link]" if ui else "")

@@ -111,7 +111,7 @@ def test_the_activity_refuses_without_retry_and_stores_nothing(demo_towns):
     result = act.publish_bulletin(PublishRequest(quarter="2018Q2", by="tester"))
     assert result.new and result.towns == 12
     with Session(demo_towns) as s:
-        assert s.get(BulletinRow, "2018Q2").content["issued_on"] == beijing_today().isoformat()
+        assert s.get(BulletinRow, ("2018Q2", "sx2018")).content["issued_on"] == beijing_today().isoformat()
 
 
 def test_the_activity_judges_by_the_temporal_servers_clock(city):
@@ -126,7 +126,7 @@ def test_the_activity_judges_by_the_temporal_servers_clock(city):
     result = env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))  # 00:00 on 1 July
     assert result.new and result.towns == 5
     with Session(city) as s:
-        assert s.get(BulletinRow, "2018Q2").content["issued_on"] == "2018-07-01"
+        assert s.get(BulletinRow, ("2018Q2", "sx2018")).content["issued_on"] == "2018-07-01"
 
 
 async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, worker):

@@ -143,7 +143,8 @@ def test_annual_round_with_approval_and_override(server, tmp_path):
     )
     by_code = {t["code"]: t for t in shown["towns"]}
     assert by_code["RD-B"]["proposed_grade"] == "warning" and by_code["RD-B"]["final_grade"] is None
-    assert any(f["clause"] == "SX2018-G3" and not f["passed"] for f in by_code["RD-B"]["findings"])
+    # a 2017 round runs the provincial rules: the annual floor (ZJ-ASSESS-FLOOR), not the 2018 work points
+    assert any(f["clause"] == "ZJ-ASSESS-FLOOR" and not f["passed"] for f in by_code["RD-B"]["findings"])
     assert {f["clause"] for f in shown["city"]["findings"]} >= {"SX2018-G1", "SX2018-G2", "SX2018-T4"}
 
     refused = towns(

@@ -14,7 +14,7 @@ bulletin but for the date it was issued on.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -22,13 +22,20 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from ..bulletin.compute import BulletinRefused, QuarterError, beijing_today, compute_bulletin, parse_quarter
+from ..bulletin.compute import (
+    BulletinRefused,
+    QuarterError,
+    beijing_today,
+    compute_bulletin,
+    parse_quarter,
+    quarter_end,
+)
 from ..models import ledger
 from ..models.activities import BulletinActivities, PublishRequest, PublishResult, SupervisionRequest
 from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
 from ..models.ledger import Keys, ledger_lock
-from ..rules.pack import load_pack
+from ..rules.pack import RulePack, load_pack_for_period, load_programme
 from .support import deterministic, workflow_ref
 
 
@@ -44,6 +51,11 @@ def _result(row: BulletinRow, new: bool) -> PublishResult:
         early_warnings=len(c["early_warnings"]),
         missing_reports=len(c["missing_reports"]),
     )
+
+
+def bulletin_pack(engine: Engine, pack_id: str, year: int, q: int) -> RulePack:
+    """The programme as in force on the quarter's last day."""
+    return load_programme(engine, pack_id, quarter_end(year, q) - timedelta(days=1))
 
 
 class Bulletins(BulletinActivities):
@@ -63,10 +75,10 @@ class Bulletins(BulletinActivities):
             raise ApplicationError(str(exc), type="BulletinRefused", non_retryable=True) from None
         quarter = f"{year}Q{q}"
         with Session(self.engine) as s:
-            existing = s.get(BulletinRow, quarter)
+            existing = s.get(BulletinRow, (quarter, req.pack_id))
             if existing is not None:
                 return _result(existing, new=False)
-        pack = load_pack(req.pack_id)
+        pack = bulletin_pack(self.engine, req.pack_id, year, q)
         info = activity.info() if activity.in_activity() else None
         issued_on = beijing_today(info.current_attempt_scheduled_time if info else None)
         try:
@@ -75,6 +87,7 @@ class Bulletins(BulletinActivities):
             raise ApplicationError(str(exc), type="BulletinRefused", non_retryable=True) from None
         row = BulletinRow(
             quarter=quarter,
+            programme=req.pack_id,
             content=bulletin.model_dump(mode="json"),
             pack_hash=pack.hash,
             published_at=datetime.now(UTC),
@@ -82,10 +95,10 @@ class Bulletins(BulletinActivities):
             workflow_id=(info.workflow_id if info else None) or "",  # "" outside a workflow
         )
         with Session(self.engine) as s:
-            if s.get(BulletinRow, quarter) is None:  # first writer wins
+            if s.get(BulletinRow, (quarter, req.pack_id)) is None:  # first writer wins
                 s.add(row)
                 s.commit()
-            stored = s.get(BulletinRow, quarter)
+            stored = s.get(BulletinRow, (quarter, req.pack_id))
             assert stored is not None  # this attempt's row, or the first writer's
             return _result(
                 stored, new=stored.workflow_id == row.workflow_id and stored.published_at == row.published_at
@@ -143,7 +156,8 @@ def late_words(req: SupervisionRequest) -> Supervision:
 
 def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflow: dict | None) -> None:
     """Record the finding and its ledger entry in the caller's transaction (idempotent on its key)."""
-    pack = load_pack(req.pack_id)
+    pack = load_pack_for_period(req.pack_id, req.period, s.get_bind().engine)
+    clause = pack.programme.calendar_clause  # monthly statistics are due by the programme's calendar
     sid = Keys.supervision(w.rule, req.code, req.period)
     if s.exec(select(FindingRow).where(FindingRow.key == sid)).first() is not None:
         return
@@ -155,7 +169,7 @@ def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflo
             period=req.period,
             revision=0,
             rule=w.rule,
-            clause="SX2018-S3",
+            clause=clause,
             passed=w.passed,
             inputs=w.inputs,
             reason_en=w.en,
@@ -178,7 +192,7 @@ def add_supervision(s: Session, req: SupervisionRequest, w: Supervision, workflo
         findings=[
             {
                 "rule": w.rule,
-                "clause": "SX2018-S3",
+                "clause": clause,
                 "passed": w.passed,
                 "value": None,
                 "threshold": None,

@@ -430,13 +430,14 @@ def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> BulletinR
     return None
 
 
-def check_publishable(engine: Engine, quarter: str, issued_on: date | str) -> None:
+def check_publishable(engine: Engine, quarter: str, issued_on: date | str, programme: str = "sx2018") -> None:
     """Raise ``BulletinRefused`` unless the bulletin of ``quarter`` can be published on ``issued_on``:
     the quarter has ended and a town was on a creation list in it (as it stood then)."""
     year, q = parse_quarter(quarter)
     issued = _as_date(issued_on)
     ended = issued >= quarter_end(year, q)
-    why = refusal(year, q, issued, len(towns_in_scope(engine, year, quarter_as_of(year, q))) if ended else 0)
+    towns = towns_in_scope(engine, year, quarter_as_of(year, q), programme) if ended else []
+    why = refusal(year, q, issued, len(towns))
     if why is not None:
         raise why
 
@@ -530,10 +531,15 @@ def _standings(s: Session, year: int, as_of: datetime | None = None) -> dict[str
     return _Standing(s, year, as_of).towns
 
 
-def towns_in_scope(engine: Engine, year: int, as_of: datetime | None = None) -> list[Town]:
-    """The towns on a creation list in ``year``, as they stood then (as recorded before ``as_of``), by code."""
+def towns_in_scope(
+    engine: Engine, year: int, as_of: datetime | None = None, programme: str | None = None
+) -> list[Town]:
+    """The towns (of ``programme``) on a creation list in ``year``, as they stood then (as recorded
+    before ``as_of``), by code."""
     with Session(engine) as s:
-        return sorted((t for t in _standings(s, year, as_of).values() if in_scope(t, year)), key=lambda t: t.code)
+        standing = _standings(s, year, as_of).values()
+        mine = (t for t in standing if in_scope(t, year) and programme in (None, t.programme))
+        return sorted(mine, key=lambda t: t.code)
 
 
 # ---------------------------------------------------------------- helpers

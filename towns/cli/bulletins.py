@@ -32,6 +32,7 @@ from ..bulletin.xlsx import write_xlsx
 from ..config import ConfigError
 from ..models.activities import PublishResult
 from ..models.bulletin import BulletinRow
+from ..models.finding import DEFAULT_PACK
 from ..models.workflows import BulletinRequest
 from ..queries import published_bulletin
 from ..workflows.bulletin import BulletinWorkflow
@@ -66,6 +67,7 @@ def _refusal_of(exc: BaseException) -> str | None:
 @app.command("run")
 def run_cmd(
     quarter: str = typer.Option(..., "--quarter", help="e.g. 2018Q2"),
+    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="the programme (rule pack id) whose bulletin to publish"),
     by: str | None = typer.Option(None, "--by", help="who runs it (default: your login name)"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable JSON"),
 ) -> None:
@@ -78,10 +80,10 @@ def run_cmd(
         require_server(s)
         raise
     with Session(eng) as ses:
-        published = ses.get(BulletinRow, q) is not None
+        published = ses.get(BulletinRow, (q, pack)) is not None
     if not published:  # a published quarter is answered by the workflow: "already published"
         try:
-            check_publishable(eng, q, beijing_today())
+            check_publishable(eng, q, beijing_today(), pack)
         except BulletinRefused as exc:
             _refuse(q, exc.zh, exc.en)
     s = require_server(s)
@@ -91,8 +93,8 @@ def run_cmd(
         await ensure_worker(client, s)
         return await client.execute_workflow(
             BulletinWorkflow.run,
-            BulletinRequest(quarter=q, by=by or default_user()),
-            id=f"bulletin-{q}",
+            BulletinRequest(quarter=q, by=by or default_user(), pack_id=pack),
+            id=f"bulletin-{q}" if pack == DEFAULT_PACK else f"bulletin-{pack}-{q}",
             task_queue=s.task_queue,
         )
 
@@ -119,6 +121,7 @@ def run_cmd(
 @app.command("show")
 def show(
     quarter: str = typer.Argument(..., help="e.g. 2018Q2"),
+    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="the programme (rule pack id) whose bulletin to show"),
     fmt: str = typer.Option("json", "--format", help="html | xlsx | json"),
     out: Path | None = typer.Option(
         None,
@@ -131,7 +134,7 @@ def show(
     if fmt not in ("html", "xlsx", "json"):
         raise typer.BadParameter(f"--format {fmt!r}: use html, xlsx or json")
     eng = engine(settings())
-    published = published_bulletin(eng, q)
+    published = published_bulletin(eng, q, pack)
     if published is not None:
         bulletin = published
     else:
@@ -147,7 +150,7 @@ def show(
             f"[yellow]{q} has not been published: a draft computed today ({today.isoformat()}) from the current "
             f"data[/] (未发布草稿，按当前数据计算)"
         )
-        bulletin = compute_bulletin(eng, q, issued_on=today, draft=True)
+        bulletin = compute_bulletin(eng, q, pack, issued_on=today, draft=True)
     if fmt == "xlsx":
         path = out or Path(f"bulletin-{q}.xlsx")
         write_xlsx(bulletin, path)

@@ -77,8 +77,8 @@ def start(
 ) -> None:
     """Start an assessment round; it proposes a grade per town and waits for approval. 启动考核。"""
     s = require_server(settings())
-    rid = round_id(year, kind.value)
-    refusals = order_refusals(engine(s), kind, year)
+    rid = round_id(year, kind.value, pack)
+    refusals = order_refusals(engine(s), kind, year, pack)
     if refusals:
         err.print(f"[red]{rid} refused 不予启动[/]:\n" + "\n".join(f"  - {escape(p)}" for p in refusals))
         raise typer.Exit(2)

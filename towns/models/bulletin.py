@@ -1,4 +1,4 @@
-"""Published quarterly bulletins: one per quarter, kept as published.
+"""Published quarterly bulletins: one per programme and quarter, kept as published.
 
 A row exists only for a quarter that had ended, with a town on a creation list, when it was
 published (``publish_bulletin`` refuses any other and stores nothing). ``content`` is the
@@ -19,6 +19,9 @@ class BulletinRow(SQLModel, table=True):
     __tablename__ = "bulletins"
 
     quarter: str = SQLField(primary_key=True, max_length=6)
+    programme: str = SQLField(
+        default="sx2018", primary_key=True, max_length=64, sa_column_kwargs={"server_default": "sx2018"}
+    )
     content: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
     pack_hash: str
     published_at: datetime

@@ -72,8 +72,9 @@ class TownView(BaseModel):
 REFUSED = "ApprovalRefused"
 
 
-def round_id(year: int, kind: str) -> str:
-    return f"round-{year}-{kind}"
+def round_id(year: int, kind: str, programme: str = DEFAULT_PACK) -> str:
+    """``round-2018-annual``; a programme other than the default has its own: ``round-hz2019-2019-annual``."""
+    return f"round-{year}-{kind}" if programme == DEFAULT_PACK else f"round-{programme}-{year}-{kind}"
 
 
 class RoundStart(BaseModel):

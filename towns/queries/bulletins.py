@@ -7,9 +7,10 @@ from sqlmodel import Session
 
 from ..bulletin.compute import Bulletin, beijing_today, parse_quarter
 from ..models.bulletin import BulletinRow
+from ..models.finding import DEFAULT_PACK
 
 
-def published_bulletin(engine: Engine, quarter: str) -> Bulletin | None:
+def published_bulletin(engine: Engine, quarter: str, programme: str = DEFAULT_PACK) -> Bulletin | None:
     """The bulletin published for ``quarter`` (``2018Q2``; also ``2018-Q2``, ``2018q2``), or None when
     none was. ``QuarterError`` (a ValueError) for text that is not a quarter.
 
@@ -17,7 +18,7 @@ def published_bulletin(engine: Engine, quarter: str) -> Bulletin | None:
     it was published on."""
     year, q = parse_quarter(quarter)
     with Session(engine) as s:
-        row = s.get(BulletinRow, f"{year}Q{q}")
+        row = s.get(BulletinRow, (f"{year}Q{q}", programme))
     if row is None:
         return None
     bulletin = Bulletin.model_validate(row.content)

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..models.finding import FindingRow, PackRef
 from ..models.times import CST, as_utc
-from ..rules.clauses import catalogue
+from ..rules.clauses import clause_text
 
 
 def _aware(t: datetime) -> datetime:
@@ -87,7 +87,7 @@ class ClauseFinding(BaseModel):
 
 def clause_finding_fields(f: FindingRow) -> dict[str, Any]:
     """The fields of ``ClauseFinding`` for a stored finding (also the tail of a history's finding event)."""
-    c = catalogue().get(f.clause)
+    c = clause_text(f.clause)
     return {
         "rule": f.rule,
         "clause": f.clause,

@@ -7,6 +7,7 @@ statements, ``round_list`` every round in two.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -14,10 +15,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from ..models.finding import Finding, PackRef
+from ..models.finding import DEFAULT_PACK, Finding, PackRef
 from ..models.round import DecisionRow, Grade, ProposalRow, RoundKind, RoundRow, later_decisions, order_problems
 from ..models.town import Town
 from ..models.vocab import TownState
+from ..models.workflows import round_id
+from ..rules.pack import load_programme
 from ..rules.scope import in_scope
 from .common import Recorded
 
@@ -188,9 +191,10 @@ def round_list(engine: Engine) -> list[RoundSummary]:
     ]
 
 
-def order_refusals(engine: Engine, kind: RoundKind, year: int) -> list[str]:
+def order_refusals(engine: Engine, kind: RoundKind, year: int, programme: str = DEFAULT_PACK) -> list[str]:
     """Why a round for ``year`` would come too late for some of its towns (empty when it would not):
     a decision for a later year has been applied to them (decisions apply in year order)."""
+    pack = load_programme(engine, programme, date(year, 12, 31))
     with Session(engine) as s:
-        scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, kind, year)]
-        return order_problems(later_decisions(s, scope, kind.value, year), f"round-{year}-{kind.value}")
+        scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, kind, year, pack)]
+        return order_problems(later_decisions(s, scope, kind.value, year), round_id(year, kind.value, programme))

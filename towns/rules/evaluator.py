@@ -86,6 +86,8 @@ class Evaluator:
 
     def _threshold(self, check: Check, subject: Subject) -> tuple[Any, bool]:
         """(the threshold parameter's value, whether it is in force)."""
+        if not check.in_force:
+            return None, False
         if check.threshold_value is not None:
             return check.threshold_value, True
         path = check.threshold
@@ -289,7 +291,10 @@ def grade_pass_fail(ev: Evaluator, subject: Subject, kind: str, passed: str, fai
         fid for fid, c in ind.checks.items() if c.grade_effect == "outcome" and ind.verdicts[fid] not in PASSING
     ]
     grade = failed if failures else passed
-    subject.failures, subject.grade = failures, grade
+    # a check waiting on a decision not yet taken (an annual grade pending) fails the round, but
+    # is not a failure the consequence ladder counts
+    counted = [fid for fid in failures if ind.verdicts[fid] != "pending"]
+    subject.failures, subject.grade = counted, grade
     findings = list(ind.findings)
     for check in ev.pack.checks_of(kind, "consequence"):
         out = ev.stage([check], subject)

@@ -166,6 +166,7 @@ class Check(_Strict):
     rounds: list[str] = Field(
         default_factory=lambda: ["annual"], description="city checks: the round kinds they report in"
     )
+    in_force: bool = Field(default=True, description="false before its layer's in_force date: not evaluated")
     text: dict[str, Text] = Field(default_factory=dict)
 
     def missing_policy(self, case: str) -> str:
@@ -207,6 +208,9 @@ class RulePack(_Strict):
     bands: list[Band]
     scope: dict[str, Scope]
     checks: list[Check]
+    clauses: dict[str, Text] = Field(
+        default_factory=dict, description="clauses the pack adds to the catalogue (a new city's own text)"
+    )
     declared: list[str] = Field(
         default_factory=list, description="every parameter path the layers declare, in force or not"
     )
@@ -311,11 +315,11 @@ def _known_measures() -> set[str]:
 def validate(pack: RulePack) -> list[str]:
     """Every problem of a resolved pack, each saying how to fix it."""
     out: list[str] = []
-    known = catalogue()
+    known = {**catalogue(), **pack.clauses}
 
     def cite(where: str, cid: str) -> None:
         if cid and cid not in known:
-            out.append(f"{where} cites unknown clause {cid!r}: add it to towns/rules/clauses.toml or fix the id")
+            out.append(f"{where} cites unknown clause {cid!r}: declare it under [clauses] (zh, en) or fix the id")
 
     for path, p in pack.params.items():
         cite(f"params.{path}", p.clause)
@@ -581,7 +585,7 @@ def chain(top: Layer, find: Any = shipped_layer) -> list[Layer]:
 
 def merge(layers: list[Layer]) -> dict[str, Any]:
     """The layers' data merged, base first (still dated)."""
-    out: dict[str, Any] = {"params": {}, "districts": [], "tiers": [], "industries": [], "checks": []}
+    out: dict[str, Any] = {"params": {}, "districts": [], "tiers": [], "industries": [], "check_layers": []}
     for layer in layers:
         d = layer.data
         if d.get("pack", {}).get("schema") != SCHEMA:
@@ -600,13 +604,20 @@ def merge(layers: list[Layer]) -> dict[str, Any]:
                 for e in entries:
                     e.update({k: base[-1][k] for k in ("unit", "zh", "en", "reading") if k not in node})
             out["params"][path] = kept + entries
-        for key in ("districts", "tiers", "industries", "checks"):
+        for key in ("districts", "tiers", "industries"):
             out[key] = _merge_by_id(out[key], d.get(key, []))
+        # a layer's checks (and its changes to the base's) are in force from the layer's date on
+        since = d["pack"].get("in_force")
+        if since is not None and not isinstance(since, date):
+            raise PackError(f"{layer.origin}: [pack] in_force = {since!r} is not a date (write 2018-01-01)")
+        out["check_layers"].append({"in_force": since, "checks": d.get("checks", [])})
         for key in ("programme", "sanity"):
             if key in d:
                 out[key] = {**out.get(key, {}), **d[key]}
         if "grades" in d:
             out["grades"] = {**out.get("grades", {}), **d["grades"]}
+        if "clauses" in d:
+            out["clauses"] = {**out.get("clauses", {}), **d["clauses"]}
         if "bands" in d:
             out["bands"] = d["bands"]
         if "scope" in d:
@@ -637,7 +648,15 @@ def resolve_data(merged: dict[str, Any], as_of: date | None) -> dict[str, Any]:
             d["quota"] = None if got is None else got["value"]
             d["quota_clause"] = pf.clause
         districts.append(d)
-    data = {**merged, "params": params, "districts": districts, "declared": sorted(merged["params"])}
+    checks: list[dict[str, Any]] = []
+    for layer in merged["check_layers"]:
+        if as_of is None or layer["in_force"] is None or layer["in_force"] <= as_of:
+            checks = _merge_by_id(checks, layer["checks"])
+        else:  # a layer not yet in force: its new checks say so (city checks: "no target in force")
+            known = {c["id"] for c in checks}
+            checks += [{**c, "in_force": False} for c in layer["checks"] if c["id"] not in known and "kind" in c]
+    data = {k: v for k, v in merged.items() if k != "check_layers"}
+    data.update(params=params, districts=districts, checks=checks, declared=sorted(merged["params"]))
     data["pack"] = {**merged["pack"], "as_of": as_of}
     return data
 
@@ -723,6 +742,7 @@ def load_pack_file(path: str | Path, as_of: date | None = None) -> RulePack:
 def effective_dates(merged: dict[str, Any]) -> list[date]:
     """Every date on which some value of the merged layers starts or stops being in force."""
     days: set[date] = set()
+    days.update(layer["in_force"] for layer in merged["check_layers"] if layer["in_force"] is not None)
     nodes = [e for entries in merged["params"].values() for e in entries]
     nodes += [d["quota"] for d in merged["districts"] if isinstance(d.get("quota"), dict)]
     for node in nodes:

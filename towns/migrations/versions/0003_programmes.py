@@ -1,5 +1,5 @@
-"""Programmes as data: towns.programme (the rule pack a town belongs to) and pack_files (packs
-installed with `towns pack install`).
+"""Programmes as data: towns.programme (the rule pack a town belongs to), bulletins keyed by
+programme and quarter, and pack_files (packs installed with `towns pack install`).
 
 Revision ID: 0003
 Revises: 0002
@@ -25,6 +25,28 @@ def upgrade() -> None:
     if "programme" not in {c["name"] for c in have.get_columns("towns")}:
         # every town registered before this version belongs to the one programme there was
         op.add_column("towns", sa.Column("programme", sa.String(length=64), nullable=False, server_default="sx2018"))
+    if "programme" not in {c["name"] for c in have.get_columns("bulletins")}:
+        # the primary key becomes (quarter, programme): a new table, every row copied
+        op.create_table(
+            "bulletins_programmes",
+            sa.Column("quarter", sa.String(length=6), nullable=False),
+            sa.Column("programme", sa.String(length=64), server_default="sx2018", nullable=False),
+            sa.Column("content", sa.JSON(), nullable=False),
+            sa.Column("pack_hash", sa.String(), nullable=False),
+            sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("published_by", sa.String(), nullable=False),
+            sa.Column("workflow_id", sa.String(), nullable=False),
+            sa.PrimaryKeyConstraint("quarter", "programme"),
+        )
+        op.execute(
+            "INSERT INTO bulletins_programmes (quarter, programme, content, pack_hash, published_at, published_by, "
+            "workflow_id) SELECT quarter, 'sx2018', content, pack_hash, published_at, published_by, workflow_id "
+            "FROM bulletins"
+        )
+        op.drop_table("bulletins")
+        op.rename_table("bulletins_programmes", "bulletins")
+        if op.get_context().dialect.name == "postgresql":  # the name create_all gives it
+            op.execute("ALTER TABLE bulletins RENAME CONSTRAINT bulletins_programmes_pkey TO bulletins_pkey")
     if have.has_table("pack_files"):
         return
     op.create_table(

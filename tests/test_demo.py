@@ -296,7 +296,7 @@ def _acceptance(year: int) -> dict[str, object]:
     out = {}
     for row in demo.town_rows():
         profile = TownProfile.model_validate(row)
-        if not due_for_acceptance(profile, year) or creation_end(profile) != year:
+        if not due_for_acceptance(profile, year, pack) or creation_end(profile) != year:
             continue
         december = {y: f for (c, y), f in dec.items() if c == profile.code}
         record = TownRecord(profile=profile, december=december, latest=december[year], annual_grade="pass")

@@ -41,13 +41,13 @@ def evaluate(record):
 
 
 def test_due_when_creation_ends_this_year():
-    assert due_for_acceptance(town(), 2018)
-    assert not due_for_acceptance(town(), 2017)
+    assert due_for_acceptance(town(), 2018, PACK)
+    assert not due_for_acceptance(town(), 2017, PACK)
     # never accepted: still due the year after (it does not drop out of acceptance for good)
-    assert due_for_acceptance(town(), 2019)
-    assert due_for_acceptance(town(creation_years=4), 2019)  # extended once
-    assert not due_for_acceptance(town(state="named"), 2018)
-    assert not due_for_acceptance(town(state="applied", listed_year=None), 2018)
+    assert due_for_acceptance(town(), 2019, PACK)
+    assert due_for_acceptance(town(creation_years=4), 2019, PACK)  # extended once
+    assert not due_for_acceptance(town(state="named"), 2018, PACK)
+    assert not due_for_acceptance(town(state="applied", listed_year=None), 2018, PACK)
 
 
 def test_all_criteria_met_is_named():

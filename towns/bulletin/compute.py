@@ -335,7 +335,7 @@ class Bulletin(BaseModel):
     missing_reports: list[MissingReport]
 
 
-def bulletin_title(year: int, q: int, city_zh: str = "绍兴市", city_en: str = "Shaoxing") -> tuple[str, str]:
+def bulletin_title(year: int, q: int, city_zh: str, city_en: str) -> tuple[str, str]:
     return (f"{city_zh}特色小镇 {year}年{QUARTER_ZH[q]}通报", f"{city_en} characteristic towns, bulletin {year}Q{q}")
 
 
@@ -417,15 +417,15 @@ def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> BulletinR
     if issued_on < end:
         return BulletinRefused(
             quarter,
-            f"{zh_q}尚未结束（北京时间 {end.isoformat()} 零时结束）：季度通报只能在季度结束后发布（SX2018-S3）",
+            f"{zh_q}尚未结束（北京时间 {end.isoformat()} 零时结束）：季度通报只能在季度结束后发布",
             f"{quarter} has not ended (it ends at 00:00 on {end.isoformat()}, Beijing time): a quarter's bulletin "
-            f"can be published only once the quarter is over (SX2018-S3)",
+            f"can be published only once the quarter is over",
         )
     if towns_on_list == 0:
         return BulletinRefused(
             quarter,
-            f"{zh_q}没有列入创建名单的小镇：无内容可发布（SX2018-S3）",
-            f"no town was on a creation list in {quarter}: nothing to publish (SX2018-S3)",
+            f"{zh_q}没有列入创建名单的小镇：无内容可发布",
+            f"no town was on a creation list in {quarter}: nothing to publish",
         )
     return None
 
@@ -945,7 +945,7 @@ def _missing_reports(
                     status=status,
                     status_zh=STATUS_LABELS[status].split()[0],
                     received_at=_iso(got),
-                    clause="SX2018-S3",
+                    clause=pack.programme.calendar_clause,
                 )
             )
     result.sort(key=lambda m: (m.period, m.code))

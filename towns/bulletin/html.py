@@ -404,9 +404,9 @@ def _summary(b: Bulletin) -> str:
         f"<p>在册小镇 {len(b.towns)} 个 towns on a list；落后进度 {len(behind)} 个 behind schedule"
         + (f"：{_e('、'.join(f'{t.name}（{t.code}）' for t in behind))}" if behind else "")
         + f"。省级小镇预警 {len(b.early_warnings)} 个 early warnings "
-        f'<span class="clause">{_e(cl.get("early_warnings", "SX2018-G6"))}</span>；'
+        f'<span class="clause">{_e(cl.get("early_warnings", ""))}</span>；'
         f"逾期未报 {len(b.missing_reports)} 份 overdue reports "
-        f'<span class="clause">{_e(cl.get("missing_reports", "SX2018-S3"))}</span>。</p>'
+        f'<span class="clause">{_e(cl.get("missing_reports", ""))}</span>。</p>'
     )
     return f'<div class="cards">{"".join(cards)}</div>{lines}'
 
@@ -439,7 +439,7 @@ def render_html(bulletin: Bulletin) -> str:
         f'<span class="clause">{_e(b.clauses.get("pace_factor", ""))}</span>；'
         f"规则包 rule pack {_e(b.pack.id)} {_e(b.pack.version)} "
         f'<span class="clause" title="{_e(b.pack.hash)}">{_e(b.pack.hash[:12])}</span>；'
-        f'依据 <span class="clause">{_e(b.clauses.get("bulletin", "SX2018-S3"))}</span> 季度通报 quarterly bulletin。'
+        f'依据 <span class="clause">{_e(b.clauses.get("bulletin", ""))}</span> 季度通报 quarterly bulletin。'
         f"金额单位 money in 亿元。</p>"
     )
     S = SECTION_LABELS

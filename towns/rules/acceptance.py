@@ -24,14 +24,12 @@ def creation_end(profile: TownProfile) -> int | None:
     return profile.listed_year + profile.creation_years - 1
 
 
-def due_for_acceptance(profile: TownProfile, year: int, pack: RulePack | None = None) -> bool:
-    """In creation, on a tier subject to acceptance, its creation period over by ``year``."""
+def due_for_acceptance(profile: TownProfile, year: int, pack: RulePack) -> bool:
+    """In creation, on a tier subject to acceptance (the pack's ``subject_to``), its creation
+    period over by ``year``."""
     if ident(profile.state) != "creating":
         return False
-    if pack is not None:
-        if ident(profile.tier) not in {t.id for t in pack.tiers if "acceptance" in t.subject_to}:
-            return False
-    elif ident(profile.tier) == "named":
+    if ident(profile.tier) not in {t.id for t in pack.tiers if "acceptance" in t.subject_to}:
         return False
     end = creation_end(profile)
     return end is not None and end <= year

@@ -8,13 +8,14 @@ from .acceptance import due_for_acceptance
 from .pack import RulePack
 
 
-def in_scope(town: Town, kind: RoundKind, year: int, pack: RulePack | None = None) -> bool:
-    """application: towns applying (for a list or a higher tier); annual: towns on a list in the
-    year; acceptance: towns in creation whose creation period has ended by the year and that
-    were never accepted. With a pack, the states each kind takes are the pack's."""
-    if pack is not None and town.programme != pack.pack.id:  # a town belongs to one programme
+def in_scope(town: Town, kind: RoundKind, year: int, pack: RulePack) -> bool:
+    """The towns of the pack's programme a round of ``kind`` for ``year`` takes — application:
+    towns applying (for a list or a higher tier); annual: towns on a list in the year;
+    acceptance: towns in creation whose creation period has ended by the year and that were
+    never accepted — in the states the pack's ``[scope.<kind>]`` names."""
+    if town.programme != pack.pack.id:  # a town belongs to one programme
         return False
-    states = pack.scope[kind.value].states if pack is not None and kind.value in pack.scope else None
+    states = pack.scope[kind.value].states if kind.value in pack.scope else None
     if kind == RoundKind.application:
         return town.applying_for is not None and town.state in (states or ("applied", "creating"))
     if kind == RoundKind.annual:

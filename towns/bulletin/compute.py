@@ -410,22 +410,25 @@ def _as_date(value: date | str) -> date:
     return date.fromisoformat(str(value))
 
 
-def refusal(year: int, q: int, issued_on: date, towns_on_list: int) -> BulletinRefused | None:
-    """Why the bulletin of ``year``Q``q`` cannot be issued on ``issued_on`` (None when it can)."""
+def refusal(year: int, q: int, issued_on: date, towns_on_list: int, clause: str = "") -> BulletinRefused | None:
+    """Why the bulletin of ``year``Q``q`` cannot be issued on ``issued_on`` (None when it can);
+    ``clause``: the programme's calendar clause, cited."""
     quarter, zh_q = f"{year}Q{q}", f"{year}年{QUARTER_ZH[q]}"
+    cite = f"（{clause}）" if clause else ""
+    cite_en = f" ({clause})" if clause else ""
     end = quarter_end(year, q)
     if issued_on < end:
         return BulletinRefused(
             quarter,
-            f"{zh_q}尚未结束（北京时间 {end.isoformat()} 零时结束）：季度通报只能在季度结束后发布",
+            f"{zh_q}尚未结束（北京时间 {end.isoformat()} 零时结束）：季度通报只能在季度结束后发布{cite}",
             f"{quarter} has not ended (it ends at 00:00 on {end.isoformat()}, Beijing time): a quarter's bulletin "
-            f"can be published only once the quarter is over",
+            f"can be published only once the quarter is over{cite_en}",
         )
     if towns_on_list == 0:
         return BulletinRefused(
             quarter,
-            f"{zh_q}没有列入创建名单的小镇：无内容可发布",
-            f"no town was on a creation list in {quarter}: nothing to publish",
+            f"{zh_q}没有列入创建名单的小镇：无内容可发布{cite}",
+            f"no town was on a creation list in {quarter}: nothing to publish{cite_en}",
         )
     return None
 
@@ -437,7 +440,8 @@ def check_publishable(engine: Engine, quarter: str, issued_on: date | str, progr
     issued = _as_date(issued_on)
     ended = issued >= quarter_end(year, q)
     towns = towns_in_scope(engine, year, quarter_as_of(year, q), programme) if ended else []
-    why = refusal(year, q, issued, len(towns))
+    clause = load_programme(engine, programme, quarter_end(year, q) - timedelta(days=1)).programme.calendar_clause
+    why = refusal(year, q, issued, len(towns), clause)
     if why is not None:
         raise why
 
@@ -638,7 +642,7 @@ def compute_bulletin(
     )
     codes = {t.code for t in towns}
     if not draft:
-        why = refusal(year, q, issued, len(towns))
+        why = refusal(year, q, issued, len(towns), pack.programme.calendar_clause)
         if why is not None:
             raise why
     if synthetic_note is None and any(t.registered_by == DEMO_ACTOR for t in towns):

@@ -23,7 +23,9 @@ def test_show_2017_and_2018_differ_exactly_by_the_shaoxing_layer(tmp_path, monke
     changed = {k for k in p18["params"] if p17["params"].get(k) != p18["params"][k]}
     assert changed == {k for k, p in p18["params"].items() if p["layer"].startswith("sx2018")}
     assert "city_fai_target" in changed and "city_fai_target" in p17["not_in_force"]
-    assert p18["params"]["city_fai_target"]["clause"] == "SX2018-G1" and p18["params"]["city_fai_target"]["value"] == 300
+    assert (
+        p18["params"]["city_fai_target"]["clause"] == "SX2018-G1" and p18["params"]["city_fai_target"]["value"] == 300
+    )
     table = towns("pack", "show", "sx2018", "--as-of", "2018-06-30").stdout
     assert "city_fai_target" in table and "SX2018-G1" in table and "office reading" in table
     assert "柯桥区 keqiao 80 亿元" in table

@@ -8,6 +8,8 @@ quarter's reports are due.
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from temporalio.client import (
     Client,
     Schedule,
@@ -19,10 +21,21 @@ from temporalio.client import (
 )
 
 from .models.finding import DEFAULT_PACK
+from .models.town import Town
 from .models.workflows import BulletinRequest
 from .workflows.bulletin import BulletinWorkflow
 
 SCHEDULE_ID = "towns-quarterly-bulletin"
+
+
+def programmes_in_use(engine: Engine) -> list[str]:
+    """The programmes that get a schedule: the default one, and every one a town belongs to (a
+    shipped or installed pack no town uses — such as the illustrative hz2019 — gets none; a
+    programme whose first towns are registered gets its schedule at the next server start, and
+    `towns bulletin run --pack` publishes its bulletins meanwhile)."""
+    with Session(engine) as s:
+        used = set(s.exec(select(Town.programme).distinct()).all())
+    return sorted(used | {DEFAULT_PACK})
 
 
 def schedule_id(programme: str = DEFAULT_PACK) -> str:

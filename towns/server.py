@@ -137,10 +137,10 @@ async def serve(
             worker = build_worker(client, engine, settings.task_queue, executor)
             await stack.enter_async_context(worker)
             write_server_file(settings, "ready", ui)
-            from .rules.pack import load_programme, programmes
-            from .schedule import ensure_schedule, schedule_id
+            from .rules.pack import load_programme
+            from .schedule import ensure_schedule, programmes_in_use, schedule_id
 
-            for programme in programmes(engine):
+            for programme in programmes_in_use(engine):
                 cal = load_programme(engine, programme).programme
                 made = await ensure_schedule(
                     client,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .common import console, err, print_json
@@ -32,14 +33,20 @@ def _as_of(raw: str | None) -> date | None:
 
 
 def _load(pack: str, as_of: date | None) -> RulePack:
-    from ..rules.pack import PackError, load_pack, load_pack_file
+    from ..config import ConfigError
+    from ..rules.pack import PackError, load_pack_file, load_programme
+    from .common import engine, settings
 
     try:
         if pack.endswith(".toml") or Path(pack).is_file():
             return load_pack_file(pack, as_of)
-        return load_pack(pack, as_of)
+        try:
+            eng = engine(settings())  # the deployment's installed packs, when it has a database
+        except ConfigError:
+            eng = None
+        return load_programme(eng, pack, as_of)
     except (PackError, OSError) as exc:
-        err.print(f"[red]cannot use {pack}[/]:\n{exc}", highlight=False)
+        err.print(f"[red]cannot use {escape(pack)}[/]:\n{escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -65,7 +72,7 @@ def check(
                 continue
             console.print(f"[red]✗[/] {f}: {len(problems)} problem(s) 问题:")
             for p in problems:
-                console.print(f"  - {p}", highlight=False)
+                console.print(f"  - {escape(p)}", highlight=False)
     if any(results.values()):
         raise typer.Exit(1)
 
@@ -217,7 +224,7 @@ def install(
     if problems:
         err.print(f"[red]{file} is not valid; nothing installed[/] 规则包无效，未安装:")
         for p in problems:
-            err.print(f"  - {p}", highlight=False)
+            err.print(f"  - {escape(p)}", highlight=False)
         raise typer.Exit(1)
     layer = read_layer(file.read_text("utf-8"), str(file))
     header = layer.data["pack"]
@@ -227,7 +234,7 @@ def install(
             engine(settings()), layer.id, layer.version, layer.extends, titles, layer.text, by or default_user()
         )
     except ValueError as exc:
-        err.print(f"[red]{exc}[/]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(1) from None
     if as_json:
         print_json({"id": layer.id, "version": layer.version, "status": status})
@@ -250,7 +257,7 @@ def test(
         for r in results:
             console.print(f"{'[green]✓[/]' if r.ok else '[red]✗[/]'} {r.name}  [dim]{r.file}[/]", highlight=False)
             for p in r.problems:
-                console.print(f"    {p}", highlight=False)
+                console.print(f"    {escape(p)}", highlight=False)
         failed = sum(not r.ok for r in results)
         console.print(f"{len(results) - failed} passed 通过, {failed} failed 未通过", highlight=False)
     if any(not r.ok for r in results):

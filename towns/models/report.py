@@ -234,7 +234,9 @@ class Sanity(BaseModel):
     """Plausibility bounds of one town's figures (a rule pack's ``[sanity]``; fixed in a town's
     workflow when it is registered): beyond them a figure is a typing or unit slip."""
 
-    clause: str = Field(description="the clause the bounds answer to (the pack's [sanity] clause)")
+    clause: str = Field(
+        default="", description="the clause the bounds answer to (the pack's [sanity] clause; none in older histories)"
+    )
     max_fai_ytd: float = Field(gt=0)
     max_tax_ytd: float = Field(gt=0)
 

@@ -371,7 +371,7 @@ def validate(pack: RulePack) -> list[str]:
         if abs(total - target) > 1e-9:
             out.append(
                 f"the district quotas sum to {total:g} 亿元 but city_fai_target is {target:g} 亿元 "
-                f"as of {pack.pack.as_of}: make them agree"
+                f"as of {pack.pack.as_of or 'the latest date'}: make them agree"
             )
     weights = pack.weights()
     if weights:

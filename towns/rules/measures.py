@@ -352,13 +352,14 @@ def annual_grade(s: Subject, check: Check, _: Any) -> Measured:
 
 @measure
 def slow_and_poor(s: Subject, check: Check, ratio: Any) -> Measured:
-    """Slow (annual FAI below ``ratio`` × target) and poor (score below annual.poor_score)."""
+    """Slow (annual FAI below ``ratio`` × target) and poor (score below the parameter ``args.poor_score``,
+    by default annual.poor_score)."""
     assert s.score is not None
     dec = _december(s)
     t = _target(s)
     fai = exact(dec.fai) if dec is not None else Fraction(0)
     r = exact(ratio)
-    poor_score = exact(s.pack.value("annual.poor_score"))
+    poor_score = exact(s.pack.value(check.args.get("poor_score", "annual.poor_score")))
     slow = cmp(fai, r * t.value) < 0
     poor = cmp(s.score, poor_score) < 0
     score = float(s.score)
@@ -628,8 +629,8 @@ def named_in_year(s: Subject, check: Check, target: Any) -> Measured:
         int(target) if target is not None else None,
         vars={
             "year": s.year,
-            "others_en": f" (city-level towns accepted: {others})" if others > 0 else "",
-            "others_zh": f"（另有市级小镇 {others} 个通过验收）" if others > 0 else "",
+            "others": others,  # towns accepted that stay on their own list (the wording names them)
+            "has_others": others > 0,
         },
         inputs={"named_this_year": s.named_this_year, "named": s.named_codes},
     )

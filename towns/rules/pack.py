@@ -585,7 +585,15 @@ def chain(top: Layer, find: Any = shipped_layer) -> list[Layer]:
 
 def merge(layers: list[Layer]) -> dict[str, Any]:
     """The layers' data merged, base first (still dated)."""
-    out: dict[str, Any] = {"params": {}, "districts": [], "tiers": [], "industries": [], "check_layers": []}
+    out: dict[str, Any] = {
+        "params": {},
+        "districts": [],
+        "tiers": [],
+        "industries": [],
+        "check_layers": [],
+        "tier_layers": [],
+        "band_layers": [],
+    }
     for layer in layers:
         d = layer.data
         if d.get("pack", {}).get("schema") != SCHEMA:
@@ -604,13 +612,19 @@ def merge(layers: list[Layer]) -> dict[str, Any]:
                 for e in entries:
                     e.update({k: base[-1][k] for k in ("unit", "zh", "en", "reading") if k not in node})
             out["params"][path] = kept + entries
-        for key in ("districts", "tiers", "industries"):
+        for key in ("districts", "industries"):
             out[key] = _merge_by_id(out[key], d.get(key, []))
-        # a layer's checks (and its changes to the base's) are in force from the layer's date on
+        # a layer's checks, bands and changes to the base's tiers are in force from the layer's
+        # date on (its new tiers, like its districts, are its vocabulary whatever the year)
         since = d["pack"].get("in_force")
         if since is not None and not isinstance(since, date):
             raise PackError(f"{layer.origin}: [pack] in_force = {since!r} is not a date (write 2018-01-01)")
         out["check_layers"].append({"in_force": since, "checks": d.get("checks", [])})
+        known = {t["id"] for t in out["tiers"]}
+        out["tiers"] = _merge_by_id(out["tiers"], [t for t in d.get("tiers", []) if t["id"] not in known])
+        out["tier_layers"].append({"in_force": since, "tiers": [t for t in d.get("tiers", []) if t["id"] in known]})
+        if "bands" in d:
+            out["band_layers"].append({"in_force": since, "bands": d["bands"]})
         for key in ("programme", "sanity"):
             if key in d:
                 out[key] = {**out.get(key, {}), **d[key]}
@@ -618,8 +632,6 @@ def merge(layers: list[Layer]) -> dict[str, Any]:
             out["grades"] = {**out.get("grades", {}), **d["grades"]}
         if "clauses" in d:
             out["clauses"] = {**out.get("clauses", {}), **d["clauses"]}
-        if "bands" in d:
-            out["bands"] = d["bands"]
         if "scope" in d:
             out["scope"] = {**out.get("scope", {}), **d["scope"]}
     top = layers[-1].data["pack"]
@@ -655,8 +667,17 @@ def resolve_data(merged: dict[str, Any], as_of: date | None) -> dict[str, Any]:
         else:  # a layer not yet in force: its new checks say so (city checks: "no target in force")
             known = {c["id"] for c in checks}
             checks += [{**c, "in_force": False} for c in layer["checks"] if c["id"] not in known and "kind" in c]
-    data = {k: v for k, v in merged.items() if k != "check_layers"}
-    data.update(params=params, districts=districts, checks=checks, declared=sorted(merged["params"]))
+    tiers, bands = merged["tiers"], []
+    for layer in merged["tier_layers"]:
+        if as_of is None or layer["in_force"] is None or layer["in_force"] <= as_of:
+            tiers = _merge_by_id(tiers, layer["tiers"])
+    for layer in merged["band_layers"]:
+        if as_of is None or layer["in_force"] is None or layer["in_force"] <= as_of:
+            bands = layer["bands"]
+    data = {k: v for k, v in merged.items() if not k.endswith("_layers")}
+    data.update(
+        params=params, districts=districts, checks=checks, tiers=tiers, bands=bands, declared=sorted(merged["params"])
+    )
     data["pack"] = {**merged["pack"], "as_of": as_of}
     return data
 

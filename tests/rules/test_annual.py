@@ -443,3 +443,25 @@ def test_pack_refuses_unknown_keys_and_clauses():
         what_if('[params.annual.slow_fai_ratio]\nclause = "SX2018-S9"\nvalues = { 2018-01-01 = 0.5 }\n')
     with pytest.raises(PackError, match="Extra inputs"):
         what_if('[params.annual.slow_fai_ratio]\nclause = "SX2018-S3"\nsurprise = 1\nvalues = { 2018-01-01 = 0.5 }\n')
+
+
+def test_a_city_level_target_does_not_fall_when_its_creation_is_extended():
+    """30 亿元 planned over 3 years is 10 a year; a failed acceptance extends the period to 4
+    years, but the annual target stays 10 (not 7.5)."""
+    extended = TownRecord(
+        profile=town(tier="city", planned_investment=30, creation_years=4),
+        acceptance_failures=1,
+        december={Y: fig(9.99, **FULL_TAX), Y - 1: LAST},
+    )
+    f = by_rule(evaluate(extended))["annual-investment"]
+    assert f.threshold == 10.0 and not f.passed
+
+
+def test_round_contexts_are_exact_fractions():
+    """Eight towns: the second earns 15 × 6/7 points — kept as the fraction 90/7, so the town's
+    rank and score come back exactly, whatever a float would round to."""
+    towns = [rec(fig(20, high_tech_enterprises=10 - i), LAST, code=f"SX-{i}") for i in range(8)]
+    context = annual_context(towns, Y, PACK, 0.1)
+    assert context.innovation_scores["SX-1"] == "90/7" and context.city_tax_growth_exact == "1/10"
+    f = by_rule(evaluate_annual_town(towns[1], Y, PACK, context))["annual-innovation"]
+    assert f.inputs["rank"] == 2 and f.inputs["towns"] == 8

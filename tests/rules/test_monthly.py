@@ -108,3 +108,14 @@ def test_tax_growth_against_same_period_last_year():
 def test_evaluation_names_the_pack():
     ev = evaluate_monthly(town(), "2018-06", 1, Figures(fai=10, industry_fai=8, nongov_fai=9), PACK)
     assert ev.pack.id == "sx2018" and ev.pack.version == PACK.pack.version and len(ev.pack.hash) == 64
+
+
+def test_a_base_period_is_kept_for_its_tax_and_judged_by_no_rule():
+    """December before the listing year is the new town's tax base (SX2018-G5): no findings."""
+    ev = evaluate_monthly(
+        town(listed_year=2018), "2017-12", 1, Figures(fai=0.5, industry_fai=0.1, nongov_fai=0.1, tax=1.0), load_pack()
+    )
+    assert ev.findings == [] and ev.measures[0].name == "tax_growth"
+    assert evaluate_monthly(
+        town(listed_year=2018), "2018-01", 1, Figures(fai=0.5, industry_fai=0.1, nongov_fai=0.1), load_pack()
+    ).findings

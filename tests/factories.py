@@ -36,7 +36,7 @@ def report(period="2018-06", code="SX-T1", **over) -> ReportSubmission:
 def what_if(body: str, extends: str = "sx2018", as_of=None):
     """A pack layered on a shipped one: ``body`` is the TOML of the layer's changes (a what-if
     pack as an official writes one)."""
-    from towns.rules.pack import parse_pack
+    from towns.rules.library import parse_pack
 
     head = f'[pack]\nid = "what-if"\nversion = "1"\nschema = 2\nextends = "{extends}"\ntitle_zh = "假设"\ntitle_en = "what if"\n'
     return parse_pack(head + body, "what-if", as_of)

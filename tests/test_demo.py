@@ -20,8 +20,8 @@ from towns.models.report import MonthlyReport, ReportSubmission
 from towns.models.round import TownRecord
 from towns.models.town import TownProfile
 from towns.rules.acceptance import creation_end, due_for_acceptance, evaluate_acceptance_town
+from towns.rules.library import load_pack
 from towns.rules.monthly import evaluate_monthly
-from towns.rules.pack import load_pack
 
 TOWN_KEYS = {
     "code",

@@ -137,7 +137,7 @@ async def serve(
             worker = build_worker(client, engine, settings.task_queue, executor)
             await stack.enter_async_context(worker)
             write_server_file(settings, "ready", ui)
-            from .rules.pack import load_programme
+            from .rules.library import load_programme
             from .schedule import ensure_schedule, programmes_in_use, schedule_id
 
             for programme in programmes_in_use(engine):

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from towns.activities.rounds import named_onto_a_list
 from towns.models.round import DecisionRow
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 PACK = load_pack("sx2018", date(2018, 12, 31))
 

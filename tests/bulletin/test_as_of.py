@@ -12,7 +12,7 @@ from sqlmodel import Session
 from towns.bulletin import BulletinRefused, check_publishable, compute_bulletin, standing_as_of
 from towns.models.round import DecisionRow
 from towns.models.town import Town
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 from .conftest import T0, add_report, add_town
 

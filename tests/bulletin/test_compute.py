@@ -11,7 +11,7 @@ from sqlmodel import Session
 from towns.bulletin import compute_bulletin, parse_quarter
 from towns.bulletin.compute import project
 from towns.models.report import Figures
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 from .conftest import add_report, add_town
 

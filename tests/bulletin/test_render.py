@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from towns.bulletin import SHEET_NAMES, compute_bulletin, read_back, render_html, write_xlsx
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 
 @pytest.fixture

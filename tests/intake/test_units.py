@@ -15,7 +15,7 @@ from towns.intake.files import MEASURES, REPORT_HEADERS, TOWN_HEADERS, FileError
 from towns.intake.service import RowResult
 from towns.models.report import Figures, ReportSubmission
 from towns.models.town import TownProfile
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 from towns.rules.report_checks import check_report
 from towns.rules.vocabulary import PackVocabulary
 

@@ -6,7 +6,7 @@ import pytest
 from tests.factories import town
 from towns.models.town import TownProfile
 from towns.models.vocab import TownState
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 from towns.rules.vocabulary import PackVocabulary
 
 SX = PackVocabulary(load_pack("sx2018"))

@@ -7,7 +7,7 @@ from tests.factories import town
 from towns.models.report import Figures
 from towns.models.round import TownRecord
 from towns.rules.acceptance import acceptance_city, due_for_acceptance, evaluate_acceptance_town
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 PACK = load_pack()
 Y = 2018  # factory towns: listed 2016, 3 creation years → due in 2018

@@ -10,7 +10,8 @@ from tests.factories import town, what_if
 from towns.models.report import Figures
 from towns.models.round import AnnualContext, TownRecord
 from towns.rules.annual import annual_city, annual_context, evaluate_annual_town, innovation_ranks
-from towns.rules.pack import PackError, load_pack
+from towns.rules.library import load_pack
+from towns.rules.pack import PackError
 
 PACK = load_pack()
 Y = 2018

@@ -6,7 +6,7 @@ import pytest
 from tests.factories import town
 from towns.models.round import TownRecord
 from towns.rules.application import application_city, evaluate_application_town
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 PACK = load_pack()
 Y = 2018

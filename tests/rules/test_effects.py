@@ -5,7 +5,7 @@ import pytest
 from tests.factories import town
 from towns.models.round import TownRecord
 from towns.rules.effects import effects
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 
 PACK = load_pack()
 Y = 2018

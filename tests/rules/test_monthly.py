@@ -4,8 +4,8 @@ import pytest
 
 from tests.factories import town
 from towns.models.report import Figures
+from towns.rules.library import load_pack
 from towns.rules.monthly import annual_target, evaluate_monthly
-from towns.rules.pack import load_pack
 
 PACK = load_pack()
 

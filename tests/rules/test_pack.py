@@ -8,8 +8,9 @@ import pytest
 from tests.factories import town, what_if
 from towns.models.report import Figures
 from towns.rules.legacy import shipped_legacy
+from towns.rules.library import load_pack, parse_pack
 from towns.rules.monthly import evaluate_monthly
-from towns.rules.pack import PackError, load_pack, parse_pack
+from towns.rules.pack import PackError
 
 SX2018 = resources.files("towns.rules").joinpath("packs", "sx2018.toml").read_text("utf-8")
 Y2017, Y2018 = date(2017, 6, 30), date(2018, 6, 30)

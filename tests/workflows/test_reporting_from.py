@@ -16,7 +16,7 @@ from towns.bulletin import compute_bulletin, quarter_end
 from towns.models.period import next_month, period_of, previous_month, report_deadline, reporting_from
 from towns.models.town import Town
 from towns.models.workflows import TownStart, workflow_id
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 from towns.workflows.town import TownWorkflow
 
 CST = timezone(timedelta(hours=8))

@@ -13,7 +13,7 @@ from towns.audit.verify import verify
 from towns.models.activities import ApplyRequest
 from towns.models.round import Approval, DecisionRow, RoundKind, RoundRow
 from towns.models.workflows import RoundStart, RoundView
-from towns.rules.pack import load_pack
+from towns.rules.library import load_pack
 from towns.workflows.round import RoundWorkflow
 
 

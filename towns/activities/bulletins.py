@@ -35,7 +35,8 @@ from ..models.activities import BulletinActivities, PublishRequest, PublishResul
 from ..models.bulletin import BulletinRow
 from ..models.finding import FindingRow
 from ..models.ledger import Keys, ledger_lock
-from ..rules.pack import RulePack, load_pack_for_period, load_programme
+from ..rules.library import load_pack_for_period, load_programme
+from ..rules.pack import RulePack
 from .support import deterministic, workflow_ref
 
 

@@ -31,8 +31,9 @@ from ..models.rejection import Rejection, rejection_row
 from ..models.report import AcceptedReport, MonthlyReport
 from ..models.times import now_utc
 from ..models.town import TownProfile
+from ..rules.library import load_pack_for_period
 from ..rules.monthly import evaluate_monthly
-from ..rules.pack import RulePack, load_pack_for_period
+from ..rules.pack import RulePack
 from .bulletins import add_supervision, late_words
 from .support import deterministic, heartbeating, workflow_ref
 

@@ -51,7 +51,8 @@ from ..models.workflows import APPLY_DECISION, workflow_id
 from ..rules import acceptance, annual, application
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
-from ..rules.pack import RulePack, load_programme, pack_by_hash
+from ..rules.library import load_programme, pack_by_hash
+from ..rules.pack import RulePack
 from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref

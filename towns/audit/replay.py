@@ -17,8 +17,9 @@ from ..models.round import AnnualContext, RoundKind, TownProposal, TownRecord
 from ..models.town import TownProfile
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
+from ..rules.library import pack_by_hash
 from ..rules.monthly import evaluate_monthly
-from ..rules.pack import RulePack, pack_by_hash
+from ..rules.pack import RulePack
 from ..rules.proposals import evaluate
 
 REPLAYABLE = ("findings", "proposal", "decision")

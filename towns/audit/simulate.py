@@ -21,7 +21,8 @@ from ..models.ledger import LedgerEntry
 from ..models.round import RoundKind, TownProposal, TownRecord, load_records
 from ..models.town import Town
 from ..rules import annual
-from ..rules.pack import PackError, RulePack, load_pack
+from ..rules.library import load_pack
+from ..rules.pack import PackError, RulePack
 from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 

@@ -95,8 +95,9 @@ from ..models.times import as_utc as _utc
 from ..models.times import iso_utc as _iso
 from ..models.town import ON_LIST_STATES, Town, TownProfile
 from ..rules import annual
+from ..rules.library import load_programme
 from ..rules.monthly import Target, annual_target, exact
-from ..rules.pack import RulePack, load_programme
+from ..rules.pack import RulePack
 from ..rules.vocabulary import PackVocabulary
 
 # ---------------------------------------------------------------- labels (for the renderers)

@@ -34,7 +34,8 @@ def _as_of(raw: str | None) -> date | None:
 
 def _load(pack: str, as_of: date | None) -> RulePack:
     from ..config import ConfigError
-    from ..rules.pack import PackError, load_pack_file, load_programme
+    from ..rules.library import load_pack_file, load_programme
+    from ..rules.pack import PackError
     from .common import engine, settings
 
     try:
@@ -60,7 +61,7 @@ def check(
     A pack is checked on every date one of its values takes effect, so a quota that stops
     summing to the city target in some year is found too.
     """
-    from ..rules.pack import check_file
+    from ..rules.library import check_file
 
     results = {str(f): check_file(f) for f in files}
     if as_json:
@@ -149,7 +150,8 @@ def show(
 @app.command("list")
 def list_packs(as_json: bool = JSON) -> None:
     """The programmes: shipped with towns, and installed in this deployment. 规则包列表。"""
-    from ..rules.pack import shipped_ids, shipped_layer
+    from ..rules.layers import shipped_layer
+    from ..rules.library import shipped_ids
 
     rows = []
     for pid in shipped_ids():
@@ -217,7 +219,8 @@ def install(
     (give the new one a new version).
     """
     from ..models.pack_store import install_file
-    from ..rules.pack import check_file, read_layer
+    from ..rules.layers import read_layer
+    from ..rules.library import check_file
     from .common import default_user, engine, settings
 
     problems = check_file(file)

@@ -16,10 +16,10 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from ..config import Settings
+from ..models.finding import DEFAULT_PACK
 from ..models.round import Approval, Override, RoundKind
 from ..models.workflows import RoundStart, RoundView, round_id
 from ..queries import order_refusals, round_detail, round_list
-from ..rules.pack import DEFAULT_PACK
 from ..workflows.round import RoundWorkflow
 from .common import (
     client_for,
@@ -264,7 +264,8 @@ def simulate_cmd(
     Uses the round's recorded inputs when it was run, else the towns as they are now.
     """
     from ..audit.simulate import simulate
-    from ..rules.pack import PackError, load_pack_file
+    from ..rules.library import load_pack_file
+    from ..rules.pack import PackError
 
     try:
         what_if = load_pack_file(pack, date(year, 12, 31))

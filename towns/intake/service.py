@@ -37,12 +37,14 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..models.finding import DEFAULT_PACK
 from ..models.rejection import Problem, Rejection, jsonable, problems_from, rejection_row
 from ..models.report import MAX_BATCH_ROWS, BatchOutcome, ReportBatch, ReportRow, ReportSubmission, RowAnswer
 from ..models.times import now_utc
 from ..models.town import Town, TownProfile
 from ..models.workflows import REJECTED, ReportOutcome, TownStart, workflow_id
-from ..rules.pack import DEFAULT_PACK, PackError, load_programme, programmes
+from ..rules.library import load_programme, programmes
+from ..rules.pack import PackError
 from ..rules.vocabulary import PackVocabulary
 from ..workflows.town import TownWorkflow
 from .files import Row

@@ -1,6 +1,6 @@
 """Every rule pack a finding or round used, stored by content hash, so a past decision can
 be re-evaluated under exactly the rules it was made with (even after the file changed).
-``towns.rules.pack.pack_by_hash`` reads them back."""
+``towns.rules.library.pack_by_hash`` reads them back."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from ..models.round import DecisionRow, Grade, ProposalRow, RoundKind, RoundRow,
 from ..models.town import Town
 from ..models.vocab import TownState
 from ..models.workflows import round_id
-from ..rules.pack import load_programme
+from ..rules.library import load_programme
 from ..rules.scope import in_scope
 from .common import Recorded
 

@@ -28,8 +28,8 @@ from ..models.report import FIGURE_FIELDS, MonthlyReport
 from ..models.round import DecisionRow, Grade
 from ..models.town import Town
 from ..models.vocab import TownState
+from ..rules.library import load_pack
 from ..rules.monthly import annual_target, num
-from ..rules.pack import load_pack
 from ..rules.vocabulary import PackVocabulary
 from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by
 

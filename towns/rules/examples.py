@@ -39,8 +39,9 @@ from ..models.report import Figures
 from ..models.round import RoundKind, TownRecord
 from ..models.town import TownProfile
 from .annual import annual_city, annual_context
+from .library import load_pack, load_pack_file, period_end
 from .monthly import evaluate_monthly
-from .pack import PackError, RulePack, load_pack, load_pack_file, period_end
+from .pack import PackError, RulePack
 from .proposals import evaluate
 
 TOWN_DEFAULTS = {"name": "示例小镇", "district": None, "planned_investment": 50}

@@ -2,7 +2,7 @@
 at server start.
 
 Each starts BulletinWorkflow at 09:00 Beijing time on its programme's bulletin day of its
-bulletin months (Shaoxing: the 15th of January, April, July and October), after the
+bulletin months (for sx2018, the 15th of January, April, July and October), after the
 quarter's reports are due.
 """
 

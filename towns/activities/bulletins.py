@@ -1,4 +1,4 @@
-"""Activities of the quarterly evaluation and of report supervision (SX2018-S3):
+"""Activities of the quarterly evaluation and of report supervision:
 publish a quarter's bulletin (once), record an overdue report, record a late one.
 
 ``publish_bulletin`` refuses a quarter that has not ended, or in which no town was on a
@@ -121,7 +121,7 @@ class Bulletins(BulletinActivities):
         self._supervision(req, late_words(req))
 
 
-# ---------------------------------------------------------------- report supervision (SX2018-S3)
+# ---------------------------------------------------------------- report supervision
 
 
 class Supervision(BaseModel):

@@ -81,7 +81,7 @@ def pinned_pack(engine: Engine, pack_id: str, pack_hash: str, year: int) -> Rule
 def named_onto_a_list(s: Session, year: int, pack: RulePack) -> int:
     """Towns named in ``year`` onto another list by the decision that named them (a provincial
     town named 省级特色小镇); a city-level town passing its acceptance stays on its list and
-    does not count (SX2018-G7)."""
+    does not count (the naming target)."""
     rows = s.exec(
         select(DecisionRow).where(
             DecisionRow.kind == "acceptance", DecisionRow.year == year, DecisionRow.final_grade == "named"
@@ -242,7 +242,7 @@ class Rounds(RoundActivities):
                 return
             finding = Finding(
                 rule="approval-overdue",
-                clause="SX2018-S3",
+                clause=pack.param("annual.approval_overdue_days").clause,
                 inputs={"started_at": row.started_at.isoformat(), "days": days},
                 threshold=float(days),
                 value=None,

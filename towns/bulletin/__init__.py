@@ -1,4 +1,4 @@
-"""The quarterly bulletin (季度通报, SX2018-S3): compute it from the database, render it as a
+"""The quarterly bulletin (季度通报, the programme's supervision clause): compute it from the database, render it as a
 self-contained HTML page or an XLSX workbook.
 
     from towns.bulletin import beijing_today, check_publishable, compute_bulletin, render_html, write_xlsx

@@ -1,19 +1,19 @@
-"""The quarterly bulletin (季度通报, SX2018-S3): what it says, computed from our database.
+"""The quarterly bulletin (季度通报): what it says, computed from our database.
 
 A bulletin for quarter ``YYYYQn`` reads the latest revision of every town's year-to-date
 report for the quarter's last month (``2018-06`` for ``2018Q2``) and says:
 
 - each town's completion of its annual FAI target (``monthly.annual_target``), its rank in
   the city and within its tier, and whether it is behind schedule (completion below the
-  elapsed share of the year × ``pace_factor``, the monthly pace rule of SX2018-G3 / S3);
+  elapsed share of the year × ``pace_factor``, the pack's monthly pace rule);
   with its failed findings of the quarter's three months;
-- each district's total against its quota (SX2018-T4);
-- the city's totals against SX2018-G1 / G2, the provincial towns' non-government share
-  (SX2018-G4) and the cumulative investment month by month;
-- early warnings (SX2018-G6): provincial towns that would be graded warning or worse if
+- each district's total against its quota (the pack's districts);
+- the city's totals against the city targets, the non-government share of the towns the
+  pack's nongov-share check takes, and the cumulative investment month by month;
+- early warnings (the towns of the pack's city-g6-risk check): towns that would be graded warning or worse if
   the year ended on the current pace (the annual assessment of ``rules/annual.py`` run on
   figures projected to December);
-- missing reports (SX2018-S3): the reports that fell due during the quarter (for ``2018Q2``
+- missing reports: the reports that fell due during the quarter (for ``2018Q2``
   those of March, April and May, due by 10 June; June's falls due in July, in ``2018Q3``)
   and had not arrived by their due date, for the months each town owed
   (``models.period.reporting_from``, the months its workflow watches), open or late.
@@ -63,7 +63,7 @@ as-of. A town with such decisions stood as the ``before`` of the earliest applie
 change it). Scope, tiers (annual targets, tier ranks, the G4 share), the early warnings
 (warnings before, last grade) and the months owed all use that standing.
 
-**Publishing (SX2018-S3).** A bulletin is published for a quarter that has ended (Beijing
+**Publishing.** A bulletin is published for a quarter that has ended (Beijing
 time: a quarter ends at 00:00 on the first day of the next one) and in which at least one
 town was on a creation list; otherwise ``BulletinRefused`` says why in Chinese and English
 (``check_publishable``; ``compute_bulletin`` refuses the same quarters unless asked for a
@@ -360,7 +360,7 @@ def _clause(pack: RulePack, path: str) -> str:
 
 
 class BulletinRefused(ValueError):
-    """A quarter whose bulletin cannot be published (SX2018-S3); the message is bilingual."""
+    """A quarter whose bulletin cannot be published; the message is bilingual."""
 
     def __init__(self, quarter: str, zh: str, en: str):
         self.quarter, self.zh, self.en = quarter, zh, en
@@ -597,7 +597,7 @@ def compute_bulletin(
     Raises ``BulletinRefused`` for a quarter not ended on ``issued_on`` or with no town on a
     list, unless ``draft`` (a bulletin shown before or instead of being published, marked so).
     ``city_tax_growth``: the office's city average tax growth for the early-warning
-    projection (SX2018-G5); without it the average is pooled over the towns, as a round does.
+    projection (tax growth); without it the average is pooled over the towns, as a round does.
     ``synthetic_note``: a notice to print; without it, the synthetic-data notice when a town
     in scope was registered by the demo.
     """
@@ -702,7 +702,7 @@ def compute_bulletin(
         )
     town_out.sort(key=lambda x: (x.rank, x.code))
 
-    # ---- districts (SX2018-T4)
+    # ---- districts
     district_out = []
     for district in pack.districts:
         mine = [t.code for t in towns if t.district == district.id]
@@ -720,7 +720,7 @@ def compute_bulletin(
             )
         )
 
-    # ---- city (SX2018-G1, G2, G4)
+    # ---- city
     now = [latest[(t.code, period)] for t in towns if (t.code, period) in latest]
     total_fai = sum((exact(r.fai) for r in now), Fraction(0))
     total_ind = sum((exact(r.industry_fai) for r in now), Fraction(0))
@@ -751,12 +751,12 @@ def compute_bulletin(
         monthly_cumulative=cumulative,
     )
 
-    # ---- early warnings (SX2018-G6)
+    # ---- early warnings
     warnings_out = _early_warnings(
         towns, profiles, targets, latest, period, year, month, pack, city_tax_growth, city_rank
     )
 
-    # ---- missing reports (SX2018-S3)
+    # ---- missing reports
     missing = _missing_reports(towns, standing.on_list_since, first_received, due_in, as_of, pack)
 
     title_zh, title_en = bulletin_title(year, q, pack.programme.city_zh, pack.programme.city_en)

@@ -12,7 +12,7 @@ from . import audit, bulletins, db, demo, imports, packs, quarantine, reads, rou
 
 app = typer.Typer(
     name="towns",
-    help="特色小镇创建评估引擎 — rules-and-workflow engine for characteristic towns (Shaoxing 2018 work points).\n\n"
+    help="特色小镇创建评估引擎 — rules-and-workflow engine for characteristic towns (programmes as rule packs: Shaoxing 2018 ships).\n\n"
     "Start with `towns server` (or `make run`), then `towns import towns FILE`, `towns import reports FILE`, "
     "`towns status`, `towns history CODE`.",
     no_args_is_help=True,

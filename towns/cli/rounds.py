@@ -68,7 +68,7 @@ def start(
         None,
         "--city-tax-growth",
         help="the published city-wide average tax growth (0.12 or 12%); "
-        "without it the round uses the pooled growth of its towns (SX2018-G5)",
+        "without it the round uses the pooled growth of its towns",
     ),
     pack: str = typer.Option(DEFAULT_PACK, "--pack", help="rule pack id"),
     by: str | None = typer.Option(None, "--by", help="who starts the round (default: your login name)"),

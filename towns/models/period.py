@@ -1,5 +1,5 @@
 """Reporting periods: a month written YYYY-MM (figures are year-to-date to its end), and when a
-town owes the report for one (SX2018-S3).
+town owes the report for one.
 
 **When a report is due.** The report for month M is due on day ``due_day`` (pack parameter
 ``report_due_day``) of month M+1; it is overdue once that day is over in Beijing time

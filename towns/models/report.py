@@ -1,6 +1,6 @@
 """Monthly statistics: the submission contract and the stored revision.
 
-Figures are year-to-date to the end of the period (1–M月累计), as Shaoxing reports them.
+Figures are year-to-date to the end of the period (1–M月累计), as the offices report them.
 Money in 亿元 (100 million CNY). A correction is a new revision; nothing is overwritten.
 """
 

@@ -73,7 +73,7 @@ class ClauseFinding(BaseModel):
     """One rule's outcome on a report, with the text of the clause it answers to."""
 
     rule: str = Field(description="rule id, e.g. pace-provincial")
-    clause: str = Field(description="clause id, e.g. SX2018-G3")
+    clause: str = Field(description="clause id (of the pack's catalogue)")
     clause_zh: str = Field(description="the clause's text in Chinese (empty for a clause not in the catalogue)")
     clause_en: str = Field(description="the clause's text in English (empty for a clause not in the catalogue)")
     passed: bool

@@ -53,7 +53,7 @@ class TownStanding(BaseModel):
 
 
 class RoundCity(BaseModel):
-    """The round's city-wide aggregates and findings (SX2018-G1/G2/T4 …, and approval-overdue)."""
+    """The round's city-wide aggregates and findings (the pack's city checks, and approval-overdue)."""
 
     values: dict[str, Any] = Field(default_factory=dict, description="totals, district quotas, city tax growth, …")
     findings: list[Finding] = Field(default_factory=list)
@@ -90,7 +90,7 @@ class RoundDetail(BaseModel):
     started_at: Recorded
     approved_by: str | None = None
     approved_at: Recorded | None = None
-    overdue: bool = Field(description="its approval is overdue (SX2018-S3)")
+    overdue: bool = Field(description="its approval is overdue")
     city_tax_growth: float | None = Field(default=None, description="the city-wide tax growth the office gave")
     city: RoundCity
     towns: list[RoundTown]

@@ -1,7 +1,7 @@
 """What a decision's FINAL grade (proposed, or overridden by office staff) does to its town.
 
-One function for every round kind (ZJ-ASSESS-GRADES for the consequences of annual grades,
-ZJ-ACCEPT for acceptance, the application rules for admission). The result always carries
+One function for every round kind (the grading, acceptance and application rules; the
+ladders — which tier a demotion leads to, what naming makes of a tier — are the pack's tiers). The result always carries
 the town's full resulting state, tier, warning count, listed year, creation period and
 acceptance failures, so that applying it is a plain assignment.
 

@@ -83,11 +83,12 @@ def convert(data: dict[str, Any]) -> dict[str, Any]:
     for d in rules["districts"]:
         d["quota"] = quotas["value"].get(d["id"])
         d["quota_clause"] = quotas["clause"]
+    first = rules.pop("_first_schema")
     move_to = data["annual"]["city_nongov_weight_to"]["value"]
     for t in rules["tiers"]:
-        if t["id"] == "city":
+        if t["id"] == first["weights_move_tier"]:
             t["weights_move"] = {"nongov_share": move_to}
-        if t["id"] == "named":
+        if t["id"] == first["auto_demote_tier"]:
             t["on_warnings"] = "demoted" if data["annual"]["named_auto_demote"]["value"] else "office"
     monthly_tiers = {r["id"]: r["tiers"] for r in data["monthly"]}
     for c in rules["checks"]:

@@ -5,7 +5,7 @@ workflow state); the importer sends every row to the workflow, so a reporter get
 same answer from a file as from a single report.
 
 A town reports from January of its listed year, and may also report December of the year
-before (its base period, ``is_base_period``): tax growth (SX2018-G5) compares the December
+before (its base period, ``is_base_period``): tax growth compares the December
 tax of a year with that of the year before, so the base December lets the growth of a
 town's first year be assessed.
 """
@@ -22,7 +22,7 @@ from ..models.town import TownProfile
 def is_base_period(period: str, listed_year: int | None) -> bool:
     """Whether ``period`` is the base period of a town listed in ``listed_year``: December of
     the year before (``f"{listed_year - 1}-12"``), reported so that the tax growth of the
-    town's first year (SX2018-G5) can be assessed. A town not listed has no base period.
+    town's first year can be assessed. A town not listed has no base period.
 
     The monthly evaluation records no findings for a base period (the town was not yet on a
     list, so no rule applies to it) — only its measures, which the annual round reads."""

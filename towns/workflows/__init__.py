@@ -27,7 +27,7 @@ Patches in place (all at step 1; the replay test proves v1–v5 still replay):
 | patch id | workflow | since | what changed |
 |---|---|---|---|
 | ``year-end-continue-as-new`` | TownWorkflow | v2 | a fresh run each year end |
-| ``overdue-report-timers`` | TownWorkflow | v3 | durable timers for each month's report (SX2018-S3) |
+| ``overdue-report-timers`` | TownWorkflow | v3 | durable timers for each month's report |
 | ``reports-one-update-at-a-time`` | TownWorkflow | v4 | ``submit_report`` through the serialised file path |
 | ``approval-checks-year-order`` | RoundWorkflow | v4 | approval refused when a later year's decision is applied |
 | ``reports-owed-from-registration`` | TownWorkflow | v5 | the months watched are the months owed (``models.period.reporting_from``, as the bulletin counts them): a town registered by the previous month's due day owes that report, never a month before January of its listed year; a town put on a list owes from that moment by the same rule |

@@ -133,7 +133,7 @@ class TownWorkflow:
 
     async def _watch_reports(self, suggested: Callable[[], bool]) -> None:
         """Until the year ends: a durable timer for each month's report; a missed due date is an
-        overdue finding (SX2018-S3).
+        overdue finding.
 
         The months watched are the months the town owes (``reporting_from``): from the first
         month whose report was not yet due when the town was registered — the previous month's

@@ -1,4 +1,8 @@
-"""When a bulletin can be published (SX2018-S3), its issue date, drafts, and the synthetic-data notice."""
+"""When a bulletin can be published (SX2018-S3), its issue date, drafts, and the synthetic-data notice.
+
+A quarter's bulletin reads what was recorded by its as-of, the end of the day its last month's report
+is due (10 July for 2018Q2): it is refused before the quarter has ended, and between the quarter's end
+and the as-of (the last month's reports still coming in on time); a draft can be computed then."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from towns.bulletin import (
     beijing_today,
     check_publishable,
     compute_bulletin,
+    parse_quarter,
+    quarter_as_of,
     read_back,
     render_html,
     write_xlsx,
@@ -30,6 +36,7 @@ from towns.models.bulletin import BulletinRow
 from towns.models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from towns.models.town import Town, TownProfile
 from towns.models.workflows import BulletinRequest
+from towns.rules.library import load_pack
 from towns.workflows.bulletin import BulletinWorkflow, quarter_just_ended
 
 from .conftest import T0, add_town
@@ -65,7 +72,7 @@ def test_a_quarter_is_published_only_once_it_has_ended(city):
         check_publishable(city, "2018Q2", date(2018, 6, 30))
     assert "2018Q2 has not ended (it ends at 00:00 on 2018-07-01, Beijing time)" in refused.value.en
     assert "2018年第二季度尚未结束" in refused.value.zh and "SX2018-S3" in str(refused.value)
-    check_publishable(city, "2018Q2", date(2018, 7, 1))
+    check_publishable(city, "2018Q2", date(2018, 7, 11))
     # 23:30 on 30 June in UTC is already 1 July in Beijing
     assert beijing_today(datetime(2018, 6, 30, 16, 30, tzinfo=UTC)) == date(2018, 7, 1)
     # the fourth quarter ends with the year
@@ -76,6 +83,35 @@ def test_a_quarter_is_published_only_once_it_has_ended(city):
         compute_bulletin(city, "2018Q2", issued_on=date(2018, 6, 30))
     draft = compute_bulletin(city, "2018Q2", issued_on=date(2018, 6, 30), draft=True)
     assert draft.draft is True and len(draft.towns) == 5
+
+
+def test_a_quarter_is_published_only_once_its_last_months_reports_are_due(city):
+    """From 1 to 10 July, June's reports are still coming in on time (due on 10 July, SX2018-S3): a
+    bulletin issued then would be computed from an incomplete month, so it is refused, naming the as-of
+    and the first day it can be issued. The scheduled run is on the 15th."""
+    for day in (1, 5, 10):
+        with pytest.raises(BulletinRefused) as refused:
+            check_publishable(city, "2018Q2", date(2018, 7, day))
+        assert refused.value.en == (
+            "2018Q2's bulletin reads what was recorded by the end of 2018-07-10 (Beijing time), the day the "
+            "2018-06 reports are due: before then that month is incomplete, so it can be published from "
+            "2018-07-11 (SX2018-S3)"
+        )
+        assert "数据截至北京时间 2018-07-10 24 时" in refused.value.zh and "2018-07-11 及以后发布" in refused.value.zh
+        with pytest.raises(BulletinRefused, match="can be published from 2018-07-11"):
+            compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, day))
+    check_publishable(city, "2018Q2", date(2018, 7, 11))
+    assert compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 11)).as_of == date(2018, 7, 10)
+    # December's reports are due in January: 2018Q4 can be published from 11 January 2019
+    with pytest.raises(BulletinRefused, match=r"end of 2019-01-10 .* from 2019-01-11"):
+        check_publishable(city, "2018Q4", date(2019, 1, 10))
+    check_publishable(city, "2018Q4", date(2019, 1, 11))
+    # a draft in the window reads up to its issue day, and says so
+    draft = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 5), draft=True)
+    assert draft.draft and draft.as_of == date(2018, 7, 5)
+    # June's reports (due 10 July) are not missing yet; the fixture's June reports (28 June) are in
+    assert sorted({m.period for m in draft.missing_reports}) == ["2018-04", "2018-05"]
+    assert {t.code for t in draft.towns if t.reported} == {"SX-A", "SX-B", "SX-C", "SX-E"}
 
 
 def test_future_and_current_quarters_are_refused(city):
@@ -118,15 +154,25 @@ def test_the_activity_judges_by_the_temporal_servers_clock(city):
     """Inside a worker, "now" is when Temporal scheduled the attempt (the workflow's clock), in Beijing time."""
     act = Bulletins(city)
     env = ActivityEnvironment()
-    env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 15, 59, tzinfo=UTC))
-    with pytest.raises(ApplicationError, match="2018Q2 has not ended") as refused:  # 23:59 on 30 June in Beijing
+
+    def at(moment: datetime) -> None:
+        env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=moment)
+
+    at(datetime(2018, 6, 30, 15, 59, tzinfo=UTC))  # 23:59 on 30 June in Beijing
+    with pytest.raises(ApplicationError, match="2018Q2 has not ended") as refused:
         env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))
     assert refused.value.non_retryable and stored(city) == []
-    env.info = dataclasses.replace(env.info, current_attempt_scheduled_time=datetime(2018, 6, 30, 16, 0, tzinfo=UTC))
-    result = env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))  # 00:00 on 1 July
+    for moment in (datetime(2018, 6, 30, 16, 0, tzinfo=UTC), datetime(2018, 7, 10, 15, 59, tzinfo=UTC)):
+        at(moment)  # 00:00 on 1 July, 23:59 on 10 July in Beijing: June's reports are not all due
+        with pytest.raises(ApplicationError, match="can be published from 2018-07-11") as refused:
+            env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))
+        assert refused.value.type == "BulletinRefused" and refused.value.non_retryable and stored(city) == []
+    at(datetime(2018, 7, 10, 16, 0, tzinfo=UTC))  # 00:00 on 11 July
+    result = env.run(act.publish_bulletin, PublishRequest(quarter="2018Q2", by="schedule"))
     assert result.new and result.towns == 5
     with Session(city) as s:
-        assert s.get(BulletinRow, ("2018Q2", "sx2018")).content["issued_on"] == "2018-07-01"
+        content = s.get(BulletinRow, ("2018Q2", "sx2018")).content
+        assert (content["issued_on"], content["as_of"]) == ("2018-07-11", "2018-07-10")
 
 
 async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, worker):
@@ -152,6 +198,8 @@ async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, wor
     assert [a.attempt for a in started] == [1]  # not retried
     assert stored(engine) == []
     # started as the schedule starts it (no quarter): the quarter just ended by the server's clock is published
+    # (the schedule runs on the bulletin day, after that quarter's as-of; started by hand between the
+    # quarter's end and its as-of, the same request is refused)
     with Session(engine) as s:
         add_town(
             s,
@@ -167,9 +215,16 @@ async def test_the_workflow_fails_at_once_for_a_refused_quarter(env, engine, wor
     handle = await env.client.start_workflow(
         BulletinWorkflow.run, BulletinRequest(), id=f"bulletin-sched-{uuid.uuid4().hex[:6]}", task_queue=worker
     )
+    started = (await handle.describe()).start_time
+    quarter = quarter_just_ended(started)
+    if started < quarter_as_of(*parse_quarter(quarter), load_pack().programme.report_due_day):
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+        assert "can be published from" in failed.value.cause.cause.message and stored(engine) == []
+        return
     result = await handle.result()
     assert result.new and result.towns == 1
-    assert result.quarter == quarter_just_ended((await handle.describe()).start_time)
+    assert result.quarter == quarter
 
 
 # ---------------------------------------------------------------- issue date and drafts
@@ -188,29 +243,29 @@ def test_the_issue_date_is_printed_and_decides_nothing(city):
             planned_investment=30,
         )
         s.commit()
-    early = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 5))
+    early = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 11))
     later = compute_bulletin(city, "2018Q2", issued_on="2018-07-15")
-    assert early.model_dump(mode="json")["issued_on"] == "2018-07-05"
+    assert early.model_dump(mode="json")["issued_on"] == "2018-07-11"
     assert later.model_dump(mode="json")["issued_on"] == "2018-07-15"
-    # SX-J never reported: the reports due in the quarter (March, April, May) are missing, whenever it is issued;
-    # June's, due on 10 July, is judged by 2018Q3's
-    assert [m.period for m in early.missing_reports if m.code == "SX-J"] == ["2018-03", "2018-04", "2018-05"]
+    # SX-J never reported: the quarter's reports (April, May, and June's, due on 10 July) are missing,
+    # whenever it is issued
+    assert [m.period for m in early.missing_reports if m.code == "SX-J"] == ["2018-04", "2018-05", "2018-06"]
     assert early.model_dump(mode="json", exclude={"issued_on"}) == later.model_dump(mode="json", exclude={"issued_on"})
-    assert early.as_of == later.as_of == date(2018, 6, 30)
+    assert early.as_of == later.as_of == date(2018, 7, 10)
     # the same inputs give the same bulletin, whatever the clock says
     again = compute_bulletin(city, "2018Q2", issued_on=date(2018, 7, 15))
     assert again.model_dump(mode="json") == later.model_dump(mode="json")
 
 
 def test_a_draft_of_a_quarter_not_over_reads_up_to_its_day(city):
-    """A draft of 2018Q3 on 20 August: June's and July's reports had fallen due (10 July, 10 August);
-    August's (10 September) had not. Issued once the quarter is over, it reads up to 30 September."""
+    """A draft of 2018Q3 on 20 August: July's report had fallen due (10 August); August's (10 September)
+    had not. Issued after September's due date, it reads up to 10 October and judges all three."""
     draft = compute_bulletin(city, "2018Q3", issued_on=date(2018, 8, 20), draft=True)
     assert draft.as_of == date(2018, 8, 20)
-    assert sorted({m.period for m in draft.missing_reports}) == ["2018-06", "2018-07"]
+    assert sorted({m.period for m in draft.missing_reports}) == ["2018-07"]
     issued = compute_bulletin(city, "2018Q3", issued_on=date(2018, 10, 15))
-    assert issued.as_of == date(2018, 9, 30)
-    assert sorted({m.period for m in issued.missing_reports}) == ["2018-06", "2018-07", "2018-08"]
+    assert issued.as_of == date(2018, 10, 10)
+    assert sorted({m.period for m in issued.missing_reports}) == ["2018-07", "2018-08", "2018-09"]
 
 
 def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
@@ -220,9 +275,9 @@ def test_issue_date_and_draft_in_html_and_xlsx(city, tmp_path):
     assert "发布日期 issued on 2018-07-15" in head and "未发布草稿" not in page
     back = read_back(write_xlsx(issued, tmp_path / "issued.xlsx"))
     assert back["city"]["meta"]["issued_on"] == "2018-07-15"
-    assert back["city"]["meta"]["as_of"] == "2018-06-30"
+    assert back["city"]["meta"]["as_of"] == "2018-07-10"
     assert back["city"]["meta"]["status"] == "正式通报 issued"
-    assert "数据截至 2018-06-30 24 时（北京时间）" in head and "As of the end of 2018-06-30, Beijing time" in head
+    assert "数据截至 2018-07-10 24 时（北京时间）" in head and "As of the end of 2018-07-10, Beijing time" in head
 
     draft = compute_bulletin(city, "2018Q3", issued_on=date(2018, 8, 20), draft=True)
     page = render_html(draft)

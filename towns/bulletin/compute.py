@@ -13,10 +13,12 @@ report for the quarter's last month (``2018-06`` for ``2018Q2``) and says:
 - early warnings (the towns of the pack's city-g6-risk check): towns that would be graded warning or worse if
   the year ended on the current pace (the annual assessment of ``rules/annual.py`` run on
   figures projected to December);
-- missing reports: the reports that fell due during the quarter (for ``2018Q2``
-  those of March, April and May, due by 10 June; June's falls due in July, in ``2018Q3``)
-  and had not arrived by their due date, for the months each town owed
-  (``models.period.reporting_from``, the months its workflow watches), open or late.
+- missing reports: the reports for the quarter's three months (for ``2018Q2`` those of April,
+  May and June, due by 10 May, 10 June and 10 July) that had not arrived by their due date,
+  for the months each town owed (``models.period.reporting_from``, the months its workflow
+  watches): late when received after the due date but before the as-of, open when not
+  received by the as-of. The last month's report falls due at the as-of itself, so it is
+  either on time or open.
 
 Towns in scope are those on a list in the quarter's year (state creating or named,
 listed_year ≤ year), as they stood then (below). A town without a report for the last
@@ -24,12 +26,16 @@ month is kept, with no figures, completion 0 and behind schedule. Comparisons ar
 (fractions of the decimals as written, as in ``rules/monthly.py``); numbers are rounded
 (half up) only for output. Money in 亿元.
 
-**Reproducible: as of the quarter.** A past quarter's bulletin is the same whenever it is
-computed. Its content is a function of the quarter and of what had been recorded by the
-quarter's **as-of** (``quarter_as_of``): the end of its last day in Beijing time (UTC+8),
-00:00 on the next quarter's first day — 2018-06-30T16:00Z for ``2018Q2``, so a record made
-at 2018-06-30T17:00Z, 1 July in Beijing, is after the quarter. Never the clock, never the
-issue date (printed, nothing more):
+**Reproducible: as of the quarter's reports.** A past quarter's bulletin is the same
+whenever it is computed. Its content is a function of the quarter and of what had been
+recorded by the quarter's **as-of** (``quarter_as_of``): the end, in Beijing time (UTC+8),
+of the day the quarter's last month's report is due — day ``report_due_day`` of the month
+after the quarter, in the programme's pack in force for the quarter (on its last day). For
+Shaoxing's ``2018Q2`` (June's reports due on 10 July) that is 2018-07-10 24:00 +08:00,
+2018-07-10T16:00Z: a June report received on 8 July is in the bulletin, and a record made
+at 2018-07-10T16:00Z, 00:00 on 11 July in Beijing, is not. Everything recorded between the
+quarter's end and the as-of counts (reports, corrections, findings, decisions). Never the
+clock, never the issue date (printed, nothing more):
 
 - reports count as received by the as-of (``received_at``): a revision, a late report or a
   correction received later changes neither figures nor ranks nor missing reports;
@@ -42,8 +48,10 @@ Data loaded after the fact is the one exception: a town registered after the as-
 known to the office during the quarter, and a bulletin recomputed for the quarter shows
 its history as loaded (its reports and findings whenever recorded; its decisions by
 business time). It owed no report then (``reporting_from``), so it is never missing. (A
-town registered before the as-of follows the rule above.) A draft of a quarter not yet over
-reads what was recorded by the end of its day.
+town registered before the as-of follows the rule above; registered between the quarter's
+end and the as-of, it owes the last month's report, as its workflow does.) A draft computed
+before the as-of reads what was recorded by the end of its issue day, and counts missing
+only the reports already due by then.
 
 **Standing (business time).** A town's standing (state, tier, consecutive warnings, last
 grade, listed year, creation period, acceptance failures) is taken from the decisions table,
@@ -63,14 +71,24 @@ as-of. A town with such decisions stood as the ``before`` of the earliest applie
 change it). Scope, tiers (annual targets, tier ranks, the G4 share), the early warnings
 (warnings before, last grade) and the months owed all use that standing.
 
-**Publishing.** A bulletin is published for a quarter that has ended (Beijing
-time: a quarter ends at 00:00 on the first day of the next one) and in which at least one
-town was on a creation list; otherwise ``BulletinRefused`` says why in Chinese and English
-(``check_publishable``; ``compute_bulletin`` refuses the same quarters unless asked for a
-draft). Every bulletin carries its issue date (``issued_on``, a Beijing date given by the
-caller) and its as-of day (``as_of``); computed again on a later day it differs in the
-issue date only. A bulletin over towns registered by the demo carries the synthetic-data
-notice.
+**Publishing.** A bulletin is published once its as-of has passed — on a day after the due
+day of the quarter's last month's report (Beijing time; from 11 July for Shaoxing's
+``2018Q2``) — for a quarter in which at least one town was on a creation list; otherwise
+``BulletinRefused`` says why in Chinese and English (``check_publishable``;
+``compute_bulletin`` refuses the same quarters unless asked for a draft):
+
+- before the quarter has ended (00:00 Beijing time on the next quarter's first day): the
+  quarter is not over;
+- between the quarter's end and the as-of (1–10 July for ``2018Q2``): the last month's
+  reports are still coming in on time, and a bulletin issued then would be computed from an
+  incomplete month; the refusal names the as-of and the first day the bulletin can be
+  issued. (The scheduled run is on the programme's bulletin day, the 15th in Shaoxing,
+  after it.) ``compute_bulletin(..., draft=True)`` still gives a draft, marked as such,
+  read up to the end of its issue day.
+
+Every bulletin carries its issue date (``issued_on``, a Beijing date given by the caller)
+and its as-of day (``as_of``); computed again on a later day it differs in the issue date
+only. A bulletin over towns registered by the demo carries the synthetic-data notice.
 """
 
 from __future__ import annotations
@@ -86,7 +104,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..models.finding import FindingRow, PackRef
-from ..models.period import previous_month, report_deadline, report_due_date, reporting_from
+from ..models.period import report_deadline, report_due_date, reporting_from
 from ..models.provenance import DEMO_ACTOR, SYNTHETIC_NOTE
 from ..models.report import MONEY_FIELDS, Figures, MonthlyReport
 from ..models.round import DecisionRow, Grade, RoundKind, TownRecord
@@ -299,7 +317,8 @@ class MissingReport(BaseModel):
     period: str
     due: str | None = None
     status: str = Field(
-        description="at the bulletin's as-of: open (not received), or late (received after its due date)"
+        description="at the bulletin's as-of: open (not received by it), or late (received after its due date, "
+        "before the as-of)"
     )
     status_zh: str
     received_at: str | None = None
@@ -323,8 +342,11 @@ class Bulletin(BaseModel):
     )
     as_of: date | None = Field(
         default=None,
-        description="the last day (Beijing time) whose records the bulletin reads: the quarter's last day (a "
-        "draft of a quarter not over: its issue day); missing only in bulletins published before it was recorded",
+        description="the last day (Beijing time) whose records the bulletin reads, to its end: the due day of the "
+        "quarter's last month's report (the programme's report due day of the next month: 2018-07-10 for "
+        "Shaoxing's 2018Q2); a draft computed before then: its issue day. Bulletins published under the earlier "
+        "rule say the quarter's last day, the day they read up to; missing only in bulletins published before "
+        "it was recorded",
     )
     draft: bool = Field(default=False, description="computed on demand for a quarter never published (未发布草稿)")
     clauses: dict[str, str] = Field(default_factory=dict, description="what each figure answers to")
@@ -376,25 +398,20 @@ def quarter_end(year: int, q: int) -> date:
     return date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
 
 
-def quarter_as_of(year: int, q: int) -> datetime:
-    """The moment the quarter is over: 00:00 Beijing time on the next quarter's first day. A
-    bulletin of the quarter reads what was recorded before it."""
-    return datetime.combine(quarter_end(year, q), time(), tzinfo=CST)
+def quarter_as_of(year: int, q: int, due_day: int) -> datetime:
+    """The as-of of the quarter's bulletin: the end, in Beijing time, of the day the report for the
+    quarter's last month is due (day ``due_day``, the pack's ``report_due_day``, of the next
+    month) — 00:00 on 11 July 2018 (+08:00) for 2018Q2 with due day 10. A bulletin of the quarter
+    reads what was recorded before it."""
+    return report_deadline(quarter_months(year, q)[-1], due_day)
 
 
-def bulletin_as_of(year: int, q: int, issued_on: date) -> datetime:
+def bulletin_as_of(year: int, q: int, issued_on: date, due_day: int) -> datetime:
     """What the bulletin of ``year``Q``q`` issued on ``issued_on`` reads up to (exclusive): the
-    quarter's as-of; for a draft of a quarter not yet over, the end of its issue day. A bulletin
-    issued once the quarter is over (every published one) reads up to the quarter's as-of,
-    whatever the issue date."""
+    quarter's as-of (``quarter_as_of``); for a draft issued before it, the end of its issue day. A
+    bulletin issued after the as-of (every published one) reads up to it, whatever the issue date."""
     end_of_day = datetime.combine(issued_on + timedelta(days=1), time(), tzinfo=CST)
-    return min(quarter_as_of(year, q), end_of_day)
-
-
-def reports_due_in(year: int, q: int) -> list[str]:
-    """The months whose reports fall due during the quarter (due in the month after each):
-    December to February for Q1, March to May for Q2, and so on."""
-    return [previous_month(p) for p in quarter_months(year, q)]
+    return min(quarter_as_of(year, q, due_day), end_of_day)
 
 
 def beijing_today(now: datetime | None = None) -> date:
@@ -411,8 +428,12 @@ def _as_date(value: date | str) -> date:
     return date.fromisoformat(str(value))
 
 
-def refusal(year: int, q: int, issued_on: date, towns_on_list: int, clause: str = "") -> BulletinRefused | None:
-    """Why the bulletin of ``year``Q``q`` cannot be issued on ``issued_on`` (None when it can);
+def refusal(
+    year: int, q: int, issued_on: date, towns_on_list: int | None, due_day: int, clause: str = ""
+) -> BulletinRefused | None:
+    """Why the bulletin of ``year``Q``q`` cannot be issued on ``issued_on`` (None when it can): the
+    quarter has not ended; or its as-of (the end of the due day ``due_day`` of its last month's
+    report) has not passed; or no town was on a list (``towns_on_list``; None: not asked).
     ``clause``: the programme's calendar clause, cited."""
     quarter, zh_q = f"{year}Q{q}", f"{year}年{QUARTER_ZH[q]}"
     cite = f"（{clause}）" if clause else ""
@@ -425,6 +446,18 @@ def refusal(year: int, q: int, issued_on: date, towns_on_list: int, clause: str 
             f"{quarter} has not ended (it ends at 00:00 on {end.isoformat()}, Beijing time): a quarter's bulletin "
             f"can be published only once the quarter is over{cite_en}",
         )
+    last = quarter_months(year, q)[-1]
+    due = report_due_date(last, due_day)
+    if issued_on <= due:
+        first = due + timedelta(days=1)
+        return BulletinRefused(
+            quarter,
+            f"{zh_q}通报数据截至北京时间 {due.isoformat()} 24 时（{last} 月报报送截止日）：截止前 {last} 月报尚未报齐，"
+            f"通报须在 {first.isoformat()} 及以后发布{cite}",
+            f"{quarter}'s bulletin reads what was recorded by the end of {due.isoformat()} (Beijing time), the day "
+            f"the {last} reports are due: before then that month is incomplete, so it can be published from "
+            f"{first.isoformat()}{cite_en}",
+        )
     if towns_on_list == 0:
         return BulletinRefused(
             quarter,
@@ -436,13 +469,16 @@ def refusal(year: int, q: int, issued_on: date, towns_on_list: int, clause: str 
 
 def check_publishable(engine: Engine, quarter: str, issued_on: date | str, programme: str = "sx2018") -> None:
     """Raise ``BulletinRefused`` unless the bulletin of ``quarter`` can be published on ``issued_on``:
-    the quarter has ended and a town was on a creation list in it (as it stood then)."""
+    the quarter's as-of has passed (the quarter has ended and its last month's reports fell due) and
+    a town was on a creation list in it (as it stood then)."""
     year, q = parse_quarter(quarter)
     issued = _as_date(issued_on)
-    ended = issued >= quarter_end(year, q)
-    towns = towns_in_scope(engine, year, quarter_as_of(year, q), programme) if ended else []
-    clause = load_programme(engine, programme, quarter_end(year, q) - timedelta(days=1)).programme.calendar_clause
-    why = refusal(year, q, issued, len(towns), clause)
+    pack = load_programme(engine, programme, quarter_end(year, q) - timedelta(days=1))
+    day, clause = pack.programme.report_due_day, pack.programme.calendar_clause
+    why = refusal(year, q, issued, None, day, clause)
+    if why is None:
+        towns = towns_in_scope(engine, year, quarter_as_of(year, q, day), programme)
+        why = refusal(year, q, issued, len(towns), day, clause)
     if why is not None:
         raise why
 
@@ -592,10 +628,13 @@ def compute_bulletin(
     """The bulletin of ``quarter`` (``"2018Q2"``) under ``pack`` (a RulePack or a pack id),
     issued on ``issued_on`` (a date in Beijing time, or its ISO text).
 
-    The content is as of the quarter (``bulletin_as_of``; see the module docstring): computed
-    again on a later day, with later data recorded meanwhile, it differs in ``issued_on`` only.
-    Raises ``BulletinRefused`` for a quarter not ended on ``issued_on`` or with no town on a
-    list, unless ``draft`` (a bulletin shown before or instead of being published, marked so).
+    The content is as of the quarter's reports (``bulletin_as_of``: the end of the due day of its
+    last month's report, the pack's ``report_due_day``; see the module docstring): computed again
+    on a later day, with later data recorded meanwhile, it differs in ``issued_on`` only. Raises
+    ``BulletinRefused`` when issued before that as-of has passed (the quarter not ended, or its
+    last month's reports not yet due) or with no town on a list, unless ``draft`` (a bulletin
+    shown before or instead of being published, marked so; before the as-of it reads up to the
+    end of its issue day).
     ``city_tax_growth``: the office's city average tax growth for the early-warning
     projection (tax growth); without it the average is pooled over the towns, as a round does.
     ``synthetic_note``: a notice to print; without it, the synthetic-data notice when a town
@@ -607,9 +646,9 @@ def compute_bulletin(
         pack = load_programme(engine, pack or "sx2018", quarter_end(year, q) - timedelta(days=1))
     vocabulary = PackVocabulary(pack)
     issued = _as_date(issued_on)
-    as_of = bulletin_as_of(year, q, issued)
+    day = pack.programme.report_due_day
+    as_of = bulletin_as_of(year, q, issued, day)
     months = quarter_months(year, q)
-    due_in = reports_due_in(year, q)
     period = months[-1]
     month = 3 * q
     elapsed = Fraction(month, 12)
@@ -643,7 +682,7 @@ def compute_bulletin(
     )
     codes = {t.code for t in towns}
     if not draft:
-        why = refusal(year, q, issued, len(towns), pack.programme.calendar_clause)
+        why = refusal(year, q, issued, len(towns), day, pack.programme.calendar_clause)
         if why is not None:
             raise why
     if synthetic_note is None and any(t.registered_by == DEMO_ACTOR for t in towns):
@@ -757,7 +796,7 @@ def compute_bulletin(
     )
 
     # ---- missing reports
-    missing = _missing_reports(towns, standing.on_list_since, first_received, due_in, as_of, pack)
+    missing = _missing_reports(towns, standing.on_list_since, first_received, months, as_of, pack)
 
     title_zh, title_en = bulletin_title(year, q, pack.programme.city_zh, pack.programme.city_en)
     g6 = [c.clause for c in pack.checks if c.id == EARLY_WARNING_CHECK]
@@ -921,22 +960,23 @@ def _missing_reports(
     towns: list[Town],
     on_list_since: dict[str, datetime],
     first_received: dict[tuple[str, str], datetime],
-    due_in: list[str],
+    months: list[str],
     as_of: datetime,
     pack: RulePack,
 ) -> list[MissingReport]:
-    """The reports that fell due during the quarter (by the as-of) and had not arrived by their
-    due date, for the months each town in scope owed (``owed_months``, the months its workflow
-    watches and records ``report-overdue`` for): open when still not received at the as-of,
-    late when received after the due date. ``first_received`` holds only the receipts made
-    before the as-of, so a report received later leaves the month open."""
+    """The reports for the quarter's ``months`` due by the as-of (all three, the last one exactly
+    at it; a draft's, those due by its issue day) that had not arrived by their due date, for the
+    months each town in scope owed (``owed_months``, the months its workflow watches and records
+    ``report-overdue`` for): open when still not received at the as-of, late when received after
+    the due date. ``first_received`` holds only the receipts made before the as-of, so a report
+    received later leaves the month open."""
     day = int(pack.value("report_due_day"))
     result = []
     for t in towns:
-        for p in owed_months(t, on_list_since[t.code], due_in, day):
+        for p in owed_months(t, on_list_since[t.code], months, day):
             deadline = report_deadline(p, day)
             if deadline > as_of:
-                continue  # not due yet (a draft of a quarter not over)
+                continue  # not due yet (a draft computed before the as-of)
             got = first_received.get((t.code, p))
             if got is not None and got < deadline:
                 continue  # arrived on time

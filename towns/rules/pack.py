@@ -357,6 +357,11 @@ def validate(pack: RulePack) -> list[str]:
         for s in sc.states:
             if s not in STATES:
                 out.append(f"scope.{kind}.states: unknown state {s!r}; use {list(STATES)}")
+    if pack.programme.bulletin_day <= pack.programme.report_due_day:
+        out.append(
+            f"programme.bulletin_day {pack.programme.bulletin_day} must come after report_due_day "
+            f"{pack.programme.report_due_day}: a quarter's bulletin waits for its last month's reports"
+        )
     for m in pack.programme.bulletin_months:
         if not 1 <= m <= 12:
             out.append(f"programme.bulletin_months: {m} is not a month (1–12)")

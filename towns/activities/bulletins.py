@@ -1,8 +1,8 @@
 """Activities of the quarterly evaluation and of report supervision:
 publish a quarter's bulletin (once), record an overdue report, record a late one.
 
-``publish_bulletin`` refuses a quarter that has not ended, or in which no town was on a
-creation list, with a non-retryable ``ApplicationError`` of type ``BulletinRefused`` (a
+``publish_bulletin`` refuses a quarter that has not ended, whose last month's reports are not
+yet due, or in which no town was on a creation list, with a non-retryable ``ApplicationError`` of type ``BulletinRefused`` (a
 retry would not change the answer) and stores nothing. "Now" is the Temporal server's time
 when the attempt was scheduled (``activity.info().current_attempt_scheduled_time``, in
 Beijing time), the same clock as the workflow's ``workflow.now()`` that picks the quarter

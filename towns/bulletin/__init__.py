@@ -2,8 +2,8 @@
 self-contained HTML page or an XLSX workbook.
 
     from towns.bulletin import beijing_today, check_publishable, compute_bulletin, render_html, write_xlsx
-    check_publishable(engine, "2018Q2", beijing_today())          # BulletinRefused: not ended, or no town
-    b = compute_bulletin(engine, "2018Q2", load_pack("sx2018"), issued_on=beijing_today())  # as of 2018-06-30
+    check_publishable(engine, "2018Q2", beijing_today())   # BulletinRefused: not ended, June not yet due, or no town
+    b = compute_bulletin(engine, "2018Q2", "sx2018", issued_on=beijing_today())  # as of 2018-07-10 24:00 Beijing
     b.model_dump(mode="json"); render_html(b); write_xlsx(b, "bulletin-2018Q2.xlsx")
 """
 

@@ -1,6 +1,7 @@
 """`towns bulletin run|show`: the quarterly bulletin (季度通报).
 
-`run` publishes a quarter once it has ended and had a town on a creation list;
+`run` publishes a quarter once it has ended, its last month's reports are due (the
+programme's due day), and it had a town on a creation list;
 any other quarter is refused on stderr in Chinese and English, exit code 2, before the
 workflow starts (the workflow's activity refuses the same quarters when started otherwise).
 `show` prints the published bulletin, or a draft (未发布草稿) computed today for a quarter

@@ -90,8 +90,10 @@ async def serve(
     ui_port: int | None,
     console: Console,
     on_ready: Callable[[Client, Settings], Awaitable[None]] | None = None,
+    web_port: int = 0,
 ) -> int:
-    """Run until Ctrl-C / SIGTERM (exit code 0) or until the embedded Temporal server dies (1)."""
+    """Run until Ctrl-C / SIGTERM (exit code 0) or until the embedded Temporal server dies (1);
+    with ``web_port``, the web console and the REST API on 127.0.0.1 too."""
     settings.home.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -114,6 +116,10 @@ async def serve(
                     settings.home / "temporal.log",
                 )
                 devserver.check_ports()  # before anything is written to the home
+            if web_port:
+                from .web.serving import check_port
+
+                check_port("127.0.0.1", web_port)
                 settings = Settings(
                     home=settings.home, database_url=settings.database_url, temporal_address=f"127.0.0.1:{port}"
                 )
@@ -136,6 +142,18 @@ async def serve(
             executor = stack.enter_context(ThreadPoolExecutor(max_workers=16))
             worker = build_worker(client, engine, settings.task_queue, executor)
             await stack.enter_async_context(worker)
+            web_url = None
+            if web_port:
+                from .web.app import create_app
+                from .web.auth import secret_for
+                from .web.serving import Web
+
+                web = Web(
+                    create_app(engine, client, settings.task_queue, secret_for(settings.home)), "127.0.0.1", web_port
+                )
+                await web.start()
+                stack.push_async_callback(web.stop)
+                web_url = f"http://127.0.0.1:{web_port}"
             write_server_file(settings, "ready", ui)
             from .rules.library import load_programme
             from .schedule import ensure_schedule, programmes_in_use, schedule_id
@@ -155,6 +173,7 @@ async def serve(
                 f"[green]towns server ready[/] — home {settings.home}, Temporal {settings.temporal_address}"
                 + (f", UI [link={ui}]{ui}[/link]" if ui else "")
                 + f", database {settings.database_url} (installation {installation[:12]})"
+                + (f", web console and API [link={web_url}]{web_url}[/link] (docs {web_url}/docs)" if web_url else "")
             )
             if on_ready is not None:
                 await on_ready(client, settings)
@@ -185,11 +204,14 @@ def serve_or_explain(
     ui_port: int | None,
     console: Console,
     on_ready: Callable[[Client, Settings], Awaitable[None]] | None = None,
+    web_port: int = 0,
 ) -> int:
     """``serve`` with its refusals turned into a message and an exit code (2: could not start)."""
+    from .web.serving import WebError
+
     try:
-        return asyncio.run(serve(settings, port, ui_port, console, on_ready))
-    except (ConfigError, DevServerError, SchemaError) as exc:
+        return asyncio.run(serve(settings, port, ui_port, console, on_ready, web_port))
+    except (ConfigError, DevServerError, SchemaError, WebError) as exc:
         console.print(f"[red]towns server cannot start[/]: {exc}")
         return 2
     except KeyboardInterrupt:

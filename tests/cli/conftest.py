@@ -45,7 +45,7 @@ def running_server(home: Path, database_url: str | None = None) -> Iterator[tupl
     if database_url:
         env["DATABASE_URL"] = database_url  # the server's only; commands find it in server.json
     proc = subprocess.Popen(
-        [*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)],
+        [*TOWNS, "server", "--web-port", str(free_port()), "--temporal-port", str(port), "--ui-port", str(ui)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

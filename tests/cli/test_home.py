@@ -97,7 +97,7 @@ def test_a_second_server_on_a_busy_port_exits_and_a_killed_one_is_seen(server, t
     env = {**os.environ, "TOWNS_HOME": str(second)}
     env.pop("DATABASE_URL", None)
     out = subprocess.run(
-        [*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(free_port())],
+        [*TOWNS, "server", "--web-port", str(free_port()), "--temporal-port", str(port), "--ui-port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,
@@ -109,7 +109,7 @@ def test_a_second_server_on_a_busy_port_exits_and_a_killed_one_is_seen(server, t
     towns("round", "list", home=home, check_rc=0)
     # a second server for the same home is refused too
     out = subprocess.run(
-        [*TOWNS, "server", "--temporal-port", str(free_port())],
+        [*TOWNS, "server", "--web-port", str(free_port()), "--temporal-port", str(free_port())],
         env={**env, "TOWNS_HOME": str(home)},
         capture_output=True,
         text=True,
@@ -123,7 +123,16 @@ def test_a_killed_server_is_not_mistaken_for_a_running_one(tmp_path):
     env = {**os.environ, "TOWNS_HOME": str(home)}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen(
-        [*TOWNS, "server", "--temporal-port", str(free_port()), "--ui-port", str(free_port())],
+        [
+            *TOWNS,
+            "server",
+            "--web-port",
+            str(free_port()),
+            "--temporal-port",
+            str(free_port()),
+            "--ui-port",
+            str(free_port()),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -27,7 +27,7 @@ def start_server(home, port: int, ui: int) -> subprocess.Popen:
     env.pop("DATABASE_URL", None)
     env.pop("TEMPORAL_ADDRESS", None)
     proc = subprocess.Popen(
-        [*TOWNS, "server", "--temporal-port", str(port), "--ui-port", str(ui)],
+        [*TOWNS, "server", "--web-port", str(free_port()), "--temporal-port", str(port), "--ui-port", str(ui)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

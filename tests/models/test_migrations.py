@@ -43,7 +43,7 @@ from towns.models.db import (
 FIXTURE = Path(__file__).parent / "fixtures" / "demo-home-1a60b62.sql.gz"
 PG_SCHEMA = Path(__file__).parent / "fixtures" / "schema-1a60b62.postgresql.sql"
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0003"
+HEAD = "0004"
 
 
 def load_fixture(path: Path) -> Path:
@@ -116,7 +116,7 @@ def schema_of_1a60b62(engine) -> None:
         raw.close()
 
 
-def test_head_is_0003():
+def test_head_is_0004():
     assert head_revision() == HEAD
 
 
@@ -134,7 +134,7 @@ def test_a_demo_home_of_1a60b62_loses_nothing(tmp_path):
     engine.dispose()
 
     after = snapshot(db)
-    assert set(after) == set(before) | {"alembic_version", "installation", "pack_files"}
+    assert set(after) == set(before) | {"alembic_version", "installation", "pack_files", "users"}
     old_columns = snapshot(db, only={table: cols for table, (cols, _) in before.items()})
     for table, (cols, rows) in before.items():
         assert len(after[table][1]) == len(rows), table  # every table's row count

@@ -117,7 +117,7 @@ def add_report(
         code=sub.code,
         period=sub.period,
         actor=sub.submitted_by,
-        actor_role="reporter",
+        actor_role=sub.submitted_role,
         outcome=f"{len(ev.findings) - len(failed)} passed, {len(failed)} failed"
         + (f" ({', '.join(failed)})" if failed else ""),
         pack=ev.pack.model_dump(),

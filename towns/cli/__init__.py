@@ -8,7 +8,7 @@ import traceback
 
 import typer
 
-from . import audit, bulletins, db, demo, imports, packs, quarantine, reads, rounds, server
+from . import audit, bulletins, db, demo, imports, packs, quarantine, reads, rounds, server, users
 
 app = typer.Typer(
     name="towns",
@@ -31,6 +31,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
 app.add_typer(packs.app, name="pack")
+app.add_typer(users.app, name="user")
 
 
 def main() -> None:

@@ -155,6 +155,13 @@ def default_user() -> str:
         return "unknown"
 
 
+def cli_author(by: str | None) -> str:
+    """Who a command-line write is recorded as: the operating-system user (role ``os-user``); a
+    ``--by`` naming someone else is kept beside it, never instead of it."""
+    me = default_user()
+    return me if not by or by == me else f"{by} (via OS user {me})"
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 

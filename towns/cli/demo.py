@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.engine import Engine
 
 from ..config import Settings
 from ..intake.files import Row
@@ -56,7 +57,36 @@ async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
         f"towns with failed checks: {', '.join(failing) or 'none'}"
     )
     console.print(f"[dim]{demo.SYNTHETIC_NOTE}[/]")
+    demo_users(eng)
     return ok, len(reports) - ok
+
+
+DEMO_USERS = (("demo-reporter", "reporter", "keqiao"), ("demo-staff", "staff", None), ("demo-auditor", "auditor", None))
+
+
+def demo_users(eng: Engine) -> None:
+    """One user of each role for the demo, with random passwords printed once (and only once:
+    they are stored as hashes)."""
+    import secrets
+
+    from ..web.accounts import add_user, get_user
+
+    made = []
+    for name, role, district in DEMO_USERS:
+        if get_user(eng, name) is None:
+            password = secrets.token_urlsafe(9)
+            add_user(eng, name, role, password, by=demo_actor(), district=district)
+            made.append((name, role, district, password))
+    if made:
+        console.print("demo users 演示账号 (the passwords are shown this once 密码仅显示一次):")
+        for name, role, district, password in made:
+            console.print(f"  {name:14} {role:9} {district or '':8} password 密码: {password}", highlight=False)
+
+
+def demo_actor() -> str:
+    from .. import demo
+
+    return demo.DEMO_ACTOR
 
 
 @app.command("load")

@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, UnitNote, read_rows
 from ..intake.service import RowResult, import_reports, import_towns
 from .common import (
+    cli_author,
     client_for,
     console,
-    default_user,
     engine,
     ensure_worker,
     err,
@@ -67,7 +67,7 @@ def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
         label = "unit 单位换算:" if isinstance(w, UnitNote) else "warning 提示:"
         err.print(f"[yellow]{label}[/] {escape(w)}")
     s = require_server(settings())
-    by = by or default_user()
+    by = cli_author(by)
 
     async def go() -> list[RowResult]:
         client = await client_for(s)

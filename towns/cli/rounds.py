@@ -18,10 +18,12 @@ from temporalio.service import RPCError
 from ..config import Settings
 from ..models.finding import DEFAULT_PACK
 from ..models.round import Approval, Override, RoundKind
+from ..models.user import OS_USER_ROLE
 from ..models.workflows import RoundStart, RoundView, round_id
 from ..queries import order_refusals, round_detail, round_list
 from ..workflows.round import RoundWorkflow
 from .common import (
+    cli_author,
     client_for,
     console,
     default_user,
@@ -93,7 +95,8 @@ def start(
                     kind=kind,
                     year=year,
                     pack_id=pack,
-                    started_by=by or default_user(),
+                    started_by=cli_author(by),
+                    started_role=OS_USER_ROLE,
                     city_tax_growth=parse_growth(city_tax_growth),
                 ),
                 id=rid,
@@ -161,7 +164,7 @@ def approve(
             # see start(): temporalio's typing of a named async update; the result is the declared RoundView
             return await handle.execute_update(
                 RoundWorkflow.approve,
-                Approval(by=by, overrides=overrides),
+                Approval(by=cli_author(by), role=OS_USER_ROLE, overrides=overrides),
             )
         except WorkflowUpdateFailedError as exc:
             err.print(f"[red]approval refused 审定未通过[/]:\n{_cause(exc)}")

@@ -23,6 +23,9 @@ def server(
     demo_if_empty: bool = typer.Option(
         False, "--demo-if-empty", help="load the demo towns when the home has no towns yet (what `make run` does)"
     ),
+    web_port: int = typer.Option(
+        8000, "--web-port", help="port of the web console and REST API on 127.0.0.1 (0: none)"
+    ),
 ) -> None:
     """Run the embedded Temporal dev server and a worker in the foreground. 启动服务。
 
@@ -51,5 +54,5 @@ def server(
             console.print("empty home: loading the demo towns (synthetic figures) … 首次运行，加载演示数据")
             await load_demo_async(client, live)
 
-    code = serve_or_explain(s, temporal_port, ui_port, console, on_ready)
+    code = serve_or_explain(s, temporal_port, ui_port, console, on_ready, web_port)
     raise typer.Exit(code)

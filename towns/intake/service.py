@@ -42,6 +42,7 @@ from ..models.rejection import Problem, Rejection, jsonable, problems_from, reje
 from ..models.report import MAX_BATCH_ROWS, BatchOutcome, ReportBatch, ReportRow, ReportSubmission, RowAnswer
 from ..models.times import now_utc
 from ..models.town import Town, TownProfile
+from ..models.user import OS_USER_ROLE
 from ..models.workflows import REJECTED, ReportOutcome, TownStart, workflow_id
 from ..rules.library import load_programme, programmes
 from ..rules.pack import PackError
@@ -399,9 +400,13 @@ async def import_reports(
     *,
     by: str,
     source: str,
+    role: str = OS_USER_ROLE,
     progress: Callable[[RowResult], None] = lambda r: None,
     concurrency: int = 8,
 ) -> list[RowResult]:
+    """Send every valid row to its town's workflow, recorded as written by ``by`` in ``role`` (the
+    authenticated user, or the operating-system user of the command line) — a 填报人 column of
+    the file is kept with the raw row, but does not name the author."""
     batch_id = uuid.uuid4().hex[:12]
     with Session(engine) as s:
         known = set(s.exec(select(Town.code)).all())
@@ -421,7 +426,7 @@ async def import_reports(
         )
 
     for row in rows:
-        values = {"submitted_by": by, **row.values}
+        values = {**row.values, "submitted_by": by, "submitted_role": role}
         values["submission_id"] = f"{batch_id}:{_where(row)}"
         values["source"] = f"{source}:{_where(row)}"
         code = _text(values.get("code"))

@@ -112,6 +112,7 @@ class PrepareRequest(BaseModel):
     pack_id: str
     city_tax_growth: float | None = None
     started_by: str
+    started_role: str = "office"
 
 
 class RoundPlan(BaseModel):
@@ -144,6 +145,7 @@ class ApplyRequest(BaseModel):
     pack_id: str
     pack_hash: str = ""
     by: str
+    role: str = "office"
     overrides: dict[str, Override]
     codes: list[str]
 
@@ -151,6 +153,7 @@ class ApplyRequest(BaseModel):
 class ApprovalRecord(BaseModel):
     round_id: str
     by: str
+    role: str = "office"
     overrides: list[Override] = []
     note: str = ""
 

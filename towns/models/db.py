@@ -37,7 +37,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, create_engine
 
-from . import bulletin, finding, ledger, pack_store, rejection, report, round, town  # noqa: F401  (register the tables)
+from . import bulletin, finding, ledger, pack_store, rejection, report, round, town, user  # noqa: F401  (register the tables)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -199,7 +199,9 @@ def adoptable_revision(conn: Connection) -> str | None:
     if not (has_key and "installation" in tables):
         return "0001"
     has_programme = "programme" in {col["name"] for col in have.get_columns("towns")}
-    return "0003" if has_programme and "pack_files" in tables else "0002"
+    if not (has_programme and "pack_files" in tables):
+        return "0002"
+    return "0004" if "users" in tables else "0003"
 
 
 @contextmanager

@@ -109,6 +109,11 @@ class Keys:
     def application(code: str, tier: str, at: str) -> str:
         return f"application:{code}:{tier}:{at}"
 
+    @staticmethod
+    def account(name: str, what: str) -> str:
+        """A user added or disabled (the web console's accounts)."""
+        return f"account:{name}:{what}"
+
 
 _sqlite_lock = threading.Lock()
 

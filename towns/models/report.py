@@ -171,6 +171,9 @@ class ReportSubmission(Figures):
     period: str = Field(description="month, YYYY-MM; figures are year-to-date to its end")
     correction: bool = Field(default=False, description="true when it replaces an earlier report of the same period")
     submitted_by: str = Field(default="unknown", min_length=1, max_length=TEXT_MAX, description="who submitted it")
+    submitted_role: str = Field(
+        default="reporter", max_length=16, description="their role: reporter (web), os-user (the command line)"
+    )
     submission_id: str = Field(
         default="", max_length=200, description="idempotency key: the same id delivered twice is one report"
     )

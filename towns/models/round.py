@@ -112,6 +112,7 @@ class Override(BaseModel):
 
 class Approval(BaseModel):
     by: str
+    role: str = Field(default="office", description="the approver's role: staff (web), os-user (CLI); older: office")
     overrides: list[Override] = Field(default_factory=list)
     note: str = ""
 

@@ -83,6 +83,7 @@ class RoundStart(BaseModel):
     pack_id: str = DEFAULT_PACK
     city_tax_growth: float | None = None
     started_by: str = "office"
+    started_role: str = "office"  # staff (web), os-user (CLI); older rounds: office
 
 
 class RoundView(BaseModel):

@@ -67,6 +67,7 @@ class RoundWorkflow:
                 pack_id=start.pack_id,
                 city_tax_growth=start.city_tax_growth,
                 started_by=start.started_by,
+                started_role=start.started_role,
             ),
             **ACTIVITY,
         )
@@ -107,7 +108,9 @@ class RoundWorkflow:
         assert approval is not None  # the wait above ends only when it is set
         await workflow.execute_activity_method(
             RoundActivities.record_approval,
-            ApprovalRecord(round_id=self._id, by=approval.by, overrides=approval.overrides, note=approval.note),
+            ApprovalRecord(
+                round_id=self._id, by=approval.by, role=approval.role, overrides=approval.overrides, note=approval.note
+            ),
             **ACTIVITY,
         )
         overrides = {o.code: o for o in approval.overrides}
@@ -122,6 +125,7 @@ class RoundWorkflow:
                         pack_id=start.pack_id,
                         pack_hash=self._plan.pack.hash,
                         by=approval.by,
+                        role=approval.role,
                         overrides={c: o for c, o in overrides.items() if c in batch},
                         codes=batch,
                     ),
@@ -176,6 +180,7 @@ class RoundWorkflow:
             raise ApplicationError("; ".join(problems), problems, type=REFUSED, non_retryable=True)
         self._approval = Approval(
             by=approval.by,
+            role=approval.role,
             note=approval.note,
             overrides=[
                 Override(code=o.code, grade=Grade.parse(o.grade).value, reason=o.reason) for o in approval.overrides

@@ -165,7 +165,8 @@ async def test_every_role_on_every_write(web, env, engine, endpoint, who, status
         assert (r.json()["accepted"], r.json()["rejected"]) == (1, 0)
         assert after["monthly_reports"] == before["monthly_reports"] + 1
     elif endpoint == "rounds":
-        assert r.json() == {"id": rid, "state": "evaluating"}
+        # answered once the round is recorded: still evaluating, or proposed already on a fast worker
+        assert r.json()["id"] == rid and r.json()["state"] in ("evaluating", "proposed")
         detail = await until_proposed(http, rid, headers)
         assert detail["started_by"] == "staff" and [t["code"] for t in detail["towns"]] == [kq]
     else:

@@ -1,4 +1,4 @@
-"""The web application: the REST API (/api, OpenAPI docs at /docs) — and, next, the console's pages.
+"""The web application: the REST API (/api, OpenAPI docs at /docs) and the console's pages (``pages``).
 
 ``create_app`` takes what the server already has: the database engine, a Temporal client, the
 task queue and the signing secret; `towns server` serves it beside the worker.
@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from .api import router
 from .auth import Signer
+from .pages import TEMPORAL_UI, install
 
 
 def create_app(engine: Engine, client: Client, task_queue: str, secret: str) -> FastAPI:
@@ -25,5 +26,7 @@ def create_app(engine: Engine, client: Client, task_queue: str, secret: str) -> 
     app.state.client = client
     app.state.task_queue = task_queue
     app.state.signer = Signer(secret)
+    app.state.temporal_ui = TEMPORAL_UI  # the Temporal UI the pages link to; set it to change
     app.include_router(router)
+    install(app)
     return app

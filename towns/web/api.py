@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,22 +26,31 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..audit.replay import ReplayResult, replay
 from ..audit.verify import VerifyReport, verify
 from ..bulletin import beijing_today, compute_bulletin, parse_quarter, write_xlsx
 from ..bulletin.compute import Bulletin, BulletinRefused, QuarterError
-from ..intake.files import REPORT_HEADERS, FileError, read_rows
-from ..intake.service import RowResult, import_reports, rejection_problems
+from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
+from ..intake.service import (
+    RowResult,
+    default_programme,
+    import_reports,
+    import_towns,
+    register_town,
+    rejection_problems,
+)
 from ..models.finding import DEFAULT_PACK, Finding
 from ..models.rejection import Problem, problems_from
 from ..models.report import ReportSubmission
 from ..models.round import Approval, Override, RoundKind, RoundRow
-from ..models.town import Town
+from ..models.town import Town, TownProfile
 from ..models.user import User
 from ..models.workflows import RoundStart, RoundView, round_id, workflow_id
 from ..queries import RoundDetail, TownHistory, TownStatus, all_status, get_town, history, round_detail, town_status
 from ..queries import published_bulletin as stored_bulletin
 from ..rules.library import load_programme
 from ..rules.pack import PackError
+from ..rules.vocabulary import PackVocabulary
 from ..workflows.round import RoundWorkflow
 from ..workflows.town import TownWorkflow
 from .accounts import authenticate
@@ -49,6 +58,8 @@ from .auth import CurrentUser, forbidden, require
 
 router = APIRouter(prefix="/api")
 REPORT_REQUIRED = ["code", "period", "fai", "industry_fai", "nongov_fai"]
+TOWN_REQUIRED = ["code", "name", "district", "tier", "industry"]
+TOWN_CONFLICT_ZH = "该小镇已登记，且数据不一致：层级和状态只能经考核改变"
 UNPROCESSABLE = 422
 ROUND_VISIBLE_WAIT = 10.0  # seconds a started round is waited for until `GET /api/rounds/{id}` knows it
 
@@ -120,6 +131,70 @@ def town_history(code: str, user: CurrentUser, db: Db) -> TownHistory:
     if get_town(db, code) is None:
         raise not_found(f"no town {code}", f"没有小镇 {code}")
     return history(db, code)
+
+
+class TownIn(BaseModel):
+    """One town, with the import's columns. Every field is read as the import reads a cell (through
+    the programme's vocabulary: 柯桥 or keqiao), so that a missing or wrong one is answered, field by
+    field, in Chinese and English (422 ``problems``) — not in FastAPI's own words."""
+
+    model_config = ConfigDict(json_schema_extra={"required": [*TOWN_REQUIRED]})
+
+    code: Any = None
+    name: Any = None
+    district: Any = None
+    tier: Any = None
+    industry: Any = None
+    listed_year: Any = None
+    creation_years: Any = None
+    planned_investment: Any = None
+    annual_fai_target: Any = None
+    planned_area_km2: Any = None
+    core_area_km2: Any = None
+    state: Any = None
+    batch: Any = None
+    programme: Any = None
+
+
+def _registered(db: Engine, code: str) -> TownStatus:
+    found = get_town(db, code)
+    assert found is not None  # just registered
+    return town_status(db, found)
+
+
+@router.post(
+    "/towns",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TownStatus,
+    tags=["towns"],
+    responses={
+        409: {"description": "the town is registered already, with other values"},
+        422: {"description": "the problems of each field"},
+    },
+)
+async def register(request: Request, body: TownIn, db: Db, client: Temporal, user: User = require("staff")) -> Any:
+    """Register one town (staff): 201 with its status; registering it again with the same values
+    answers the same. 422 with the problems of each field (Chinese and English); 409 when the town
+    is registered already with other values (its tier and state change only through rounds)."""
+    values = {k: v for k, v in body.model_dump().items() if v is not None and v != ""}
+    programme = str(values.get("programme") or "").strip() or await asyncio.to_thread(default_programme, db)
+    try:
+        pack = await asyncio.to_thread(load_programme, db, programme)
+    except PackError as exc:
+        return _unprocessable([Problem(field="programme", en=str(exc), zh=f"考核办法：没有“{programme}”")])
+    try:
+        profile = TownProfile.model_validate(
+            {**values, "programme": programme}, context={"vocabulary": PackVocabulary(pack)}
+        )
+    except ValidationError as exc:
+        return _unprocessable(problems_from(exc))
+    try:
+        await register_town(client, db, profile, by=user.name, task_queue=request.app.state.task_queue)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail={"en": str(exc), "zh": TOWN_CONFLICT_ZH}) from None
+    except RPCError as exc:
+        raise _temporal_away(exc) from None
+    return await asyncio.to_thread(_registered, db, profile.code)
 
 
 # ---------------------------------------------------------------- reports
@@ -271,6 +346,41 @@ async def upload_reports(
     known = await asyncio.to_thread(towns_of)
     may_write_for(user, [known.get(c) for c in codes], codes)
     results = await import_reports(client, db, rows, by=user.name, source=file.filename or "upload", role=user.role)
+    return UploadOut(
+        file=file.filename or "upload",
+        accepted=sum(r.accepted for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        rows=results,
+        warnings=[str(w) for w in warnings],
+    )
+
+
+@router.post("/towns/upload", response_model=UploadOut, tags=["towns"])
+async def upload_towns(
+    request: Request,
+    db: Db,
+    client: Temporal,
+    file: Annotated[UploadFile, File(description="CSV or XLSX")],
+    user: User = require("staff"),
+) -> Any:
+    """A file of towns (CSV or XLSX, as `towns import towns` reads it): the answer of every row.
+    The rows registered are kept even when others are refused."""
+    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(await file.read())
+        try:
+            rows, warnings = read_rows(path, TOWN_HEADERS, TOWN_REQUIRED)
+        except FileError as exc:
+            return _unprocessable([Problem(field="file", en=str(exc), zh=str(exc))])
+    results = await import_towns(
+        client,
+        db,
+        rows,
+        by=user.name,
+        source=file.filename or "upload",
+        task_queue=request.app.state.task_queue,
+    )
     return UploadOut(
         file=file.filename or "upload",
         accepted=sum(r.accepted for r in results),
@@ -461,6 +571,25 @@ def bulletin_xlsx(quarter: str, user: CurrentUser, db: Db, pack: str = DEFAULT_P
 def audit_verify(db: Db, user: User = require("auditor", "staff")) -> VerifyReport:
     """The ledger's chain, hashes and head, and every record against its entry."""
     return verify(db)
+
+
+@router.get("/audit/replay", response_model=list[ReplayResult], tags=["audit"])
+def audit_replay(
+    db: Db,
+    user: User = require("auditor", "staff"),
+    rid: Annotated[str | None, Query(alias="round", description="a round's id: replay its decisions")] = None,
+    seq: Annotated[int | None, Query(description="one ledger entry's sequence number")] = None,
+) -> list[ReplayResult]:
+    """Re-evaluate recorded decisions from their recorded inputs under the recorded rule pack: per
+    entry ``same``, or exactly what differs."""
+    if rid is None and seq is None:
+        raise HTTPException(
+            UNPROCESSABLE,
+            detail={"en": "name a round (?round=ID) or an entry (?seq=N)", "zh": "请指定考核轮次或台账序号"},
+        )
+    if rid is not None and seq is None and round_detail(db, rid) is None:
+        raise not_found(f"no round {rid}", f"没有考核轮次 {rid}")
+    return replay(db, seq=seq, round_id=None if seq is not None else rid)
 
 
 __all__ = ["router"]

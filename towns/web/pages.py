@@ -35,6 +35,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from ..audit.export import history_xlsx
+from ..audit.replay import replay
 from ..audit.verify import verify
 from ..bulletin import render_html
 from ..bulletin.compute import project
@@ -43,6 +44,7 @@ from ..models.report import MonthlyReport
 from ..models.round import GRADES_BY_KIND, Grade, RoundKind, TownRecord
 from ..models.town import Town
 from ..models.user import ROLE_ZH, User
+from ..models.vocab import TownState
 from ..models.workflows import workflow_id
 from ..queries import all_status, get_town, history, round_detail, round_list, town_status
 from ..rules import annual
@@ -56,11 +58,14 @@ from .api import (
     ReportOut,
     RoundIn,
     RoundStarted,
+    TownIn,
     _bulletin,
     approve_round,
+    register,
     start_round,
     submit_report,
     upload_reports,
+    upload_towns,
 )
 from .auth import SESSION_COOKIE, TOKEN_HOURS, Signer, require
 
@@ -295,9 +300,49 @@ def _pace(engine: Engine, fai: float | None, period: str | None, target: float, 
     return {"fai": fai, "pace": round(float(pace), 2), "ahead": exact(fai) >= pace}
 
 
+TOWN_FIELDS = [
+    ("code", "小镇代码", "code"),
+    ("name", "小镇名称", "name"),
+    ("district", "区县", "district"),
+    ("tier", "层级", "tier"),
+    ("industry", "特色产业", "industry"),
+    ("state", "状态", "state"),
+    ("listed_year", "列入年份", "listed year"),
+    ("creation_years", "创建期（年）", "creation years"),
+    ("batch", "批次", "batch"),
+    ("planned_investment", "计划总投资（亿元）", "planned investment (亿元)"),
+    ("annual_fai_target", "年度投资目标（亿元）", "annual FAI target (亿元)"),
+    ("planned_area_km2", "规划面积（平方公里）", "planned area (km²)"),
+    ("core_area_km2", "核心区面积（平方公里）", "core area (km²)"),
+]
+REGISTER_PROGRAMME = "sx2018"
+
+
+def _choices(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    """The select boxes of the register form: the default programme's vocabulary, in Chinese."""
+    pack = load_programme(engine, REGISTER_PROGRAMME)
+    return {
+        "district": [(d.id, d.zh) for d in pack.districts],
+        "tier": [(t.id, t.zh) for t in pack.tiers],
+        "industry": [(i.id, i.zh) for i in pack.industries],
+        "state": [(st.value, st.zh) for st in TownState],
+    }
+
+
 @router.get("/towns", response_class=HTMLResponse)
 async def towns_page(request: Request, district: str = "", tier: str = "", state: str = "") -> Response:
-    me = who(request)
+    return await _towns_page(request, who(request), district=district, tier=tier, state=state)
+
+
+async def _towns_page(
+    request: Request,
+    me: Who,
+    status: int = 200,
+    district: str = "",
+    tier: str = "",
+    state: str = "",
+    **ctx: Any,
+) -> HTMLResponse:
     engine: Engine = request.app.state.engine
 
     def read() -> tuple[list[Any], dict[str, list[str]], dict[str, str]]:
@@ -320,7 +365,61 @@ async def towns_page(request: Request, district: str = "", tier: str = "", state
         pace = _pace(engine, fai, s.last_period, s.annual_fai_target, programmes.get(s.code, "sx2018"))
         rows.append({"s": s, "pace": pace, "overdue": overdue.get(s.code, []), "grade": _grade(s.last_grade)})
     chosen = {"district": district, "tier": tier, "state": state}
-    return render(request, "towns.html", me, rows=rows, options=options, chosen=chosen)
+    choices = await asyncio.to_thread(_choices, engine) if me.user.role == "staff" else {}
+    ctx.setdefault("values", {})
+    ctx.setdefault("problems", [])
+    ctx.setdefault("upload_problems", [])
+    ctx.setdefault("error", None)
+    return render(
+        request,
+        "towns.html",
+        me,
+        status=status,
+        rows=rows,
+        options=options,
+        chosen=chosen,
+        town_fields=TOWN_FIELDS,
+        choices=choices,
+        **ctx,
+    )
+
+
+@router.post("/towns", response_class=HTMLResponse)
+async def towns_post(request: Request) -> Response:
+    me, form = await posted(request)
+    role_check(me.user, "staff")
+    values = {k: str(form.get(k) or "").strip() for k, _, _ in TOWN_FIELDS}
+    body = TownIn(**{k: v for k, v in values.items() if v != ""})
+    try:
+        out = await register(request, body, request.app.state.engine, request.app.state.client, me.user)
+    except HTTPException as exc:
+        if exc.status_code == 409:
+            en, zh = _message(exc.detail)
+            return await _towns_page(request, me, status=409, values=values, error=(zh, en))
+        raise _page_error(exc) from None
+    if isinstance(out, Response):
+        return await _towns_page(request, me, status=422, values=values, problems=_problems(out))
+    return RedirectResponse(f"/towns/{quote(out.code, safe='')}", status_code=303)
+
+
+@router.post("/towns/upload", response_class=HTMLResponse)
+async def towns_upload(request: Request) -> Response:
+    me, form = await posted(request)
+    role_check(me.user, "staff")
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return await _towns_page(
+            request, me, status=422, upload_problems=[{"field": "file", "en": "choose a file", "zh": "请选择文件"}]
+        )
+    try:
+        out = await upload_towns(
+            request, request.app.state.engine, request.app.state.client, cast(FastUpload, file), me.user
+        )
+    except HTTPException as exc:
+        raise _page_error(exc) from None
+    if isinstance(out, Response):
+        return await _towns_page(request, me, status=422, upload_problems=_problems(out))
+    return render(request, "towns_upload_result.html", me, out=out)
 
 
 def _grade(g: Any) -> str:
@@ -654,7 +753,16 @@ async def audit_page(request: Request) -> Response:
     engine: Engine = request.app.state.engine
     report = await asyncio.to_thread(verify, engine)
     statuses = await asyncio.to_thread(all_status, engine)
-    return render(request, "audit.html", me, report=report, towns=statuses)
+    rounds = await asyncio.to_thread(round_list, engine)
+    chosen = request.query_params.get("round") or ""
+    results = None
+    if chosen:
+        if await asyncio.to_thread(round_detail, engine, chosen) is None:
+            raise PageError(404, f"no round {chosen}", f"没有考核轮次 {chosen}")
+        results = await asyncio.to_thread(lambda: replay(engine, round_id=chosen))
+    return render(
+        request, "audit.html", me, report=report, towns=statuses, rounds=rounds, chosen=chosen, results=results
+    )
 
 
 @router.get("/audit/towns/{code}/history.xlsx")

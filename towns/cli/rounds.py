@@ -26,7 +26,6 @@ from .common import (
     cli_author,
     client_for,
     console,
-    default_user,
     engine,
     ensure_worker,
     err,
@@ -356,7 +355,7 @@ def apply_for_tier(
 
     s = require_server(settings())  # writes: only to the database of the home's running server
     try:
-        apply_(engine(s), code, tier, by or default_user())
+        apply_(engine(s), code, tier, cli_author(by), OS_USER_ROLE)
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None

@@ -220,7 +220,7 @@ async def register_town(client: Client, engine: Engine, profile: TownProfile, by
     return status
 
 
-def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
+def apply_for_tier(engine: Engine, code: str, tier: str, by: str, role: str = OS_USER_ROLE) -> None:
     """Record that a town applies for a tier; the next application round decides."""
     from ..models import ledger
 
@@ -241,7 +241,7 @@ def apply_for_tier(engine: Engine, code: str, tier: str, by: str) -> None:
             key=ledger.Keys.application(code, wanted, now_utc().isoformat()),
             code=code,
             actor=by,
-            actor_role="office",
+            actor_role=role,
             outcome=f"applies for {wanted}",
             inputs={"from_tier": town.tier, "tier": wanted, "state": town.state},
         )

@@ -12,6 +12,7 @@ import asyncio
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +31,7 @@ from ..audit.replay import ReplayResult, replay
 from ..audit.verify import VerifyReport, verify
 from ..bulletin import beijing_today, compute_bulletin, parse_quarter, write_xlsx
 from ..bulletin.compute import Bulletin, BulletinRefused, QuarterError
-from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, read_rows
+from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, Row, read_rows
 from ..intake.service import (
     RowResult,
     default_programme,
@@ -320,6 +321,32 @@ class UploadOut(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+async def read_upload(
+    file: UploadFile, headers: dict[str, list[str]], required: list[str]
+) -> tuple[list[Row], list[str]] | JSONResponse:
+    """The rows of an uploaded CSV or XLSX, read as the import reads a file; 422 when the file
+    as a whole cannot be read."""
+    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(await file.read())
+        try:
+            rows, warnings = read_rows(path, headers, required)
+        except FileError as exc:
+            return _unprocessable([Problem(field="file", en=str(exc), zh=str(exc))])
+    return rows, [str(w) for w in warnings]
+
+
+def upload_out(file: UploadFile, results: list[RowResult], warnings: list[str]) -> UploadOut:
+    return UploadOut(
+        file=file.filename or "upload",
+        accepted=sum(r.accepted for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        rows=results,
+        warnings=warnings,
+    )
+
+
 @router.post("/reports/upload", response_model=UploadOut, tags=["reports"])
 async def upload_reports(
     db: Db,
@@ -329,14 +356,10 @@ async def upload_reports(
 ) -> Any:
     """A file of monthly reports (CSV or XLSX, as the import reads them): the answer of every row.
     The rows accepted are kept even when others are refused."""
-    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(await file.read())
-        try:
-            rows, warnings = read_rows(path, REPORT_HEADERS, REPORT_REQUIRED)
-        except FileError as exc:
-            return _unprocessable([Problem(field="file", en=str(exc), zh=str(exc))])
+    got = await read_upload(file, REPORT_HEADERS, REPORT_REQUIRED)
+    if isinstance(got, JSONResponse):
+        return got
+    rows, warnings = got
     codes = sorted({code_of(r.values.get("code")) for r in rows} - {""})
 
     def towns_of() -> dict[str, Town]:
@@ -346,13 +369,7 @@ async def upload_reports(
     known = await asyncio.to_thread(towns_of)
     may_write_for(user, [known.get(c) for c in codes], codes)
     results = await import_reports(client, db, rows, by=user.name, source=file.filename or "upload", role=user.role)
-    return UploadOut(
-        file=file.filename or "upload",
-        accepted=sum(r.accepted for r in results),
-        rejected=sum(r.status == "rejected" for r in results),
-        rows=results,
-        warnings=[str(w) for w in warnings],
-    )
+    return upload_out(file, results, warnings)
 
 
 @router.post("/towns/upload", response_model=UploadOut, tags=["towns"])
@@ -365,14 +382,10 @@ async def upload_towns(
 ) -> Any:
     """A file of towns (CSV or XLSX, as `towns import towns` reads it): the answer of every row.
     The rows registered are kept even when others are refused."""
-    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(await file.read())
-        try:
-            rows, warnings = read_rows(path, TOWN_HEADERS, TOWN_REQUIRED)
-        except FileError as exc:
-            return _unprocessable([Problem(field="file", en=str(exc), zh=str(exc))])
+    got = await read_upload(file, TOWN_HEADERS, TOWN_REQUIRED)
+    if isinstance(got, JSONResponse):
+        return got
+    rows, warnings = got
     results = await import_towns(
         client,
         db,
@@ -381,13 +394,7 @@ async def upload_towns(
         source=file.filename or "upload",
         task_queue=request.app.state.task_queue,
     )
-    return UploadOut(
-        file=file.filename or "upload",
-        accepted=sum(r.accepted for r in results),
-        rejected=sum(r.status == "rejected" for r in results),
-        rows=results,
-        warnings=[str(w) for w in warnings],
-    )
+    return upload_out(file, results, warnings)
 
 
 # ---------------------------------------------------------------- rounds
@@ -552,10 +559,15 @@ def bulletin(quarter: str, user: CurrentUser, db: Db, pack: str = DEFAULT_PACK) 
 @router.get("/bulletins/{quarter}/xlsx", tags=["bulletins"])
 def bulletin_xlsx(quarter: str, user: CurrentUser, db: Db, pack: str = DEFAULT_PACK) -> FileResponse:
     b = _bulletin(db, quarter, pack)
-    folder = Path(tempfile.mkdtemp(prefix="towns-bulletin-"))
-    path = folder / f"bulletin-{b.quarter}.xlsx"
+    return xlsx_response(f"bulletin-{b.quarter}.xlsx", lambda path: write_xlsx(b, path))
+
+
+def xlsx_response(name: str, write: Callable[[Path], object]) -> FileResponse:
+    """A workbook written by ``write`` into a temporary folder, sent, then removed."""
+    folder = Path(tempfile.mkdtemp(prefix="towns-xlsx-"))
+    path = folder / name
     try:
-        write_xlsx(b, path)
+        write(path)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

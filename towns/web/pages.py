@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import json
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -25,13 +23,12 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi import UploadFile as FastUpload
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from ..audit.export import history_xlsx
@@ -66,6 +63,7 @@ from .api import (
     submit_report,
     upload_reports,
     upload_towns,
+    xlsx_response,
 )
 from .auth import SESSION_COOKIE, TOKEN_HOURS, Signer, require
 
@@ -772,19 +770,8 @@ async def audit_history_xlsx(request: Request, code: str) -> Response:
     engine: Engine = request.app.state.engine
     if await asyncio.to_thread(get_town, engine, code) is None:
         raise PageError(404, f"no town {code}", f"没有小镇 {code}")
-    folder = Path(tempfile.mkdtemp(prefix="towns-history-"))
-    path = folder / f"history-{code}.xlsx"
-    try:
-        await asyncio.to_thread(history_xlsx, await asyncio.to_thread(history, engine, code), path)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return FileResponse(
-        path,
-        filename=path.name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
-    )
+    h = await asyncio.to_thread(history, engine, code)
+    return await asyncio.to_thread(xlsx_response, f"history-{code}.xlsx", lambda path: history_xlsx(h, path))
 
 
 __all__ = ["install", "router"]

@@ -83,11 +83,19 @@ def test_hash_is_stable_and_changes_with_content():
         ('[params.pace_factor]\nclause = "SX2018-G3"\n', "give its values by date"),
         ('[params.nongov_share_min]\nclause = "SX2018-G4"\nvalues = { 2018-01-01 = 80 }\n', "ratio between 0 and 1"),
         ("[programme]\nbulletin_months = [1, 4, 7, 13]\n", "13 is not a month"),
+        ('[parms.pace_factor]\nclause = "SX2018-G3"\nvalues = { 2018-01-01 = 0.9 }\n', "unknown parms"),
+        ("[sanity]\nmax_fai_ytdd = 200\n", "Extra inputs"),
+        ('[[tiers]]\nid = "township"\nzh = "镇级"\nen = "township"\n', "tiers.township: give its ladder_clause"),
     ],
 )
 def test_a_broken_pack_is_refused_saying_how_to_fix_it(layer, message):
     with pytest.raises(PackError, match=message):
         what_if(layer, as_of=Y2018)
+
+
+def test_a_misspelt_header_key_is_refused_not_ignored():
+    with pytest.raises(PackError, match=r"unknown pack\.extend"):
+        parse_pack(SX2018.replace('extends = "zj"', 'extend = "zj"'))
 
 
 def test_a_pack_extending_an_unknown_pack_is_refused():

@@ -237,6 +237,8 @@ class Sanity(BaseModel):
     """Plausibility bounds of one town's figures (a rule pack's ``[sanity]``; fixed in a town's
     workflow when it is registered): beyond them a figure is a typing or unit slip."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt bound in a pack is refused, not ignored
+
     clause: str = Field(
         default="", description="the clause the bounds answer to (the pack's [sanity] clause; none in older histories)"
     )

@@ -89,7 +89,6 @@ class _Compiler:
     """Generates, for one spec, rules whose conditions are mutually exclusive and cover every fact."""
 
     spec: RuleSpec
-    record: Callable[[Verdict], Callable[[_Closure], None]]
     rules: list[tuple[Any, Verdict]] = field(default_factory=list)
 
     def compile(self) -> list[tuple[Any, Verdict]]:
@@ -151,7 +150,7 @@ class DurableRulesEngine:
 
         with ruleset(name):
             for spec in specs:
-                for cond, verdict in _Compiler(spec, recorder).compile():
+                for cond, verdict in _Compiler(spec).compile():
                     when_all(cond)(recorder(verdict))
         self._defined.add(name)
 

@@ -32,7 +32,6 @@ from .pack import SCORE_MAX, Band, Check, RulePack
 from .text import num, render
 
 PASSING = ("passed", "not_assessed")
-NO_FINDING = ("not_applicable", "skip")
 
 
 def round_score(x: Fraction) -> Fraction:

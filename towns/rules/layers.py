@@ -91,6 +91,13 @@ class Layer(BaseModel):
         return self.data.get("pack", {}).get("extends")
 
 
+SECTIONS = {
+    "pack", "programme", "sanity", "params", "districts", "tiers", "industries",
+    "grades", "bands", "scope", "checks", "clauses",
+}  # fmt: skip
+HEADER_KEYS = {"id", "version", "schema", "extends", "in_force", "title_zh", "title_en"}
+
+
 def read_layer(text: str, origin: str = "<pack>") -> Layer:
     try:
         data = tomllib.loads(text)
@@ -99,6 +106,14 @@ def read_layer(text: str, origin: str = "<pack>") -> Layer:
     header = data.get("pack")
     if not isinstance(header, dict) or "id" not in header or "version" not in header:
         raise PackError(f"{origin}: the [pack] table with id and version is missing")
+    # a misspelt section or [pack] key would otherwise be ignored without a word
+    unknown = sorted(set(data) - SECTIONS) if header.get("schema") == SCHEMA else []
+    unknown += [f"pack.{k}" for k in sorted(set(header) - HEADER_KEYS)] if header.get("schema") == SCHEMA else []
+    if unknown:
+        raise PackError(
+            f"{origin}: unknown {', '.join(unknown)}: the sections are {', '.join(sorted(SECTIONS))}, "
+            f"and [pack] takes {', '.join(sorted(HEADER_KEYS))} (docs/packs.md)"
+        )
     return Layer(id=header["id"], version=str(header["version"]), data=data, text=text, origin=origin)
 
 

@@ -36,7 +36,7 @@ def is_legacy(text: str) -> bool:
     return "monthly" in data and "schema" not in data.get("pack", {})
 
 
-def _entry(path: str, p: dict[str, Any]) -> dict[str, Any]:
+def _entry(p: dict[str, Any]) -> dict[str, Any]:
     return {
         "value": p["value"],
         "clause": p["clause"],
@@ -64,14 +64,14 @@ def convert(data: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, p in data["params"].items():
         if name not in UNUSED:
-            params[RENAMED.get(name, name)] = _entry(name, p)
+            params[RENAMED.get(name, name)] = _entry(p)
     for section in ("annual", "acceptance", "application"):
         for name, p in data[section].items():
             if name == "weights":
                 for w, wp in p.items():
-                    params[f"annual.weights.{w}"] = _entry(w, wp)
+                    params[f"annual.weights.{w}"] = _entry(wp)
             elif isinstance(p, dict) and "clause" in p:
-                params[f"{section}.{name}"] = _entry(name, p)
+                params[f"{section}.{name}"] = _entry(p)
     flags = {
         "relaxed": data["params"]["relaxed_industries"]["value"],
         "tourism": data["acceptance"]["tourism_industries"]["value"],

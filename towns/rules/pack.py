@@ -330,6 +330,10 @@ def validate(pack: RulePack) -> list[str]:
         if len(ids) != len(set(ids)):
             out.append(f"a {kind} id appears twice: {ids}")
     for t in pack.tiers:
+        if not t.ladder_clause:
+            out.append(
+                f"tiers.{t.id}: give its ladder_clause, the clause its consequences (demotion, elimination) cite"
+            )
         cite(f"tiers.{t.id}.ladder_clause", t.ladder_clause)
         if t.target not in TARGETS:
             out.append(f"tiers.{t.id}.target is {t.target!r}: use one of {list(TARGETS)}")

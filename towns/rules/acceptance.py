@@ -9,11 +9,13 @@ extended), unless the tier's ladder says the failures have reached their consequ
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..models.round import CityAggregates, TownProposal, TownRecord
 from ..models.town import TownProfile
 from .effects import effects
 from .evaluator import Evaluator, grade_pass_fail
-from .measures import Subject, creation_years, ident
+from .measures import Subject, creation_years, exact, ident
 from .pack import RulePack
 from .text import num
 
@@ -40,8 +42,8 @@ def evaluate_acceptance_town(record: TownRecord, year: int, pack: RulePack) -> T
     subject = Subject(pack=pack, year=year, record=record)
     g = grade_pass_fail(Evaluator(pack), subject, "acceptance", "named", "not_named")
     years = creation_years(subject)
-    fai = sum((record.december[y].fai for y in years if y in record.december), 0.0)
-    ind = sum((record.december[y].industry_fai for y in years if y in record.december), 0.0)
+    fai = sum((exact(record.december[y].fai) for y in years if y in record.december), Fraction(0))
+    ind = sum((exact(record.december[y].industry_fai) for y in years if y in record.december), Fraction(0))
     inputs = {
         "year": year,
         "tier": ident(p.tier),

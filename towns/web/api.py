@@ -59,6 +59,7 @@ from .auth import CurrentUser, forbidden, require
 
 router = APIRouter(prefix="/api")
 REPORT_REQUIRED = ["code", "period", "fai", "industry_fai", "nongov_fai"]
+MAX_UPLOAD = 32 * 2**20  # an upload beyond it is refused (a month of 10,000 towns is a few MB)
 TOWN_REQUIRED = ["code", "name", "district", "tier", "industry"]
 TOWN_CONFLICT_ZH = "该小镇已登记，且数据不一致：层级和状态只能经考核改变"
 UNPROCESSABLE = 422
@@ -327,9 +328,20 @@ async def read_upload(
     """The rows of an uploaded CSV or XLSX, read as the import reads a file; 422 when the file
     as a whole cannot be read."""
     suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _unprocessable(
+            [
+                Problem(
+                    field="file",
+                    en=f"the file is larger than {MAX_UPLOAD // 2**20} MB: split it into smaller files",
+                    zh=f"文件超过 {MAX_UPLOAD // 2**20} MB，请拆分后分批上传",
+                )
+            ]
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(await file.read())
+        path.write_bytes(data)
         try:
             rows, warnings = read_rows(path, headers, required)
         except FileError as exc:

@@ -22,6 +22,7 @@ run: $(STAMP)
 ## Run the whole test suite (SQLite and PostgreSQL; time-skipping Temporal server; real processes for
 ## the fault tests), three at a time: most of the time is spent waiting on servers, not on the CPU.
 test: $(STAMP) check
+	scripts/ensure-chromium
 	$(BIN)/python -m pytest -q -n 3 --dist worksteal
 
 ## The layers, lint, format and types (part of `make test`).

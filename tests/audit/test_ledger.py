@@ -50,7 +50,7 @@ async def test_intact_ledger_verifies_and_replays(scenario, engine):
     report = verify(engine)
     assert report.ok, report.problems
     kinds = {e.kind for e in entries(engine)}
-    assert kinds == {"findings", "proposal", "approval", "override", "decision"}
+    assert kinds == {"findings", "context", "proposal", "approval", "override", "decision"}
     results = replay(engine)
     assert results and all(r.same for r in results), [r for r in results if not r.same]
     assert {r.kind for r in results} == {"findings", "proposal", "decision"}

@@ -9,6 +9,7 @@ batch at a time (cheaper than a signal per town from the round workflow; DESIGN.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 
 from sqlalchemy.engine import Engine
@@ -33,6 +34,7 @@ from ..models.activities import (
 from ..models.finding import Finding
 from ..models.ledger import Keys, ledger_lock
 from ..models.round import (
+    AnnualContext,
     CityAggregates,
     DecisionNotice,
     DecisionRow,
@@ -44,6 +46,7 @@ from ..models.round import (
     later_decisions,
     load_records,
     order_problems,
+    recorded_context,
 )
 from ..models.times import now_utc
 from ..models.town import Town
@@ -56,6 +59,8 @@ from ..rules.pack import RulePack
 from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
+
+SIGNALS_AT_ONCE = 16  # decisions signalled to their towns at once, per batch
 
 
 def round_pack(engine: Engine, pack_id: str, year: int) -> RulePack:
@@ -138,63 +143,103 @@ class Rounds(RoundActivities):
             s.commit()
             towns = s.exec(select(Town).order_by(Town.code)).all()
             codes = [t.code for t in towns if in_scope(t, req.kind, req.year, pack)]
-            context = None
+            context_hash = None
             if req.kind == RoundKind.annual:
                 context = annual.annual_context(load_records(s, codes, req.year), req.year, pack, req.city_tax_growth)
+                context_hash = self._record_context(req, pack, context)
         return RoundPlan(
             pack=pack.ref,
             codes=codes,
-            context=context,
+            context_hash=context_hash,
             approval_overdue_days=float(pack.annual_value("approval_overdue_days")),
         )
+
+    def _record_context(self, req: PrepareRequest, pack: RulePack, context: AnnualContext) -> str:
+        """The round's city context, recorded once in the ledger (every proposal refers to it by
+        hash, so a proposal's entry does not grow with the number of towns); returns the hash of
+        the context recorded — a retried attempt's, when one got there first."""
+        with ledger_lock(self.engine), Session(self.engine) as s:
+            entry = ledger.append(
+                s,
+                kind="context",
+                key=Keys.context(req.round_id),
+                round_id=req.round_id,
+                period=str(req.year),
+                outcome=f"city context of {len(context.innovation_scores)} towns",
+                actor=req.started_by,
+                actor_role=req.started_role,
+                pack=pack.ref.model_dump(),
+                inputs=context.model_dump(mode="json"),
+                workflow=workflow_ref(),
+            )
+            s.commit()
+            return str(json.loads(entry.body)["inputs_hash"])
 
     @activity.defn(name="evaluate_round_batch")
     @deterministic
     def evaluate_round_batch(self, req: BatchRequest) -> list[ProposalSummary]:
         pack = pinned_pack(self.engine, req.pack_id, req.pack_hash, req.year)
-        with heartbeating(), ledger_lock(self.engine), Session(self.engine) as s:
-            records = load_records(s, req.codes, req.year)
-            proposals = [evaluate(req.kind, r, req.year, pack, req.context) for r in records]
-            stored = {
-                p.code
-                for p in s.exec(
+        with heartbeating():
+            with Session(self.engine) as s:  # read and evaluate outside the ledger's lock
+                context = req.context
+                context_ref = None
+                if req.context_hash:
+                    context_ref = {"key": Keys.context(req.round_id), "hash": req.context_hash}
+                    context = recorded_context(s, {"context_ref": context_ref})
+                records = load_records(s, req.codes, req.year)
+            proposals = [evaluate(req.kind, r, req.year, pack, context) for r in records]
+            by_code = {r.profile.code: r for r in records}
+            with ledger_lock(self.engine), Session(self.engine) as s:
+                stored = set(
+                    s.exec(
+                        select(ProposalRow.code).where(
+                            ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes)
+                        )
+                    ).all()
+                )
+                fresh = [p for p in proposals if p.code not in stored]
+                recorded = now_utc()
+                for p in fresh:
+                    s.add(
+                        ProposalRow(
+                            round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"), recorded_at=recorded
+                        )
+                    )
+                workflow = workflow_ref()
+                ledger.append_many(
+                    s,
+                    [
+                        ledger.Entry(
+                            kind="proposal",
+                            key=Keys.proposal(req.round_id, p.code),
+                            code=p.code,
+                            round_id=req.round_id,
+                            period=str(req.year),
+                            outcome=p.proposed_grade,
+                            pack=pack.ref.model_dump(),
+                            inputs={
+                                "record": by_code[p.code].model_dump(mode="json"),
+                                **(
+                                    {"context_ref": context_ref}
+                                    if context_ref
+                                    else {"context": context.model_dump(mode="json") if context else None}
+                                ),
+                                "kind": req.kind.value,
+                                "year": req.year,
+                            },
+                            findings=[f.model_dump(mode="json") for f in p.findings],
+                            workflow=workflow,
+                            extra={"score": p.score, "effects": p.effects.model_dump(mode="json")},
+                        )
+                        for p in fresh
+                    ],
+                )
+                s.commit()
+                rows = s.exec(
                     select(ProposalRow).where(
                         ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes)
                     )
                 ).all()
-            }
-            by_code = {r.profile.code: r for r in records}
-            for p in proposals:
-                if p.code in stored:
-                    continue
-                s.add(
-                    ProposalRow(
-                        round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"), recorded_at=now_utc()
-                    )
-                )
-                ledger.append(
-                    s,
-                    kind="proposal",
-                    key=Keys.proposal(req.round_id, p.code),
-                    code=p.code,
-                    round_id=req.round_id,
-                    period=str(req.year),
-                    outcome=p.proposed_grade,
-                    pack=pack.ref.model_dump(),
-                    inputs={
-                        "record": by_code[p.code].model_dump(mode="json"),
-                        "context": req.context.model_dump(mode="json") if req.context else None,
-                        "kind": req.kind.value,
-                        "year": req.year,
-                    },
-                    findings=[f.model_dump(mode="json") for f in p.findings],
-                    workflow=workflow_ref(),
-                    extra={"score": p.score, "effects": p.effects.model_dump(mode="json")},
-                )
-            s.commit()
-            rows = s.exec(
-                select(ProposalRow).where(ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes))
-            ).all()
         return [
             ProposalSummary(code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"])
             for r in sorted(rows, key=lambda r: r.code)
@@ -277,15 +322,22 @@ class Rounds(RoundActivities):
     async def _apply_and_signal(self, req: ApplyRequest) -> list[DecisionNotice]:
         notices = await asyncio.to_thread(self._apply, req)
         if self.client is not None:
-            for code, notice in notices:
-                try:
-                    await self.client.get_workflow_handle(workflow_id(code)).signal(APPLY_DECISION, notice)
-                except RPCError as exc:
-                    if exc.status != RPCStatusCode.NOT_FOUND:
-                        raise
-                    # the decision is recorded in our database, which is the record; the town's
-                    # workflow is gone (Temporal state reset?) and picks it up when re-registered
-                    activity.logger.warning("town workflow %s not found; decision recorded only", code)
+            client = self.client
+            gate = asyncio.Semaphore(SIGNALS_AT_ONCE)
+
+            async def send(code: str, notice: DecisionNotice) -> None:
+                async with gate:
+                    try:
+                        await client.get_workflow_handle(workflow_id(code)).signal(APPLY_DECISION, notice)
+                    except RPCError as exc:
+                        if exc.status != RPCStatusCode.NOT_FOUND:
+                            raise
+                        # the decision is recorded in our database, which is the record; the town's
+                        # workflow is gone (Temporal state reset?) and picks it up when re-registered
+                        activity.logger.warning("town workflow %s not found; decision recorded only", code)
+
+            # a town ignores a notice it has taken already, so a retried batch may send them all again
+            await asyncio.gather(*(send(code, notice) for code, notice in notices))
         return [n for _, n in notices]
 
     def _apply(self, req: ApplyRequest) -> list[tuple[str, DecisionNotice]]:
@@ -310,6 +362,8 @@ class Rounds(RoundActivities):
                     )
                 ).all()
             }
+            towns = {t.code: t for t in s.exec(select(Town).where(col(Town.code).in_(req.codes))).all()}
+            entries: list[ledger.Entry] = []
             # a later year's decision applied meanwhile (two approvals at once): this one leaves the town as it is
             later = later_decisions(
                 s, [c for c in req.codes if c not in done], req.kind.value, req.year, excluding_round=req.round_id
@@ -324,8 +378,7 @@ class Rounds(RoundActivities):
                     record, proposal = records[code], proposals[code]
                     final = override.grade if override else proposal.proposed_grade
                     reason = override.reason if override else ""
-                    town = s.get(Town, code)
-                    assert town is not None  # load_records found it above, in this transaction
+                    town = towns[code]
                     before = {
                         "state": town.state,
                         "tier": town.tier,
@@ -373,34 +426,35 @@ class Rounds(RoundActivities):
                     if req.kind == RoundKind.application:
                         town.applying_for = None
                     s.add(town)
-                    ledger.append(
-                        s,
-                        kind="decision",
-                        key=Keys.decision(req.round_id, code),
-                        code=code,
-                        round_id=req.round_id,
-                        period=str(req.year),
-                        actor=req.by,
-                        actor_role=req.role,
-                        reason=reason,
-                        outcome=final,
-                        pack=_pack_of(row),
-                        inputs={
-                            "record": record.model_dump(mode="json"),
-                            "proposed_grade": proposal.proposed_grade,
-                            "final_grade": final,
-                            "override": override.model_dump() if override else None,
-                            "kind": req.kind.value,
-                            "year": req.year,
-                        },
-                        findings=[f.model_dump(mode="json") for f in proposal.findings],
-                        workflow=workflow_ref(),
-                        extra={
-                            "score": proposal.score,
-                            "before": before,
-                            "effects": eff.model_dump(mode="json"),
-                            **({"superseded_by": superseded} if superseded else {}),
-                        },
+                    entries.append(
+                        ledger.Entry(
+                            kind="decision",
+                            key=Keys.decision(req.round_id, code),
+                            code=code,
+                            round_id=req.round_id,
+                            period=str(req.year),
+                            actor=req.by,
+                            actor_role=req.role,
+                            reason=reason,
+                            outcome=final,
+                            pack=_pack_of(row),
+                            inputs={
+                                "record": record.model_dump(mode="json"),
+                                "proposed_grade": proposal.proposed_grade,
+                                "final_grade": final,
+                                "override": override.model_dump() if override else None,
+                                "kind": req.kind.value,
+                                "year": req.year,
+                            },
+                            findings=[f.model_dump(mode="json") for f in proposal.findings],
+                            workflow=workflow_ref(),
+                            extra={
+                                "score": proposal.score,
+                                "before": before,
+                                "effects": eff.model_dump(mode="json"),
+                                **({"superseded_by": superseded} if superseded else {}),
+                            },
+                        )
                     )
                 out.append(
                     (
@@ -416,6 +470,7 @@ class Rounds(RoundActivities):
                         ),
                     )
                 )
+            ledger.append_many(s, entries)
             s.commit()
         return out
 

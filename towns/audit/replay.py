@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from ..models.finding import Finding
 from ..models.ledger import LedgerEntry
 from ..models.report import Figures
-from ..models.round import AnnualContext, RoundKind, TownProposal, TownRecord
+from ..models.round import RoundKind, TownProposal, TownRecord, recorded_context
 from ..models.town import TownProfile
 from ..rules.effects import effects as decision_effects
 from ..rules.effects import unchanged
@@ -52,9 +52,10 @@ def _compare_findings(recorded: list[dict[str, Any]] | None, now: list[Finding])
     return diffs
 
 
-def _evaluate_proposal(inputs: dict[str, Any], pack: RulePack) -> TownProposal:
+def _evaluate_proposal(engine: Engine, inputs: dict[str, Any], pack: RulePack) -> TownProposal:
     record = TownRecord.model_validate(inputs["record"])
-    context = AnnualContext.model_validate(inputs["context"]) if inputs.get("context") else None
+    with Session(engine) as s:
+        context = recorded_context(s, inputs)
     # the ignore: mypy checks an Enum call against the members' __new__ (value, zh), while EnumMeta.__call__
     # looks the value up (python/mypy#10573)
     kind = RoundKind(inputs["kind"])  # type: ignore[call-arg]
@@ -82,7 +83,7 @@ def replay_entry(engine: Engine, e: LedgerEntry) -> ReplayResult:
             )
             diffs += _compare_findings(body.get("findings"), ev.findings)
         elif e.kind == "proposal":
-            p = _evaluate_proposal(inputs, pack)
+            p = _evaluate_proposal(engine, inputs, pack)
             if p.proposed_grade != body.get("outcome"):
                 diffs.append(f"proposed grade recorded {body.get('outcome')!r}, replayed {p.proposed_grade!r}")
             if p.score != body.get("score"):

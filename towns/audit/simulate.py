@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from ..models.finding import DEFAULT_PACK
 from ..models.ledger import LedgerEntry
-from ..models.round import RoundKind, TownProposal, TownRecord, load_records
+from ..models.round import RoundKind, TownProposal, TownRecord, load_records, recorded_context
 from ..models.town import Town
 from ..rules import annual
 from ..rules.library import load_pack
@@ -49,27 +49,32 @@ class Simulation(BaseModel):
 
 
 def _recorded(engine: Engine, round_id: str) -> list[tuple[TownRecord, TownProposal, Any]]:
+    out = []
+    contexts: dict[str, Any] = {}  # the round's context, read once (its proposals refer to it by hash)
     with Session(engine) as s:
         entries = s.exec(
             select(LedgerEntry)
             .where(LedgerEntry.round_id == round_id, LedgerEntry.kind == "proposal")
             .order_by(LedgerEntry.code)
         ).all()
-    out = []
-    for e in entries:
-        body = json.loads(e.body)
-        record = TownRecord.model_validate(body["inputs"]["record"])
-        proposal = TownProposal(
-            code=e.code,
-            name=record.profile.name,
-            tier=record.profile.tier,
-            proposed_grade=body["outcome"],
-            score=body.get("score"),
-            findings=body.get("findings") or [],
-            inputs=body["inputs"],
-            effects=body["effects"],
-        )
-        out.append((record, proposal, body["inputs"].get("context")))
+        for e in entries:
+            body = json.loads(e.body)
+            record = TownRecord.model_validate(body["inputs"]["record"])
+            proposal = TownProposal(
+                code=e.code,
+                name=record.profile.name,
+                tier=record.profile.tier,
+                proposed_grade=body["outcome"],
+                score=body.get("score"),
+                findings=body.get("findings") or [],
+                inputs=body["inputs"],
+                effects=body["effects"],
+            )
+            ref = body["inputs"].get("context_ref")
+            if ref and ref["hash"] not in contexts:
+                ctx = recorded_context(s, body["inputs"])
+                contexts[ref["hash"]] = ctx.model_dump(mode="json") if ctx else None
+            out.append((record, proposal, contexts[ref["hash"]] if ref else body["inputs"].get("context")))
     return out
 
 

@@ -118,7 +118,12 @@ class PrepareRequest(BaseModel):
 class RoundPlan(BaseModel):
     pack: PackRef
     codes: list[str]
-    context: AnnualContext | None = None
+    context: AnnualContext | None = Field(
+        default=None, description="the city context itself (older builds; now recorded once in the ledger)"
+    )
+    context_hash: str | None = Field(
+        default=None, description="the inputs hash of the round's context entry in the ledger (Keys.context)"
+    )
     approval_overdue_days: float
 
 
@@ -130,6 +135,9 @@ class BatchRequest(BaseModel):
     pack_hash: str = ""
     codes: list[str]
     context: AnnualContext | None = None
+    context_hash: str | None = Field(
+        default=None, description="instead of the context: the hash of the round's context entry in the ledger"
+    )
 
 
 class ProposalSummary(BaseModel):

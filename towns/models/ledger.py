@@ -13,13 +13,14 @@ import hashlib
 import json
 import threading
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from .. import __version__
 from .times import as_utc
@@ -98,6 +99,11 @@ class Keys:
         return f"decision:{round_id}:{code}"
 
     @staticmethod
+    def context(round_id: str) -> str:
+        """A round's city context (recorded once; each proposal refers to it by key and hash)."""
+        return f"context:{round_id}"
+
+    @staticmethod
     def approval(round_id: str) -> str:
         return f"approval:{round_id}"
 
@@ -131,74 +137,111 @@ def ledger_lock(engine: Engine) -> AbstractContextManager[object]:
     return _sqlite_lock if engine.dialect.name == "sqlite" else _Nothing()
 
 
-def append(
-    session: Session,
-    *,
-    kind: str,
-    key: str,
-    actor: str = "system",
-    actor_role: str = "system",
-    code: str | None = None,
-    round_id: str | None = None,
-    period: str | None = None,
-    outcome: str = "",
-    reason: str = "",
-    pack: dict | None = None,
-    inputs: Any = None,
-    findings: Any = None,
-    workflow: dict | None = None,
-    event_time: str | None = None,
-    extra: dict | None = None,
-) -> LedgerEntry:
-    """Append one entry in the caller's transaction (idempotent on ``key``)."""
-    existing = session.exec(select(LedgerEntry).where(LedgerEntry.key == key)).first()
-    if existing is not None:
-        return existing
-    head = session.exec(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = LedgerHead(id=1, seq=0, hash=GENESIS)
+@dataclass(kw_only=True, slots=True)
+class Entry:
+    """What one ledger entry records, before it takes its place in the chain."""
+
+    kind: str
+    key: str
+    actor: str = "system"
+    actor_role: str = "system"
+    code: str | None = None
+    round_id: str | None = None
+    period: str | None = None
+    outcome: str = ""
+    reason: str = ""
+    pack: dict | None = None
+    inputs: Any = None
+    findings: Any = None
+    workflow: dict | None = None
+    event_time: str | None = None
+    extra: dict | None = None
+
+
+def append(session: Session, **fields: Any) -> LedgerEntry:
+    """Append one entry (the fields of ``Entry``) in the caller's transaction; idempotent on ``key``."""
+    return append_many(session, [Entry(**fields)])[0]
+
+
+def inputs_digest(inputs: Any) -> str:
+    """The ``inputs_hash`` of an entry recording ``inputs`` (what a reference to them names)."""
+    return digest(canonical({"inputs": inputs}))
+
+
+def referenced_inputs(session: Session, key: str, inputs_hash: str) -> Any:
+    """The inputs an entry refers to by ``{"key", "hash"}`` (a round's context, recorded once):
+    LookupError when no entry has the key, ValueError when its inputs no longer hash to the reference."""
+    entry = session.exec(select(LedgerEntry).where(LedgerEntry.key == key)).first()
+    if entry is None:
+        raise LookupError(f"the ledger has no entry {key} (referred to by hash {inputs_hash[:12]})")
+    inputs = json.loads(entry.body).get("inputs")
+    if inputs_digest(inputs) != inputs_hash:
+        raise ValueError(f"ledger entry {key} does not hash to {inputs_hash[:12]}, which refers to it: altered")
+    return inputs
+
+
+def append_many(session: Session, entries: list[Entry]) -> list[LedgerEntry]:
+    """Append entries in order, in the caller's transaction, with a fixed number of reads whatever
+    their number (idempotent on each ``key``: an entry already recorded is returned as it is)."""
+    keys = [e.key for e in entries]
+    existing: dict[str, LedgerEntry] = {}
+    for i in range(0, len(keys), 500):
+        for row in session.exec(select(LedgerEntry).where(col(LedgerEntry.key).in_(keys[i : i + 500]))).all():
+            existing[row.key] = row
+    out: list[LedgerEntry] = []
+    head: LedgerHead | None = None
+    for e in entries:
+        if e.key in existing:
+            out.append(existing[e.key])
+            continue
+        if head is None:
+            head = session.exec(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).first()
+            if head is None:
+                head = LedgerHead(id=1, seq=0, hash=GENESIS)
+                session.add(head)
+                session.flush()
+        data = {
+            "seq": head.seq + 1,
+            "kind": e.kind,
+            "key": e.key,
+            "code": e.code,
+            "round_id": e.round_id,
+            "period": e.period,
+            "outcome": e.outcome,
+            "actor": e.actor,
+            "actor_role": e.actor_role,
+            "reason": e.reason,
+            "pack": e.pack,
+            "app_version": __version__,
+            "inputs": e.inputs,
+            "inputs_hash": inputs_digest(e.inputs),
+            "findings": e.findings,
+            "workflow": e.workflow,
+            "event_time": e.event_time or utc_iso(),
+            "recorded_time": utc_iso(),
+            **(e.extra or {}),
+        }
+        body = canonical(data)
+        entry = LedgerEntry(
+            seq=data["seq"],
+            key=e.key,
+            kind=e.kind,
+            code=e.code,
+            round_id=e.round_id,
+            period=e.period,
+            outcome=e.outcome,
+            actor=e.actor,
+            body=body,
+            prev_hash=head.hash,
+            hash=entry_hash(head.hash, body),
+        )
+        session.add(entry)
+        existing[e.key] = entry
+        head.seq, head.hash = entry.seq, entry.hash
+        out.append(entry)
+    if head is not None:
         session.add(head)
-        session.flush()
-    inputs_text = canonical({"inputs": inputs})
-    data = {
-        "seq": head.seq + 1,
-        "kind": kind,
-        "key": key,
-        "code": code,
-        "round_id": round_id,
-        "period": period,
-        "outcome": outcome,
-        "actor": actor,
-        "actor_role": actor_role,
-        "reason": reason,
-        "pack": pack,
-        "app_version": __version__,
-        "inputs": inputs,
-        "inputs_hash": digest(inputs_text),
-        "findings": findings,
-        "workflow": workflow,
-        "event_time": event_time or utc_iso(),
-        "recorded_time": utc_iso(),
-        **(extra or {}),
-    }
-    body = canonical(data)
-    entry = LedgerEntry(
-        seq=data["seq"],
-        key=key,
-        kind=kind,
-        code=code,
-        round_id=round_id,
-        period=period,
-        outcome=outcome,
-        actor=actor,
-        body=body,
-        prev_hash=head.hash,
-        hash=entry_hash(head.hash, body),
-    )
-    session.add(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(head)
-    return entry
+    return out
 
 
 PG_TRIGGER = """

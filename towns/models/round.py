@@ -17,6 +17,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, col, select
 
 from .finding import Finding
+from .ledger import referenced_inputs
 from .period import year_month
 from .report import Figures, MonthlyReport
 from .town import Town, TownProfile
@@ -239,16 +240,26 @@ def order_problems(later: dict[str, list[DecisionRow]], round_label: str, shown:
 # ---------------------------------------------------------------- a round's view of its towns
 
 
+RECORDS_CHUNK = 500  # towns per statement (SQLite's limit on bound parameters)
+
+
 def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
-    """Each town as a round sees it: profile, decision counters, December reports, latest report."""
+    """Each town as a round sees it: profile, decision counters, December reports, latest report
+    (a fixed number of statements per 500 towns)."""
+    if len(codes) > RECORDS_CHUNK:
+        return [
+            r
+            for i in range(0, len(codes), RECORDS_CHUNK)
+            for r in load_records(session, codes[i : i + RECORDS_CHUNK], year)
+        ]
     towns = {t.code: t for t in session.exec(select(Town).where(col(Town.code).in_(codes))).all()}
-    latest: dict[tuple[str, str], MonthlyReport] = {}
+    latest: dict[str, dict[str, MonthlyReport]] = {}
     for r in session.exec(
         select(MonthlyReport).where(col(MonthlyReport.code).in_(codes), MonthlyReport.period <= f"{year:04d}-12")
     ).all():
-        key = (r.code, r.period)
-        if key not in latest or r.revision > latest[key].revision:
-            latest[key] = r
+        mine = latest.setdefault(r.code, {})
+        if r.period not in mine or r.revision > mine[r.period].revision:
+            mine[r.period] = r
     annual_grades = {
         d.code: d.final_grade
         for d in session.exec(
@@ -260,7 +271,7 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
     records = []
     for code in codes:
         t = towns[code]
-        mine = {p: r for (c, p), r in latest.items() if c == code}
+        mine = latest.get(code, {})
         december = {year_month(p)[0]: r.figures() for p, r in mine.items() if p.endswith("-12")}
         last = mine[max(mine)] if mine else None
         records.append(
@@ -276,3 +287,14 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
             )
         )
     return records
+
+
+def recorded_context(session: Session, inputs: dict[str, Any]) -> AnnualContext | None:
+    """The city context a proposal's ledger entry was evaluated with: in the entry itself (older
+    rounds) or referred to by key and hash (the round's context entry, recorded once)."""
+    if inputs.get("context"):
+        return AnnualContext.model_validate(inputs["context"])
+    ref = inputs.get("context_ref")
+    if ref:
+        return AnnualContext.model_validate(referenced_inputs(session, ref["key"], ref["hash"]))
+    return None

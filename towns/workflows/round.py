@@ -84,7 +84,8 @@ class RoundWorkflow:
                         pack_id=start.pack_id,
                         pack_hash=self._plan.pack.hash,
                         codes=batch,
-                        context=self._plan.context,
+                        context=self._plan.context,  # older builds: the context itself
+                        context_hash=self._plan.context_hash,  # now: recorded once, referred to
                     ),
                     **ACTIVITY,
                 )

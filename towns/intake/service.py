@@ -25,13 +25,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -171,53 +171,117 @@ def default_programme(engine: Engine) -> str:
 
 
 async def register_town(client: Client, engine: Engine, profile: TownProfile, by: str, task_queue: str) -> str:
-    """Add the town to the registry and start its workflow. Idempotent: 'registered' or 'unchanged'."""
-    status = "registered"
-    registered_at = now_utc()
-    with Session(engine) as s:
-        if s.get(Town, profile.code) is None:
-            s.add(
-                Town(
-                    **profile.model_dump(mode="json"),
-                    registered_at=registered_at,
-                    registered_by=by,
-                    applying_for=profile.tier if profile.state.value == "applied" else None,
-                )
-            )
+    """Add the town to the registry and start its workflow. Idempotent: 'registered' or 'unchanged';
+    ValueError when the town is registered with other values."""
+    result = (await register_towns(client, engine, [profile], by, task_queue))[0]
+    if isinstance(result, ValueError):
+        raise result
+    return result
+
+
+Registered = str | ValueError  # 'registered', 'unchanged', or why the row is refused
+
+
+def _registry_rows(engine: Engine, profiles: list[TownProfile], by: str) -> list[tuple[Registered, datetime]]:
+    """Add the new towns to the registry in one transaction; each profile answered in order
+    ('registered', 'unchanged', or a ValueError for other values than those registered — rows of
+    one code are compared with the first), with the town's registration time."""
+    for _attempt in range(2):
+        out: list[tuple[Registered, datetime]] = []
+        registered_at = now_utc()
+        with Session(engine) as s:
+            codes = sorted({p.code for p in profiles})
+            stored: dict[str, Town] = {}
+            for i in range(0, len(codes), 500):
+                for t in s.exec(select(Town).where(col(Town.code).in_(codes[i : i + 500]))).all():
+                    stored[t.code] = t
+            for p in profiles:
+                town = stored.get(p.code)
+                if town is None:
+                    town = Town(
+                        **p.model_dump(mode="json"),
+                        registered_at=registered_at,
+                        registered_by=by,
+                        applying_for=p.tier if p.state.value == "applied" else None,
+                    )
+                    s.add(town)
+                    stored[p.code] = town
+                    out.append(("registered", registered_at))
+                    continue
+                at = town.registered_at if town.registered_at.tzinfo else town.registered_at.replace(tzinfo=UTC)
+                diff = _differences(town.profile(), p)
+                if diff:
+                    out.append(
+                        (
+                            ValueError(
+                                f"town {p.code} is already registered with other values for {diff}; "
+                                "a registered town's tier and state change only through assessment rounds"
+                            ),
+                            at,
+                        )
+                    )
+                else:
+                    out.append(("unchanged", at))
             try:
                 s.commit()
-            except IntegrityError:  # registered at the same moment by another import
+                return out
+            except IntegrityError:  # registered at the same moment by another import: compare with it
                 s.rollback()
-                status = "unchanged"
+    raise RuntimeError("the registry changed under two attempts to register the same towns; run the import again")
+
+
+async def register_towns(
+    client: Client,
+    engine: Engine,
+    profiles: list[TownProfile],
+    by: str,
+    task_queue: str,
+    *,
+    concurrency: int = 16,
+    done: Callable[[int, Registered], None] = lambda i, r: None,
+) -> list[Registered]:
+    """Register towns in bulk: the registry rows in one transaction, then every town's workflow
+    started, ``concurrency`` at a time (a town already started is left running). ``done(i, answer)``
+    is called for each profile as soon as it is answered. Idempotent."""
+    answers = await asyncio.to_thread(_registry_rows, engine, profiles, by)
+    first: dict[str, int] = {}
+    for i, ((answer, _), p) in enumerate(zip(answers, profiles, strict=True)):
+        if isinstance(answer, ValueError):
+            done(i, answer)
         else:
-            status = "unchanged"
-        if status == "unchanged":
-            stored = s.get(Town, profile.code)
-            assert stored is not None  # found above, or registered by the import that won the race
-            registered_at = stored.registered_at
-            if registered_at.tzinfo is None:  # SQLite gives back UTC without its zone
-                registered_at = registered_at.replace(tzinfo=UTC)
-            diff = _differences(stored.profile(), profile)
-            if diff:
-                raise ValueError(
-                    f"town {profile.code} is already registered with other values for {diff}; "
-                    "a registered town's tier and state change only through assessment rounds"
-                )
-    pack = load_programme(engine, profile.programme)
-    await client.start_workflow(
-        TownWorkflow.run,
-        TownStart(
-            profile=profile,
-            pack_id=profile.programme,
-            limits=pack.sanity,
-            report_due_day=int(pack.value("report_due_day")),
-            registered_at=registered_at,
-        ),
-        id=workflow_id(profile.code),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-    return status
+            first.setdefault(p.code, i)
+    rows_of: dict[str, list[int]] = {}
+    for i, ((answer, _), p) in enumerate(zip(answers, profiles, strict=True)):
+        if not isinstance(answer, ValueError):
+            rows_of.setdefault(p.code, []).append(i)
+    packs: dict[str, Any] = {}
+    for p in profiles:
+        if p.programme not in packs:
+            packs[p.programme] = load_programme(engine, p.programme)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def start(i: int) -> None:
+        profile, (_, registered_at) = profiles[i], answers[i]
+        pack = packs[profile.programme]
+        async with gate:
+            await client.start_workflow(
+                TownWorkflow.run,
+                TownStart(
+                    profile=profile,
+                    pack_id=profile.programme,
+                    limits=pack.sanity,
+                    report_due_day=int(pack.value("report_due_day")),
+                    registered_at=registered_at,
+                ),
+                id=workflow_id(profile.code),
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        for j in rows_of[profile.code]:
+            done(j, answers[j][0])
+
+    await asyncio.gather(*(start(i) for i in first.values()))
+    return [a for a, _ in answers]
 
 
 def apply_for_tier(engine: Engine, code: str, tier: str, by: str, role: str = OS_USER_ROLE) -> None:
@@ -257,7 +321,7 @@ async def import_towns(
     source: str,
     task_queue: str,
     progress: Callable[[RowResult], None] = lambda r: None,
-    concurrency: int = 8,
+    concurrency: int = 16,
 ) -> list[RowResult]:
     """Register every valid row; rows of one code in file order, codes side by side."""
     batch = uuid.uuid4().hex[:12]
@@ -311,31 +375,22 @@ async def import_towns(
             continue
         groups.setdefault(profile.code, []).append((row, profile))
 
-    gate = asyncio.Semaphore(concurrency)
+    valid = [(row, profile) for items in groups.values() for row, profile in items]
 
-    async def one_code(items: list[tuple[Row, TownProfile]]) -> None:
-        async with gate:
-            for row, profile in items:
-                try:
-                    status = await register_town(client, engine, profile, by, task_queue)
-                    result = RowResult(
-                        row=row.number, where=_where(row), code=profile.code, accepted=True, status=status
-                    )
-                except ValueError as exc:
-                    result = RowResult(
-                        row=row.number,
-                        where=_where(row),
-                        code=profile.code,
-                        status="rejected",
-                        problems=[
-                            Problem(
-                                field="code", en=str(exc), zh="该小镇已登记，且数据不一致：层级和状态只能经考核改变"
-                            )
-                        ],
-                    )
-                answer(row, result)
+    def registered(i: int, status: Registered) -> None:
+        row, profile = valid[i]
+        if isinstance(status, ValueError):
+            problem = Problem(field="code", en=str(status), zh="该小镇已登记，且数据不一致：层级和状态只能经考核改变")
+            answer(
+                row,
+                RowResult(row=row.number, where=_where(row), code=profile.code, status="rejected", problems=[problem]),
+            )
+        else:
+            answer(row, RowResult(row=row.number, where=_where(row), code=profile.code, accepted=True, status=status))
 
-    await asyncio.gather(*(one_code(items) for items in groups.values()))
+    await register_towns(
+        client, engine, [p for _, p in valid], by, task_queue, concurrency=concurrency, done=registered
+    )
     return [results[_where(r)] for r in rows]
 
 
@@ -402,7 +457,7 @@ async def import_reports(
     source: str,
     role: str = OS_USER_ROLE,
     progress: Callable[[RowResult], None] = lambda r: None,
-    concurrency: int = 8,
+    concurrency: int = 16,
 ) -> list[RowResult]:
     """Send every valid row to its town's workflow, recorded as written by ``by`` in ``role`` (the
     authenticated user, or the operating-system user of the command line) — a 填报人 column of

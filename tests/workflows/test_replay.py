@@ -29,7 +29,7 @@ def patches(path: Path) -> list[str]:
     found = []
     for e in json.loads(path.read_text())["events"]:
         if e["eventType"] == "EVENT_TYPE_MARKER_RECORDED":
-            for p in e["markerRecordedEventAttributes"]["details"]["patch-data"]["payloads"]:
+            for p in e["markerRecordedEventAttributes"]["details"].get("patch-data", {}).get("payloads", []):
                 found.append(json.loads(base64.b64decode(p["data"]))["id"])
     return found
 
@@ -38,7 +38,35 @@ def test_every_version_is_kept_and_v5_takes_the_owed_from_path():
     """v1–v5 are replayed above; v5 was recorded with ``reports-owed-from-registration`` (the months a town
     owes from its registration), v4 without it: both paths of the patch replay."""
     names = {p.stem for p in HISTORIES}
-    assert {f"town-v{n}" for n in range(1, 6)} <= names and {f"round-v{n}" for n in range(2, 6)} <= names
+    assert {f"town-v{n}" for n in range(1, 7)} <= names and {f"round-v{n}" for n in range(2, 7)} <= names
     here = Path(__file__).parent / "histories"
     assert "reports-owed-from-registration" in patches(here / "town-v5.json")
     assert "reports-owed-from-registration" not in patches(here / "town-v4.json")
+
+
+def activity_types(path: Path) -> list[str]:
+    """The activities a history scheduled through the task queue, in order."""
+    return [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in json.loads(path.read_text())["events"]
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+    ]
+
+
+def local_activities(path: Path) -> int:
+    """The local activities a history recorded (their markers)."""
+    return sum(
+        1
+        for e in json.loads(path.read_text())["events"]
+        if e["eventType"] == "EVENT_TYPE_MARKER_RECORDED"
+        and "patch-data" not in e["markerRecordedEventAttributes"]["details"]
+    )
+
+
+def test_v6_takes_reports_in_a_local_activity_and_v5_through_the_task_queue():
+    """v6 was recorded with ``take-reports-local-activity``: a town's reports are taken by a local
+    activity (no task-queue round trip); v5 took them through the task queue. Both replay above."""
+    here = Path(__file__).parent / "histories"
+    assert "take-reports-local-activity" in patches(here / "town-v6.json")
+    assert "take_reports" not in activity_types(here / "town-v6.json") and local_activities(here / "town-v6.json")
+    assert "take_reports" in activity_types(here / "town-v5.json") and not local_activities(here / "town-v5.json")

@@ -40,7 +40,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 @contextmanager
 def heartbeating(every: float = HEARTBEAT_EVERY) -> Iterator[None]:
     """Heartbeat from a side thread while the block runs (in a sync activity's thread)."""
-    if not activity.in_activity():
+    if not activity.in_activity() or activity.info().is_local:  # a local activity does not heartbeat
         yield
         return
     ctx = contextvars.copy_context()  # the activity's context, for activity.heartbeat
@@ -65,7 +65,7 @@ def heartbeating(every: float = HEARTBEAT_EVERY) -> Iterator[None]:
 @asynccontextmanager
 async def heartbeating_async(every: float = HEARTBEAT_EVERY) -> AsyncIterator[None]:
     """Heartbeat from a side task while the block runs (in an async activity)."""
-    if not activity.in_activity():
+    if not activity.in_activity() or activity.info().is_local:
         yield
         return
 

@@ -16,3 +16,8 @@ class ActivityOptions(TypedDict, total=False):
     start_to_close_timeout: timedelta
     heartbeat_timeout: timedelta
     retry_policy: RetryPolicy
+
+
+class LocalActivityOptions(TypedDict, total=False):
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy

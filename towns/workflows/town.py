@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from ..models.town import ON_LIST_STATES, TownProfile
     from ..models.workflows import APPLY_DECISION, REJECTED, ReportOutcome, TownStart, TownView
     from ..rules.report_checks import check_report  # pure: the same checks the importer runs
-    from .options import HEARTBEAT_TIMEOUT, ActivityOptions
+    from .options import HEARTBEAT_TIMEOUT, ActivityOptions, LocalActivityOptions
 
 ACTIVITY_OPTIONS: ActivityOptions = {
     "start_to_close_timeout": timedelta(seconds=60),
@@ -69,7 +69,14 @@ TAKE_OPTIONS: ActivityOptions = {
     "heartbeat_timeout": HEARTBEAT_TIMEOUT,
     "retry_policy": RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
 }
+# the same as a local activity (no heartbeat: the worker running it holds the workflow task);
+# retried with backoff while the database is away (about ten minutes)
+LOCAL_TAKE_OPTIONS: LocalActivityOptions = {
+    "start_to_close_timeout": timedelta(minutes=5),
+    "retry_policy": RetryPolicy(maximum_attempts=40, maximum_interval=timedelta(seconds=15)),
+}
 YEAR_END_PATCH = "year-end-continue-as-new"
+LOCAL_TAKE_PATCH = "take-reports-local-activity"
 OVERDUE_PATCH = "overdue-report-timers"
 SERIAL_PATCH = "reports-one-update-at-a-time"
 OWED_FROM_PATCH = "reports-owed-from-registration"
@@ -281,18 +288,23 @@ class TownWorkflow:
         ]
         result = TakeResult(recorded=[])
         if accepted or refused:
-            result = await workflow.execute_activity_method(
-                ReportActivities.take_reports,
-                TakeRequest(
-                    town=self._profile,
-                    pack_id=self._pack_id,
-                    reports=accepted,
-                    refused=refused,
-                    late=late,
-                    evaluations=evaluations,
-                ),
-                **TAKE_OPTIONS,
+            take = TakeRequest(
+                town=self._profile,
+                pack_id=self._pack_id,
+                reports=accepted,
+                refused=refused,
+                late=late,
+                evaluations=evaluations,
             )
+            if workflow.patched(LOCAL_TAKE_PATCH):
+                # a local activity: the same idempotent work, run by the worker that holds the
+                # Update, without a round trip through the task queue (a crashed worker's attempt
+                # is run again by the worker that takes over the workflow task)
+                result = await workflow.execute_local_activity_method(
+                    ReportActivities.take_reports, take, **LOCAL_TAKE_OPTIONS
+                )
+            else:
+                result = await workflow.execute_activity_method(ReportActivities.take_reports, take, **TAKE_OPTIONS)
         self._reported = reported
         failed = {r.submission_id: r.failed for r in result.recorded}
         for a, sub in zip(answers, (r.submission for r in rows), strict=True):

@@ -1,8 +1,17 @@
 """The towns worker: every workflow and activity on the ``towns`` task queue.
 
 ``python worker.py`` (or ``python -m towns.worker``) runs a worker alone against
-``TEMPORAL_ADDRESS`` — what a production container runs. ``towns server`` runs the same
-worker beside the embedded dev server.
+``TEMPORAL_ADDRESS`` and ``DATABASE_URL`` — what a production container runs; start more of
+them (``docker compose up --scale worker=N``) and they share the task queue. ``towns server``
+runs the same worker beside the embedded dev server.
+
+A worker alone is sized by the environment (``WorkerTuning.from_env``; unset: the defaults
+``towns server`` uses):
+
+- ``TOWNS_MAX_CONCURRENT_ACTIVITIES`` (16): activities at once, and the threads that run them;
+- ``TOWNS_MAX_CONCURRENT_WORKFLOW_TASKS`` (the SDK's default): workflow tasks at once;
+- ``TOWNS_MAX_CACHED_WORKFLOWS`` (5000): workflows kept in memory between tasks;
+- ``TOWNS_WORKFLOW_POLLERS`` and ``TOWNS_ACTIVITY_POLLERS`` (5 each): long polls on the task queue.
 """
 
 from __future__ import annotations
@@ -10,15 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.worker import Interceptor, Worker
+from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
 
 from .activities.bulletins import Bulletins
 from .activities.reports import Reports
@@ -31,6 +42,48 @@ from .workflows.round import RoundWorkflow
 from .workflows.town import TownWorkflow
 
 WORKFLOWS = [TownWorkflow, RoundWorkflow, BulletinWorkflow]
+
+
+@dataclass(frozen=True)
+class WorkerTuning:
+    """How much one worker process takes on at once (see the module's docstring)."""
+
+    max_concurrent_activities: int = 16
+    max_concurrent_workflow_tasks: int | None = None  # None: the SDK's default
+    # one cached workflow per live town keeps update latency flat (see DESIGN.md)
+    max_cached_workflows: int = 5000
+    workflow_pollers: int = 5
+    activity_pollers: int = 5
+
+    ENV: ClassVar[dict[str, str]] = {
+        "max_concurrent_activities": "TOWNS_MAX_CONCURRENT_ACTIVITIES",
+        "max_concurrent_workflow_tasks": "TOWNS_MAX_CONCURRENT_WORKFLOW_TASKS",
+        "max_cached_workflows": "TOWNS_MAX_CACHED_WORKFLOWS",
+        "workflow_pollers": "TOWNS_WORKFLOW_POLLERS",
+        "activity_pollers": "TOWNS_ACTIVITY_POLLERS",
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerTuning:
+        """The tuning the environment gives (unset or empty: the default); ConfigError for a value
+        that is not a whole number of at least 1 (0 for the cache)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for field, name in cls.ENV.items():
+            raw = environ.get(name, "").strip()
+            if not raw:
+                continue
+            least = 0 if field == "max_cached_workflows" else 1
+            try:
+                value = int(raw)
+                if value < least:
+                    raise ValueError
+            except ValueError:
+                raise ConfigError(
+                    f"{name} is {raw!r}: give a whole number of at least {least}. {name} 须为不小于 {least} 的整数。"
+                ) from None
+            values[field] = value
+        return cls(**values)
 
 
 def activities_for(engine: Engine, client: Client | None = None) -> list[Callable[..., Any]]:
@@ -70,7 +123,9 @@ def build_worker(
     task_queue: str,
     executor: ThreadPoolExecutor,
     interceptors: Sequence[Interceptor] = (),
+    tuning: WorkerTuning = WorkerTuning(),
 ) -> Worker:
+    """The worker; ``executor`` needs at least ``tuning.max_concurrent_activities`` threads."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -79,18 +134,32 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities_for(engine, client),
         activity_executor=executor,
-        max_concurrent_activities=16,
-        # one cached workflow per live town keeps update latency flat (see DESIGN.md)
-        max_cached_workflows=5000,
+        max_concurrent_activities=tuning.max_concurrent_activities,
+        max_concurrent_workflow_tasks=tuning.max_concurrent_workflow_tasks,
+        max_cached_workflows=tuning.max_cached_workflows,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=tuning.workflow_pollers),
+        activity_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=tuning.activity_pollers),
     )
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(settings: Settings, tuning: WorkerTuning = WorkerTuning()) -> None:
+    """Run until SIGTERM or SIGINT (``docker stop``, Ctrl-C), then stop polling and shut down; an
+    activity cut short is retried, by another worker if this one does not come back."""
     client = await connect(settings)
     engine = engine_for(settings.database_url)
     prepare_database(engine)
-    with ThreadPoolExecutor(max_workers=16) as executor:
-        worker = build_worker(client, engine, settings.task_queue, executor)
+    with ThreadPoolExecutor(max_workers=tuning.max_concurrent_activities) as executor:
+        worker = build_worker(client, engine, settings.task_queue, executor, tuning=tuning)
+        stopping: list[asyncio.Future[None]] = []
+
+        def stop() -> None:
+            if not stopping:
+                stopping.append(asyncio.ensure_future(worker.shutdown()))
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop)
         await worker.run()
 
 
@@ -105,14 +174,24 @@ def main() -> None:
                 "set TEMPORAL_ADDRESS (and DATABASE_URL) for a worker alone, or run `towns server`. "
                 "请设置 TEMPORAL_ADDRESS 和 DATABASE_URL。"
             )
+        tuning = WorkerTuning.from_env()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
     print(
-        f"towns worker on {settings.temporal_address}, task queue {settings.task_queue}, database {settings.database_url}"
+        f"towns worker on {settings.temporal_address}, task queue {settings.task_queue}, "
+        f"database {shown_url(settings.database_url)}; {tuning}",
+        flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(settings, tuning))
+
+
+def shown_url(url: str) -> str:
+    """A database URL for a log line: its password masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from .api import router
 from .auth import Signer
+from .health import router as health_router
 from .pages import TEMPORAL_UI, install
 
 
@@ -28,5 +29,6 @@ def create_app(engine: Engine, client: Client, task_queue: str, secret: str) -> 
     app.state.signer = Signer(secret)
     app.state.temporal_ui = TEMPORAL_UI  # the Temporal UI the pages link to; set it to change
     app.include_router(router)
+    app.include_router(health_router)
     install(app)
     return app

@@ -113,7 +113,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # a connection for each of a worker's activity threads (16) and its local activities, no waiting
+        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
     return engine
 
 

@@ -159,12 +159,19 @@ def load_pack_for_period(pack_id: str, period: str, engine: Engine | None = None
     return load_programme(engine, pack_id, period_end(period))
 
 
+@lru_cache(maxsize=32)
+def _parsed(pack_hash: str, source: str, label: str) -> RulePack:
+    """A stored pack's text parsed once per process (a round's batches and a replay's entries
+    share it); keyed by the text itself, so an altered text is parsed, and refused, anew."""
+    return parse_pack(source, label)
+
+
 def pack_by_hash(engine: Engine, pack_hash: str) -> RulePack:
     """The resolved pack with this hash: from the store, or a shipped legacy pack if it matches."""
     with Session(engine) as s:
         stored = s.get(StoredPack, pack_hash)
     if stored is not None:
-        pack = parse_pack(stored.source, f"stored pack {stored.id} {stored.version}")
+        pack = _parsed(pack_hash, stored.source, f"stored pack {stored.id} {stored.version}")
         if pack.hash != pack_hash:
             raise ValueError(f"stored pack {pack_hash[:12]} does not hash to itself: the packs table was altered")
         return pack

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel
 
 from ..models.finding import FindingRow, PackRef
 from ..models.ledger import Keys, LedgerEntry
@@ -134,21 +135,37 @@ class TownHistory(BaseModel):
 _ORDER = {"report": 0, "finding": 1, "rejection": 2, "decision": 3}
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """A model's table, for Core statements."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHistory:
     """Every report, finding, rejection and decision of a town, ordered by when it was recorded
-    (by ``as_of`` when given: what had been recorded by then, and the town as it stood)."""
+    (by ``as_of`` when given: what had been recorded by then, and the town as it stood).
 
-    def cut(q: Any, time_col: Any) -> Any:
-        return q.where(recorded_by(time_col, as_of)) if as_of is not None else q
+    Read with Core statements on the tables, not ORM queries: a command reads one history and
+    exits, and the ORM's first use in a process (configuring every mapper, compiling ORM
+    statements) cost several times the query itself."""
+    reports, findings, rejections = _table(MonthlyReport), _table(FindingRow), _table(Rejection)
+    decisions, ledger = _table(DecisionRow), _table(LedgerEntry)
 
-    with Session(engine) as s:
-        seqs = dict(s.exec(select(LedgerEntry.key, LedgerEntry.seq).where(LedgerEntry.code == code)).all())
-        found: list[tuple[tuple[datetime, int, int], AnyEvent]] = []
+    def rows(table: Any, time_col: str) -> Any:
+        q = select(table).where(table.c.code == code)
+        if as_of is not None:
+            q = q.where(recorded_by(table.c[time_col], as_of))
+        return conn.execute(q).all()
 
-        def add(t: datetime, row_id: int | None, event: AnyEvent) -> None:
-            found.append(((as_utc(t), _ORDER[event.kind], row_id or 0), event))
+    found: list[tuple[tuple[datetime, int, int], AnyEvent]] = []
 
-        for r in s.exec(cut(select(MonthlyReport).where(MonthlyReport.code == code), MonthlyReport.recorded_at)).all():
+    def add(t: datetime, row_id: int | None, event: AnyEvent) -> None:
+        found.append(((as_utc(t), _ORDER[event.kind], row_id or 0), event))
+
+    with engine.connect() as conn:
+        seqs: dict[str, int] = dict(
+            conn.execute(select(ledger.c.key, ledger.c.seq).where(ledger.c.code == code)).tuples().all()
+        )
+        for r in rows(reports, "recorded_at"):
             add(
                 r.recorded_at,
                 r.id,
@@ -164,7 +181,7 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
                     ledger_seq=seqs.get(Keys.findings(r.submission_id)),
                 ),
             )
-        for f in s.exec(cut(select(FindingRow).where(FindingRow.code == code), FindingRow.recorded_at)).all():
+        for f in rows(findings, "recorded_at"):
             add(
                 f.recorded_at,
                 f.id,
@@ -177,7 +194,7 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
                     ledger_seq=seqs.get(Keys.findings(f.submission_id)),
                 ),
             )
-        for j in s.exec(cut(select(Rejection).where(Rejection.code == code), Rejection.received_at)).all():
+        for j in rows(rejections, "received_at"):
             add(
                 j.received_at,
                 j.id,
@@ -192,7 +209,7 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
                     )
                 ),
             )
-        for d in s.exec(cut(select(DecisionRow).where(DecisionRow.code == code), DecisionRow.recorded_at)).all():
+        for d in rows(decisions, "recorded_at"):
             add(
                 d.recorded_at,
                 d.id,
@@ -215,8 +232,9 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
                     )
                 ),
             )
-        standing = None
-        if as_of is not None:
+    standing = None
+    if as_of is not None:
+        with Session(engine) as s:
             town = s.get(Town, code)
             if town is not None:
                 stood = as_it_stood(town, first_later_decisions(s, as_of, only=code).get(code))

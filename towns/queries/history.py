@@ -162,9 +162,8 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
         found.append(((as_utc(t), _ORDER[event.kind], row_id or 0), event))
 
     with engine.connect() as conn:
-        seqs: dict[str, int] = dict(
-            conn.execute(select(ledger.c.key, ledger.c.seq).where(ledger.c.code == code)).tuples().all()
-        )
+        entries = conn.execute(select(ledger.c.key, ledger.c.seq).where(ledger.c.code == code)).all()
+        seqs: dict[str, int] = {e.key: e.seq for e in entries}
         for r in rows(reports, "recorded_at"):
             add(
                 r.recorded_at,

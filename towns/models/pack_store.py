@@ -4,10 +4,12 @@ be re-evaluated under exactly the rules it was made with (even after the file ch
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Text
+from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, col, select
 
@@ -22,9 +24,23 @@ class StoredPack(SQLModel, table=True):
     first_used: datetime
 
 
+# per engine, the hashes of packs seen stored: the table is append-only, so once seen, always there
+_seen_stored: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+
+
 def remember(session: Session, pack: Any) -> None:
-    """Store the pack (idempotent); in the caller's transaction."""
-    if pack.source and session.get(StoredPack, pack.hash) is None:
+    """Store the pack (idempotent); in the caller's transaction. A pack this process has seen
+    stored is not looked up again (every report would otherwise read it)."""
+    if not pack.source:
+        return
+    seen = _seen_stored.setdefault(session.get_bind().engine, set())
+    if pack.hash in seen:
+        return
+    with session.no_autoflush:
+        stored = session.get(StoredPack, pack.hash)
+    if stored is not None:
+        seen.add(pack.hash)
+    else:
         session.add(
             StoredPack(
                 hash=pack.hash,

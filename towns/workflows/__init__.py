@@ -22,7 +22,7 @@ replay every history recorded before it. Three steps, each released on its own:
 3. removed: once no running workflow carries the marker, delete the ``deprecate_patch``
    call too.
 
-Patches in place (all at step 1; the replay test proves v1–v5 still replay):
+Patches in place (all at step 1; the replay test proves v1–v6 still replay):
 
 | patch id | workflow | since | what changed |
 |---|---|---|---|
@@ -31,6 +31,11 @@ Patches in place (all at step 1; the replay test proves v1–v5 still replay):
 | ``reports-one-update-at-a-time`` | TownWorkflow | v4 | ``submit_report`` through the serialised file path |
 | ``approval-checks-year-order`` | RoundWorkflow | v4 | approval refused when a later year's decision is applied |
 | ``reports-owed-from-registration`` | TownWorkflow | v5 | the months watched are the months owed (``models.period.reporting_from``, as the bulletin counts them): a town registered by the previous month's due day owes that report, never a month before January of its listed year; a town put on a list owes from that moment by the same rule |
+| ``take-reports-local-activity`` | TownWorkflow | v6 | a file's rows are taken by a local activity (the same ``take_reports``, without a task-queue round trip) |
+
+The round's city context travels by hash since v6 (``RoundPlan.context_hash``: recorded once in the
+ledger, each batch reads it there); no patch is needed, as a replayed run reads its recorded plan
+and sends what it sent then.
 
 Changes that issue the same commands (a new Update handler, different activity options,
 typed activity calls to the same activity names) need no patch; the replay test says so.

@@ -1,4 +1,9 @@
-"""`towns` — the command line for office staff, district reporters and auditors."""
+"""`towns` — the command line for office staff, district reporters and auditors.
+
+Building the command tree imports only the light tops of the command modules (typer, rich, the
+standard library, ``towns.config``): each command imports the database, Temporal, the rules or
+openpyxl when it runs, so that ``towns --help`` and the reads start fast (see ``common``).
+"""
 
 from __future__ import annotations
 
@@ -44,10 +49,10 @@ def main() -> None:
     and exit at once with the command's own exit code.
     """
     from ..config import ConfigError
-    from ..temporal import quiet_core_logs
     from .common import err
 
-    quiet_core_logs()
+    # The Temporal core's logs go to stderr (``towns.temporal.quiet_core_logs``): set up where a
+    # command first uses Temporal (``common.client_for``, ``towns server``), not for every command.
     code: int = 0
     try:
         app()
@@ -74,6 +79,8 @@ def main() -> None:
 
 def _server_went_away(exc: BaseException) -> str | None:
     """A message for losing Temporal in the middle of a command (instead of a traceback), else None."""
+    if "temporalio" not in sys.modules:  # a command that never used Temporal cannot have lost it
+        return None
     from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
     from temporalio.service import RPCError, RPCStatusCode
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from ..audit.replay import replay as run_replay
-from ..audit.verify import verify as run_verify
 from .common import console, engine, err, print_json, settings
 
 app = typer.Typer(help="Audit the decision ledger: verify it, replay decisions. 审计决策记录。", no_args_is_help=True)
@@ -15,6 +13,8 @@ app = typer.Typer(help="Audit the decision ledger: verify it, replay decisions. 
 def verify(as_json: bool = typer.Option(False, "--json", help="machine-readable JSON")) -> None:
     """Recompute the ledger's chain and hashes; exit 1 and name the first broken entry if anything was altered,
     removed or reordered. 校验决策记录未被篡改。"""
+    from ..audit.verify import verify as run_verify
+
     report = run_verify(engine(settings()))
     if as_json:
         print_json(report.model_dump())
@@ -48,6 +48,8 @@ def replay(
     if sum(x is not None and x is not False for x in (entry, round_, all_ or None)) != 1:
         err.print("give exactly one of ENTRY, --round ROUND or --all")
         raise typer.Exit(2)
+    from ..audit.replay import replay as run_replay
+
     results = run_replay(engine(settings()), seq=entry, round_id=round_)
     if not results:
         err.print("nothing to replay for that selection")

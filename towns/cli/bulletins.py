@@ -12,37 +12,34 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.markup import escape
-from sqlmodel import Session
-from temporalio.client import WorkflowFailureError
 
-from ..bulletin.compute import (
-    QUARTER_ZH,
-    BulletinRefused,
-    beijing_today,
-    check_publishable,
-    compute_bulletin,
-    parse_quarter,
-    quarter_start,
-)
-from ..bulletin.html import render_html
-from ..bulletin.xlsx import write_xlsx
 from ..config import ConfigError
-from ..models.activities import PublishResult
-from ..models.bulletin import BulletinRow
-from ..models.finding import DEFAULT_PACK
-from ..models.workflows import BulletinRequest
-from ..queries import published_bulletin
-from ..workflows.bulletin import BulletinWorkflow
-from .common import client_for, console, default_user, engine, ensure_worker, err, require_server, run, settings
+from .common import (
+    DEFAULT_PACK,
+    client_for,
+    console,
+    default_user,
+    engine,
+    ensure_worker,
+    err,
+    require_server,
+    run,
+    settings,
+)
+
+if TYPE_CHECKING:  # the bulletins, the database and Temporal are imported by the commands (a fast start)
+    from ..models.activities import PublishResult
 
 app = typer.Typer(help="Quarterly bulletins: run one, show one as HTML, XLSX or JSON. 季度通报。", no_args_is_help=True)
 
 
 def _quarter(raw: str) -> str:
+    from ..bulletin.compute import parse_quarter
+
     try:
         y, q = parse_quarter(raw)
     except ValueError as exc:
@@ -73,6 +70,14 @@ def run_cmd(
     as_json: bool = typer.Option(False, "--json", help="machine-readable JSON"),
 ) -> None:
     """Run the quarterly evaluation now and publish the bulletin (once per quarter, once it has ended). 生成季度通报。"""
+    from sqlmodel import Session
+    from temporalio.client import WorkflowFailureError
+
+    from ..bulletin.compute import BulletinRefused, beijing_today, check_publishable
+    from ..models.bulletin import BulletinRow
+    from ..models.workflows import BulletinRequest
+    from ..workflows.bulletin import BulletinWorkflow
+
     q = _quarter(quarter)
     s = settings()
     try:
@@ -131,6 +136,9 @@ def show(
     ),
 ) -> None:
     """Show a quarter's bulletin: the published one, or computed now if none was published. 查看季度通报。"""
+    from ..bulletin.compute import QUARTER_ZH, beijing_today, compute_bulletin, parse_quarter, quarter_start
+    from ..queries.bulletins import published_bulletin
+
     q = _quarter(quarter)
     if fmt not in ("html", "xlsx", "json"):
         raise typer.BadParameter(f"--format {fmt!r}: use html, xlsx or json")
@@ -153,10 +161,14 @@ def show(
         )
         bulletin = compute_bulletin(eng, q, pack, issued_on=today, draft=True)
     if fmt == "xlsx":
+        from ..bulletin.xlsx import write_xlsx
+
         path = out or Path(f"bulletin-{q}.xlsx")
         write_xlsx(bulletin, path)
         err.print(f"wrote {path}")
         return
+    from ..bulletin.html import render_html
+
     text = (
         render_html(bulletin)
         if fmt == "html"

@@ -5,12 +5,17 @@ running server, else the home's own (``DATABASE_URL`` or ``towns.db``), and neve
 that does not exist yet. Commands that send work or write use ``client_for(s)`` /
 ``require_server(s)``: they need the home's running server (or an explicit remote set-up),
 and are refused at once, saying why, without one (see ``towns.config``).
+
+The CLI starts fast (``towns --help`` in a fraction of a second): the modules of ``towns.cli``
+import only typer, rich, the standard library and ``towns.config`` at their top; the database
+layer (SQLModel/SQLAlchemy), Temporal, openpyxl and the rules are imported by the commands that
+use them (``tests/cli/test_startup.py`` checks it). What an option's declaration needs (its type,
+its default) must therefore be light: hence ``DEFAULT_PACK`` here, and the round kinds of
+``towns.cli.rounds``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
 import os
 import sys
@@ -19,15 +24,18 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
-from sqlalchemy.engine import Engine
 
 from ..config import ConfigError, Settings, load_settings, no_server_message
-from ..models.db import engine_for, has_schema, installation_id, sqlite_path
 
-if TYPE_CHECKING:
-    from temporalio.client import Client  # for annotations; Temporal is imported where it is used
+if TYPE_CHECKING:  # for annotations; the database and Temporal are imported where they are used
+    from sqlalchemy.engine import Engine
+    from temporalio.client import Client
 
 T = TypeVar("T")
+
+DEFAULT_PACK = "sx2018"
+"""``towns.models.finding.DEFAULT_PACK`` (the default of the ``--pack`` options), without importing the
+models for it; ``tests/cli/test_startup.py`` checks that the two agree."""
 
 console = Console(soft_wrap=True)  # long lines stay whole (grep-able, copy-able)
 err = Console(stderr=True, soft_wrap=True)
@@ -39,6 +47,8 @@ def settings() -> Settings:
 
 def engine(s: Settings) -> Engine:
     """The home's database; ConfigError (not an empty new database) when there is none yet."""
+    from ..models.db import engine_for, has_schema, sqlite_path
+
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():
         raise ConfigError(
@@ -82,7 +92,9 @@ async def client_for(s: Settings) -> Client:
     """A Temporal client for the home's running server (see ``require_server``)."""
     from temporalio.service import RPCError
 
-    from ..temporal import connect
+    from ..temporal import connect, quiet_core_logs
+
+    quiet_core_logs()  # before the first connection: the core's log lines go to stderr, not stdout
 
     s = require_server(s)
     try:
@@ -105,9 +117,13 @@ async def ensure_worker(client: Client, s: Settings) -> None:
     Updates to a queue nobody polls wait forever; work taken by a worker of another
     database would split the system in two. A worker's identity carries the installation
     id of its database (``towns.worker``)."""
+    import asyncio
+
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    from ..models.db import installation_id
 
     mine = installation_id(engine(s))
     if mine is None:
@@ -145,10 +161,14 @@ async def ensure_worker(client: Client, s: Settings) -> None:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     return asyncio.run(coro)
 
 
 def default_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from sqlalchemy.engine import Engine, make_url
 
 from ..config import ConfigError, Settings
-from ..models.db import (
-    SchemaError,
-    adoptable_revision,
-    current_revision,
-    engine_for,
-    head_revision,
-    install_guards,
-    sqlite_path,
-    upgrade_database,
-)
 from .common import console, print_json, settings
+
+if TYPE_CHECKING:  # the database layer is imported by the commands (a fast start)
+    from sqlalchemy.engine import Engine
+
+    from ..models.db import SchemaError
 
 app = typer.Typer(
     help="The database's schema: bring it up to date, show its revision. 数据库结构升级与版本。", no_args_is_help=True
@@ -26,11 +20,15 @@ app = typer.Typer(
 
 
 def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
 def _existing(s: Settings) -> Engine:
     """The home's database engine; ConfigError when its SQLite file does not exist (never made here)."""
+    from ..models.db import engine_for, sqlite_path
+
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():
         raise ConfigError(
@@ -56,6 +54,8 @@ def upgrade(as_json: bool = typer.Option(False, "--json", help="machine-readable
     Says from which revision to which. A database made by a build before migrations is upgraded too.
     Safe to repeat and while the server runs (`towns server` does the same at every start). 可重复执行。
     """
+    from ..models.db import SchemaError, install_guards, upgrade_database
+
     s = settings()
     eng = _existing(s)
     try:
@@ -101,6 +101,8 @@ def current(as_json: bool = typer.Option(False, "--json", help="machine-readable
 
     And whether `towns db upgrade` has anything to do. 并说明是否需要升级。
     """
+    from ..models.db import SchemaError, adoptable_revision, current_revision, head_revision
+
     s = settings()
     eng = _existing(s)
     rev = current_revision(eng)

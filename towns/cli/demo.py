@@ -6,21 +6,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from sqlalchemy.engine import Engine
 
 from ..config import Settings
-from ..intake.files import Row
-from ..intake.service import import_reports, import_towns
 from .common import client_for, console, engine, ensure_worker, run, settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the intake, the database and Temporal are imported where they are used
+    from sqlalchemy.engine import Engine
     from temporalio.client import Client
+
+    from ..intake.files import Row
 
 app = typer.Typer(help="Demo data: Shaoxing towns with synthetic figures. 演示数据（合成）。", no_args_is_help=True)
 
 
 def _rows(dicts: list[dict[str, Any]]) -> list[Row]:
+    from ..intake.files import Row
+
     return [
         Row(number=i + 2, raw=d, values={k: v for k, v in d.items() if v is not None and v != ""})
         for i, d in enumerate(dicts)
@@ -30,7 +31,10 @@ def _rows(dicts: list[dict[str, Any]]) -> list[Row]:
 async def load_demo_async(client: Client, s: Settings) -> tuple[int, int]:
     """Load what is not loaded yet: towns are registered idempotently and reports already recorded
     answer "unchanged" (so a second load changes nothing and quarantines nothing)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from .. import demo
+    from ..intake.service import import_reports, import_towns
 
     eng = engine(s)
     towns = await import_towns(

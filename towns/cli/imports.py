@@ -8,14 +8,13 @@ went away). Running the same file again is safe: rows already recorded answer "u
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, UnitNote, read_rows
-from ..intake.service import RowResult, import_reports, import_towns
 from .common import (
     cli_author,
     client_for,
@@ -29,10 +28,20 @@ from .common import (
     settings,
 )
 
+if TYPE_CHECKING:  # the intake (the database, Temporal, openpyxl) is imported by the commands
+    from sqlalchemy.engine import Engine
+    from temporalio.client import Client
+
+    from ..intake.files import Row
+    from ..intake.service import RowResult
+
 app = typer.Typer(help="Import towns or monthly reports from CSV/XLSX. 导入小镇名录或月度统计。", no_args_is_help=True)
 
 BY = typer.Option(None, "--by", help="who submits (default: your login name); kept with every row")
 JSON = typer.Option(False, "--json", help="print the results as JSON instead of lines")
+
+OnRow = Callable[["RowResult"], None]
+"""What an import calls with each row's result as soon as it is decided."""
 
 LABELS = {"accepted": "accepted 已接收", "registered": "registered 已登记", "unchanged": "unchanged 已存在"}
 
@@ -52,6 +61,10 @@ def _line(r: RowResult) -> str:
 
 
 def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..intake.files import REPORT_HEADERS, TOWN_HEADERS, FileError, UnitNote, read_rows
+
     vocab, required = (
         (TOWN_HEADERS, ["code", "name", "district", "tier", "industry"])
         if kind == "towns"
@@ -135,6 +148,24 @@ def _run_import(kind: str, file: Path, by: str | None, as_json: bool) -> None:
             )
     if rejected or unanswered:
         raise typer.Exit(1)
+
+
+async def import_towns(
+    client: Client, engine: Engine, rows: list[Row], *, by: str, source: str, task_queue: str, progress: OnRow
+) -> list[RowResult]:
+    """``towns.intake.service.import_towns``, imported when an import runs."""
+    from ..intake.service import import_towns as run_import
+
+    return await run_import(client, engine, rows, by=by, source=source, task_queue=task_queue, progress=progress)
+
+
+async def import_reports(
+    client: Client, engine: Engine, rows: list[Row], *, by: str, source: str, progress: OnRow
+) -> list[RowResult]:
+    """``towns.intake.service.import_reports``, imported when an import runs."""
+    from ..intake.service import import_reports as run_import
+
+    return await run_import(client, engine, rows, by=by, source=source, progress=progress)
 
 
 @app.command("towns")

@@ -9,8 +9,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from ..models.times import CST
-from ..queries import RejectedKind, parse_as_of, quarantine_list
 from .common import console, engine, print_json, settings
 
 app = typer.Typer(help="The quarantine: every refused row, kept raw with its reasons. 退回记录。", no_args_is_help=True)
@@ -29,6 +27,10 @@ def list_(
 ) -> None:
     """Every refused row, newest last: when, from which file and row, who sent it, and what was wrong
     (in Chinese and English). 列出被退回的行及原因。"""
+    from ..models.times import CST
+    from ..queries.common import parse_as_of
+    from ..queries.quarantine import RejectedKind, quarantine_list
+
     start = None
     if since is not None:
         try:

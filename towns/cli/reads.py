@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
 from ..config import Settings
-from ..models.town import Town
-from ..queries import all_status, get_town, parse_as_of, recording_start, town_status
-from ..queries import history as town_history
 from .common import console, engine, err, mark, print_json, settings
+
+if TYPE_CHECKING:  # the read models and the database are imported by the commands (a fast start)
+    from sqlalchemy.engine import Engine
+
+    from ..models.town import Town
 
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
 AS_OF = typer.Option(
@@ -28,6 +30,8 @@ AS_OF = typer.Option(
 
 def _recorded_later_hint(eng: Engine, when: datetime, what: str) -> None:
     """Say so when --as-of hides everything because it was all recorded later (the demo, a backfill)."""
+    from ..queries.towns import recording_start
+
     start = recording_start(eng)
     if start.first_registered_at is not None:
         from ..models.times import CST
@@ -43,6 +47,8 @@ def _recorded_later_hint(eng: Engine, when: datetime, what: str) -> None:
 def _as_of(raw: str | None) -> datetime | None:
     if raw is None:
         return None
+    from ..queries.common import parse_as_of
+
     try:
         return parse_as_of(raw)
     except ValueError as exc:
@@ -50,6 +56,8 @@ def _as_of(raw: str | None) -> datetime | None:
 
 
 def _need(code: str) -> tuple[Settings, Town]:
+    from ..queries.towns import get_town
+
     s = settings()
     town = get_town(engine(s), code)
     if town is None:
@@ -64,6 +72,8 @@ def status(
     as_of: str | None = AS_OF,
 ) -> None:
     """The state of one town or of every town. 小镇状态。"""
+    from ..queries.towns import all_status, town_status
+
     when = _as_of(as_of)
     if code is None:
         s = settings()
@@ -147,6 +157,8 @@ def history(
 ) -> None:
     """A town's history: every report, finding (with its clause), rejection and decision, in the order recorded.
     小镇历史（审计视图）。"""
+    from ..queries.history import history as town_history
+
     s, _ = _need(code)
     when = _as_of(as_of)
     h = town_history(engine(s), code, when)

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from ..config import Settings
-from ..models.finding import DEFAULT_PACK
-from ..models.round import Approval, Override, RoundKind
-from ..models.user import OS_USER_ROLE
-from ..models.workflows import RoundStart, RoundView, round_id
-from ..queries import order_refusals, round_detail, round_list
-from ..workflows.round import RoundWorkflow
 from .common import (
+    DEFAULT_PACK,
     cli_author,
     client_for,
     console,
@@ -36,10 +28,32 @@ from .common import (
     settings,
 )
 
+if TYPE_CHECKING:  # the rounds' models, the database and Temporal are imported by the commands
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from ..models.round import RoundKind
+    from ..models.workflows import RoundView
+
 app = typer.Typer(
     help="Assessment rounds: application, annual, acceptance. 申报审核、年度考核、验收命名。", no_args_is_help=True
 )
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
+
+
+class Kind(str, Enum):
+    """The round kinds as the ``--kind`` options take them: the values of ``towns.models.round.RoundKind``
+    (which comes with the ORM), converted to it by ``_kind``; ``tests/cli/test_startup.py`` checks
+    that the two agree."""
+
+    application = "application"
+    annual = "annual"
+    acceptance = "acceptance"
+
+
+def _kind(kind: Kind) -> RoundKind:
+    from ..models.round import RoundKind
+
+    return RoundKind[kind.name]
 
 
 def parse_growth(raw: str | None) -> float | None:
@@ -53,6 +67,8 @@ def parse_growth(raw: str | None) -> float | None:
 
 
 def _cause(exc: WorkflowUpdateFailedError) -> str:
+    from temporalio.exceptions import ApplicationError
+
     cause: BaseException | None = exc.cause
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__  # what TemporalError.cause returns; other exceptions have it too
@@ -63,7 +79,7 @@ def _cause(exc: WorkflowUpdateFailedError) -> str:
 
 @app.command("start")
 def start(
-    kind: RoundKind = typer.Option(..., "--kind", help="application | annual | acceptance"),
+    kind: Kind = typer.Option(..., "--kind", help="application | annual | acceptance"),
     year: int = typer.Option(..., "--year", help="the year assessed, e.g. 2018"),
     city_tax_growth: str | None = typer.Option(
         None,
@@ -77,9 +93,18 @@ def start(
     as_json: bool = JSON,
 ) -> None:
     """Start an assessment round; it proposes a grade per town and waits for approval. 启动考核。"""
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from ..models.user import OS_USER_ROLE
+    from ..models.workflows import RoundStart, round_id
+    from ..queries.rounds import order_refusals
+    from ..workflows.round import RoundWorkflow
+
+    round_kind = _kind(kind)
     s = require_server(settings())
-    rid = round_id(year, kind.value, pack)
-    refusals = order_refusals(engine(s), kind, year, pack)
+    rid = round_id(year, round_kind.value, pack)
+    refusals = order_refusals(engine(s), round_kind, year, pack)
     if refusals:
         err.print(f"[red]{rid} refused 不予启动[/]:\n" + "\n".join(f"  - {escape(p)}" for p in refusals))
         raise typer.Exit(2)
@@ -91,7 +116,7 @@ def start(
             handle = await client.start_workflow(
                 RoundWorkflow.run,
                 RoundStart(
-                    kind=kind,
+                    kind=round_kind,
                     year=year,
                     pack_id=pack,
                     started_by=cli_author(by),
@@ -117,7 +142,7 @@ def start(
     if as_json:
         print_json({"id": rid, "state": view.state if view else "evaluating"})
         return
-    console.print(f"started [bold]{rid}[/] ({kind.zh})")
+    console.print(f"started [bold]{rid}[/] ({round_kind.zh})")
     if view:
         show(rid, as_json=False)
 
@@ -134,6 +159,14 @@ def approve(
 
     Nothing changes a town until this is done. Then every decision is applied to its town.
     """
+    from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+    from temporalio.service import RPCError
+
+    from ..models.round import Approval, Override
+    from ..models.user import OS_USER_ROLE
+    from ..queries.rounds import round_detail
+    from ..workflows.round import RoundWorkflow
+
     overrides = []
     for i, item in enumerate(override):
         if "=" not in item:
@@ -182,6 +215,8 @@ def approve(
 
 def _server_went_away(s: Settings, round_: str) -> NoReturn:
     """The server died during an approval: say whether the approval is on record, from our database."""
+    from ..queries.rounds import round_detail
+
     d = round_detail(engine(s), round_)
     if d and d.approved_by:
         err.print(
@@ -205,6 +240,8 @@ def show(
     round_: str = typer.Argument(..., metavar="ROUND", help="round id, e.g. round-2018-annual"), as_json: bool = JSON
 ) -> None:
     """A round: its proposals, final grades, scores, findings and city aggregates. 查看轮次。"""
+    from ..queries.rounds import round_detail
+
     d = round_detail(engine(settings()), round_)
     if d is None:
         err.print(f"[red]no round {round_}[/] — `towns round list` shows them. 无此轮次。")
@@ -255,7 +292,7 @@ def show(
 
 @app.command("simulate")
 def simulate_cmd(
-    kind: RoundKind = typer.Option(..., "--kind", help="application | annual | acceptance"),
+    kind: Kind = typer.Option(..., "--kind", help="application | annual | acceptance"),
     year: int = typer.Option(..., "--year", help="the year assessed"),
     pack: Path = typer.Option(..., "--pack", help="the what-if rule pack (a TOML file like rules/packs/sx2018.toml)"),
     city_tax_growth: str | None = typer.Option(None, "--city-tax-growth", help="0.12 or 12%"),
@@ -269,17 +306,18 @@ def simulate_cmd(
     from ..rules.library import load_pack_file
     from ..rules.pack import PackError
 
+    round_kind = _kind(kind)
     try:
         what_if = load_pack_file(pack, date(year, 12, 31))
     except (PackError, OSError) as exc:
         err.print(f"[red]cannot use {pack}[/]: {exc}")
         raise typer.Exit(2) from None
-    result = simulate(engine(settings()), kind, year, what_if, parse_growth(city_tax_growth))
+    result = simulate(engine(settings()), round_kind, year, what_if, parse_growth(city_tax_growth))
     if as_json:
         print_json(result.model_dump())
         return
     console.print(
-        f"{kind.value} {year}: {result.towns} towns; baseline {result.baseline} "
+        f"{round_kind.value} {year}: {result.towns} towns; baseline {result.baseline} "
         f"({result.pack_from['version']}), what-if pack {result.pack_to['id']} {result.pack_to['version']}"
     )
     if not result.changes:
@@ -318,6 +356,8 @@ def simulate_cmd(
 @app.command("list")
 def list_(as_json: bool = JSON) -> None:
     """Every round with its state. 全部轮次。"""
+    from ..queries.rounds import round_list
+
     rows = round_list(engine(settings()))
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
@@ -352,6 +392,7 @@ def apply_for_tier(
 ) -> None:
     """File a registered town's application for a (higher) tier; the next application round decides. 申报升级。"""
     from ..intake.service import apply_for_tier as apply_
+    from ..models.user import OS_USER_ROLE
 
     s = require_server(settings())  # writes: only to the database of the home's running server
     try:

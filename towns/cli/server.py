@@ -37,6 +37,9 @@ def server(
     (exit 1) if its Temporal server dies. With TEMPORAL_ADDRESS set, only the worker runs,
     against that cluster. Ctrl-C stops everything it started.
     """
+    from ..temporal import quiet_core_logs
+
+    quiet_core_logs()  # before anything of Temporal runs (see towns.cli.main)
     from ..server import home_is_empty, serve_or_explain
 
     s = settings()

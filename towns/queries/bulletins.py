@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..bulletin.compute import Bulletin, beijing_today, parse_quarter
 from ..models.bulletin import BulletinRow
 from ..models.finding import DEFAULT_PACK
+
+if TYPE_CHECKING:  # imported when used: the bulletin's module brings openpyxl, not needed by other reads
+    from ..bulletin.compute import Bulletin
 
 
 def published_bulletin(engine: Engine, quarter: str, programme: str = DEFAULT_PACK) -> Bulletin | None:
@@ -16,6 +20,8 @@ def published_bulletin(engine: Engine, quarter: str, programme: str = DEFAULT_PA
 
     A bulletin published before bulletins recorded their issue date is given the Beijing date
     it was published on."""
+    from ..bulletin.compute import Bulletin, beijing_today, parse_quarter
+
     year, q = parse_quarter(quarter)
     with Session(engine) as s:
         row = s.get(BulletinRow, (f"{year}Q{q}", programme))

@@ -19,9 +19,6 @@ from ..models.finding import DEFAULT_PACK, Finding, PackRef
 from ..models.round import DecisionRow, Grade, ProposalRow, RoundKind, RoundRow, later_decisions, order_problems
 from ..models.town import Town
 from ..models.vocab import TownState
-from ..models.workflows import round_id
-from ..rules.library import load_programme
-from ..rules.scope import in_scope
 from .common import Recorded
 
 RoundState = Literal["evaluating", "proposed", "applied"]
@@ -194,6 +191,12 @@ def round_list(engine: Engine) -> list[RoundSummary]:
 def order_refusals(engine: Engine, kind: RoundKind, year: int, programme: str = DEFAULT_PACK) -> list[str]:
     """Why a round for ``year`` would come too late for some of its towns (empty when it would not):
     a decision for a later year has been applied to them (decisions apply in year order)."""
+    # imported here: the round workflow's contracts bring Temporal, the scope the round rules (the
+    # reads of `towns status` and `towns history` need neither)
+    from ..models.workflows import round_id
+    from ..rules.library import load_programme
+    from ..rules.scope import in_scope
+
     pack = load_programme(engine, programme, date(year, 12, 31))
     with Session(engine) as s:
         scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, kind, year, pack)]

@@ -29,7 +29,8 @@ from ..models.round import DecisionRow, Grade
 from ..models.town import Town
 from ..models.vocab import TownState
 from ..rules.library import load_pack
-from ..rules.monthly import annual_target, num
+from ..rules.measures import annual_target  # (not via rules.monthly, which brings the rule engine)
+from ..rules.text import num
 from ..rules.vocabulary import PackVocabulary
 from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by
 

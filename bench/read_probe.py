@@ -21,6 +21,7 @@ import time
 t_start = time.perf_counter()
 import towns.cli  # noqa: E402,F401 — what the `towns` entry point (towns.cli:main) imports
 from towns.queries import get_town, history, town_status  # noqa: E402
+from towns.queries.history import registered  # noqa: E402
 
 try:
     from towns.cli.common import engine as home_engine
@@ -39,11 +40,17 @@ def main() -> int:
     t0 = time.perf_counter()
     s = home_settings()
     eng = home_engine(s)
-    town = get_town(eng, code)
-    if town is None:
-        print(json.dumps({"what": what, "code": code, "error": "unknown town"}))
-        return 2
-    result = history(eng, code) if what == "history" else town_status(eng, town)
+    if what == "history":  # as `towns history` does: is it registered, then its history
+        if not registered(eng, code):
+            print(json.dumps({"what": what, "code": code, "error": "unknown town"}))
+            return 2
+        result = history(eng, code)
+    else:  # as `towns status CODE` does: the registry row, then its status
+        town = get_town(eng, code)
+        if town is None:
+            print(json.dumps({"what": what, "code": code, "error": "unknown town"}))
+            return 2
+        result = town_status(eng, town)
     text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2, default=str)
     ms = (time.perf_counter() - t0) * 1000
     print(json.dumps({"what": what, "code": code, "ms": ms, "import_s": imported, "chars": len(text)}))

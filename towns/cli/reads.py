@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich import box
@@ -61,9 +61,13 @@ def _need(code: str) -> tuple[Settings, Town]:
     s = settings()
     town = get_town(engine(s), code)
     if town is None:
-        err.print(f"[red]unknown town '{code}'[/] — `towns status` lists the registered towns. 未登记的小镇。")
-        raise typer.Exit(2)
+        _unknown(code)
     return s, town
+
+
+def _unknown(code: str) -> NoReturn:
+    err.print(f"[red]unknown town '{code}'[/] — `towns status` lists the registered towns. 未登记的小镇。")
+    raise typer.Exit(2)
 
 
 def status(
@@ -158,8 +162,11 @@ def history(
     """A town's history: every report, finding (with its clause), rejection and decision, in the order recorded.
     小镇历史（审计视图）。"""
     from ..queries.history import history as town_history
+    from ..queries.history import registered
 
-    s, _ = _need(code)
+    s = settings()
+    if not registered(engine(s), code):
+        _unknown(code)
     when = _as_of(as_of)
     h = town_history(engine(s), code, when)
     if xlsx is not None:

@@ -140,6 +140,13 @@ def _table(model: type[SQLModel]) -> Table:
     return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
+def registered(engine: Engine, code: str) -> bool:
+    """Whether a town of this code is registered (one Core statement, for a command's first read)."""
+    towns = _table(Town)
+    with engine.connect() as conn:
+        return conn.execute(select(towns.c.code).where(towns.c.code == code)).first() is not None
+
+
 def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHistory:
     """Every report, finding, rejection and decision of a town, ordered by when it was recorded
     (by ``as_of`` when given: what had been recorded by then, and the town as it stood).

@@ -60,7 +60,7 @@ from ..rules.proposals import evaluate
 from ..rules.scope import in_scope
 from .support import deterministic, heartbeating, heartbeating_async, workflow_ref
 
-SIGNALS_AT_ONCE = 16  # decisions signalled to their towns at once, per batch
+SIGNALS_AT_ONCE = 16  # decisions signalled to their towns at once by one worker, all batches together
 
 
 def round_pack(engine: Engine, pack_id: str, year: int) -> RulePack:
@@ -114,6 +114,7 @@ class Rounds(RoundActivities):
     def __init__(self, engine: Engine, client: Client | None = None):
         self.engine = engine
         self.client = client
+        self._signals = asyncio.Semaphore(SIGNALS_AT_ONCE)
 
     @activity.defn(name="prepare_round")
     @deterministic
@@ -323,7 +324,7 @@ class Rounds(RoundActivities):
         notices = await asyncio.to_thread(self._apply, req)
         if self.client is not None:
             client = self.client
-            gate = asyncio.Semaphore(SIGNALS_AT_ONCE)
+            gate = self._signals  # shared by the batches running in this worker at once
 
             async def send(code: str, notice: DecisionNotice) -> None:
                 async with gate:

@@ -89,21 +89,20 @@ def test_the_context_is_recorded_once_and_proposals_refer_to_it(engine):
             }
 
 
+def set_state(engine, codes: list[str], state: str) -> None:
+    with Session(engine) as s:
+        for code in codes:
+            t = s.get(Town, code)
+            t.state = state
+            s.add(t)
+        s.commit()
+
+
 def test_bytes_per_proposal_at_n_and_at_4n(engine):
     codes = seed(engine, 32)
-    with Session(engine) as s:  # a round of 8 towns: the others leave the scope (eliminated)
-        for code in codes[8:]:
-            t = s.get(Town, code)
-            t.state = "eliminated"
-            s.add(t)
-        s.commit()
+    set_state(engine, codes[8:], "eliminated")  # a round of 8 towns: the others leave its scope
     small = run_round(engine, "round-one")
-    with Session(engine) as s:
-        for code in codes[8:]:
-            t = s.get(Town, code)
-            t.state = "creating"
-            s.add(t)
-        s.commit()
+    set_state(engine, codes[8:], "creating")
     big = run_round(engine, "round-two")
     assert sum(e.kind == "proposal" for e in small) == 8 and sum(e.kind == "proposal" for e in big) == 32
     per_small = sum(len(e.body) for e in small if e.kind == "proposal") / 8

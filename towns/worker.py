@@ -34,7 +34,7 @@ from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
 from .activities.bulletins import Bulletins
 from .activities.reports import Reports
 from .activities.rounds import Rounds
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, load_settings, shown_url
 from .models.db import engine_for, installation_id, prepare_database
 from .temporal import connect
 from .workflows.bulletin import BulletinWorkflow
@@ -187,13 +187,6 @@ def main() -> None:
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_worker(settings, tuning))
-
-
-def shown_url(url: str) -> str:
-    """A database URL for a log line: its password masked."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Settings, shown_url
 from .common import console, print_json, settings
 
 if TYPE_CHECKING:  # the database layer is imported by the commands (a fast start)
@@ -17,12 +17,6 @@ if TYPE_CHECKING:  # the database layer is imported by the commands (a fast star
 app = typer.Typer(
     help="The database's schema: bring it up to date, show its revision. 数据库结构升级与版本。", no_args_is_help=True
 )
-
-
-def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _existing(s: Settings) -> Engine:
@@ -41,7 +35,7 @@ def _existing(s: Settings) -> Engine:
 
 def _refused(exc: SchemaError, as_json: bool, url: str) -> NoReturn:
     if as_json:
-        print_json({"database": _shown(url), "error": str(exc)})
+        print_json({"database": shown_url(url), "error": str(exc)})
     else:
         console.print(f"[red]{exc}[/]", highlight=False)
     raise typer.Exit(2)
@@ -67,7 +61,7 @@ def upgrade(as_json: bool = typer.Option(False, "--json", help="machine-readable
     if as_json:
         print_json(
             {
-                "database": _shown(s.database_url),
+                "database": shown_url(s.database_url),
                 "from": start,
                 "to": m.after,
                 "changed": m.changed,
@@ -75,7 +69,7 @@ def upgrade(as_json: bool = typer.Option(False, "--json", help="machine-readable
             }
         )
         return
-    where = f"database {_shown(s.database_url)}"
+    where = f"database {shown_url(s.database_url)}"
     if m.adopted:
         console.print(
             f"{where}: made by a build before migrations; its tables match revision {m.adopted}, "
@@ -117,7 +111,7 @@ def current(as_json: bool = typer.Option(False, "--json", help="machine-readable
     if as_json:
         print_json(
             {
-                "database": _shown(s.database_url),
+                "database": shown_url(s.database_url),
                 "current": rev,
                 "head": head,
                 "up_to_date": rev == head,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
-from ..config import ConfigError, Settings, load_settings
+from ..config import ConfigError, Settings, load_settings, shown_url
 from ..models.db import engine_for, prepare_database
 from ..temporal import connect, quiet_core_logs
 from .app import create_app
@@ -97,8 +97,6 @@ async def serve(settings: Settings, web: WebSettings) -> None:
 
 
 def main() -> None:
-    from sqlalchemy.engine import make_url
-
     quiet_core_logs("WARN")
     try:
         settings = load_settings()
@@ -109,7 +107,7 @@ def main() -> None:
         raise SystemExit(2) from None
     print(
         f"towns web on http://{web.host}:{web.port}, Temporal {settings.temporal_address}, task queue "
-        f"{settings.task_queue}, database {make_url(settings.database_url).render_as_string(hide_password=True)}",
+        f"{settings.task_queue}, database {shown_url(settings.database_url)}",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):

@@ -179,3 +179,14 @@ def test_a_server_without_the_web_console_gives_its_temporal_address_to_the_othe
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+
+
+def test_an_unreachable_database_is_answered_without_a_traceback(tmp_path):
+    out = towns(
+        "status",
+        home=tmp_path / "h",
+        env={"DATABASE_URL": "postgresql+psycopg://towns:secret@127.0.0.1:1/towns"},
+        check_rc=2,
+    )
+    assert "could not be used" in out.stderr and "DATABASE_URL" in out.stderr and "数据库" in out.stderr
+    assert "Traceback" not in out.stderr and "secret" not in out.stderr

@@ -64,7 +64,7 @@ def main() -> None:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
     except BaseException as exc:
-        lost = _server_went_away(exc)
+        lost = _server_went_away(exc) or _database_unusable(exc)
         if lost:
             err.print(f"[red]{lost}[/]", highlight=False)
             code = 2
@@ -75,6 +75,25 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)
+
+
+def _database_unusable(exc: BaseException) -> str | None:
+    """A message for a database that cannot be reached or used (instead of a traceback), else None."""
+    dbapi = sys.modules.get("sqlalchemy.exc")  # loaded only if the command used the database
+    if dbapi is None or not isinstance(exc, dbapi.OperationalError):
+        return None
+    from ..config import load_settings, shown_url
+
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    try:
+        where = shown_url(load_settings().database_url)
+    except Exception:
+        where = "the database"
+    return (
+        f"the database {where} could not be used: {reason}. Check DATABASE_URL (or the home's server.json) "
+        "and that the database is running, then repeat the command.\n"
+        f"无法使用数据库 {where}：请检查 DATABASE_URL 以及数据库是否在运行，然后重试。"
+    )
 
 
 def _server_went_away(exc: BaseException) -> str | None:

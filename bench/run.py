@@ -209,6 +209,24 @@ class Cpu:
         return d
 
 
+async def quiet(cpu: Cpu, timeout: float = 60, window: float = 0.5, busy: float = 0.1) -> dict[str, Any]:
+    """Wait until the worker(s) and the Temporal server are idle: under ``busy`` CPU-seconds per
+    second each over two ``window``s running. A Signal's (or a start's) round trip ends when the
+    server has taken it, before the workflow task it causes has run, and those tasks go to the
+    worker's sticky queue, which ``settle`` does not see: the step measured next must not pay
+    for them."""
+    t0 = time.perf_counter()
+    streak = 0
+    last = cpu.sample()
+    while time.perf_counter() - t0 < timeout and streak < 2:
+        await asyncio.sleep(window)
+        now = cpu.sample()
+        idle = all((now[k] - last[k]) / window < busy for k in ("workers", "temporal"))
+        streak = streak + 1 if idle else 0
+        last = now
+    return {"seconds": round(time.perf_counter() - t0, 2), "quiet": streak >= 2}
+
+
 def postgres_cpu() -> dict[int, float]:
     """CPU seconds so far of each process of the machine's PostgreSQL server (by its name)."""
     found = {}
@@ -867,9 +885,11 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         say("(a) raw no-op Updates, and Updates running one no-op activity")
         c0 = cpu.sample()
         await raw.kind("update")
+        raw.out["quiet_after_update"] = await quiet(cpu)  # its workflow tasks ran before the next step
         cpu.step("raw_update", c0, raw.out["update"]["n"] + raw.out.get("update_at_importers", {}).get("n", 0))
         c0 = cpu.sample()
         await raw.kind("update_activity")
+        raw.out["quiet_after_update_activity"] = await quiet(cpu)  # its workflow tasks ran before the next step
         cpu.step("raw_update_activity", c0, raw.out["update_activity"]["n"])
         say(f"(b) towns import reports ({n} rows, {PERIOD})")
         c0 = cpu.sample()
@@ -901,6 +921,7 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         say("(a) raw no-op Signals")
         c0 = cpu.sample()
         await raw.kind("signal")
+        raw.out["quiet_after_signal"] = await quiet(cpu)  # its workflow tasks ran before the next step
         cpu.step("raw_signal", c0, raw.out["signal"]["n"])
         c0 = cpu.sample()
         t0 = time.perf_counter()

@@ -45,7 +45,9 @@ for args in runs:
     except SystemExit as exc:
         codes.append(exc.code)
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(heavy))
-print("\\n@@PROBE@@ " + json.dumps({"runs": runs, "codes": codes, "loaded": loaded}))
+town = sys.modules.get("towns.models.town")  # the ORM's first use configures every mapper, Town's too
+orm = town is not None and town.Town.__mapper__.configured
+print("\\n@@PROBE@@ " + json.dumps({"runs": runs, "codes": codes, "loaded": loaded, "orm": orm}))
 """
 
 
@@ -112,6 +114,25 @@ def test_the_reads_import_no_temporal_openpyxl_or_rule_engine(home_with_data):
     # the reads did read the database (else this proves nothing), and nothing else heavy
     assert f'"code": "{code}"' in result["printed"] and "annual_fai_target" in result["printed"]
     assert result["loaded"] == ["sqlmodel"], f"the reads imported {result['loaded']}"
+
+
+def test_status_and_history_read_without_the_orm(home_with_data):
+    """They read with Core statements: the ORM's first use in a process (configuring every mapper,
+    compiling ORM statements, making instances) costs a one-town read more than its queries."""
+    home, code = home_with_data
+    runs = [
+        ["status", code],
+        ["status", code, "--json"],
+        ["status", code, "--as-of", "2018-06-30"],
+        ["status"],
+        ["status", "--as-of", "2018-06-30", "--json"],
+        ["history", code, "--json"],
+        ["history", code, "--as-of", "2018-06-30"],
+    ]
+    result = probe(runs, home)
+    assert set(result["codes"]) <= {0, None}, list(zip(runs, result["codes"], strict=True))
+    assert f'"code": "{code}"' in result["printed"] and "annual_fai_target" in result["printed"]
+    assert result["orm"] is False, "a status or history read used the ORM"
 
 
 def test_what_the_options_declare_without_the_models_agrees_with_the_models():

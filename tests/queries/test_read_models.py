@@ -27,6 +27,7 @@ from towns.queries import (
     quarantine_list,
     round_detail,
     round_list,
+    status_of,
     town_status,
 )
 
@@ -179,8 +180,20 @@ def test_status_shows_the_latest_revision_of_the_last_month_and_its_findings(eng
     assert (st.tier, st.tier_zh, st.last_grade, st.as_of) == ("provincial_cultivation", "省级培育", "demoted", None)
     other = town_status(engine, get_town(engine, "Q-0001"))  # a registry row works as well as a code
     assert other.last_report is not None and other.last_report.revision == 1 and other.rejections == 0
+    assert status_of(engine, "Q-0000") == st and status_of(engine, "NOPE") is None
     with pytest.raises(KeyError):
         town_status(engine, "NOPE")
+
+
+def test_a_registry_row_read_with_core_gives_the_towns_own_profile(engine):
+    from towns.queries.towns import profile, registry_row
+
+    populate(engine, 2, months=1)
+    with engine.connect() as conn:
+        row = registry_row(conn, "Q-0001")
+        assert row is not None and registry_row(conn, "NOPE") is None
+    town = get_town(engine, "Q-0001")
+    assert row == town.model_dump() and profile(row) == town.profile()
 
 
 def test_as_of_shows_what_was_recorded_by_then_and_the_town_as_it_stood(engine):
@@ -207,7 +220,8 @@ def test_every_status_agrees_with_the_rows_and_with_one_towns_status(engine, as_
     )
     for r in rows:
         assert summary(r) == reference(engine, r.code, as_of), r.code
-        assert r == town_status(engine, r.code, as_of)
+        assert r == town_status(engine, r.code, as_of) == town_status(engine, get_town(engine, r.code), as_of)
+        assert r == status_of(engine, r.code, as_of)
 
 
 def test_a_town_registered_after_the_moment_is_not_listed(engine):

@@ -10,13 +10,10 @@ import typer
 from rich import box
 from rich.table import Table
 
-from ..config import Settings
 from .common import console, engine, err, mark, print_json, settings
 
 if TYPE_CHECKING:  # the read models and the database are imported by the commands (a fast start)
     from sqlalchemy.engine import Engine
-
-    from ..models.town import Town
 
 JSON = typer.Option(False, "--json", help="machine-readable JSON")
 AS_OF = typer.Option(
@@ -55,16 +52,6 @@ def _as_of(raw: str | None) -> datetime | None:
         raise typer.BadParameter(str(exc)) from None
 
 
-def _need(code: str) -> tuple[Settings, Town]:
-    from ..queries.towns import get_town
-
-    s = settings()
-    town = get_town(engine(s), code)
-    if town is None:
-        _unknown(code)
-    return s, town
-
-
 def _unknown(code: str) -> NoReturn:
     err.print(f"[red]unknown town '{code}'[/] — `towns status` lists the registered towns. 未登记的小镇。")
     raise typer.Exit(2)
@@ -76,7 +63,7 @@ def status(
     as_of: str | None = AS_OF,
 ) -> None:
     """The state of one town or of every town. 小镇状态。"""
-    from ..queries.towns import all_status, town_status
+    from ..queries.towns import all_status, status_of
 
     when = _as_of(as_of)
     if code is None:
@@ -104,20 +91,20 @@ def status(
                 no_wrap=col.startswith(("code", "last")),
                 justify="right" if col[:3] in ("FAI", "tar") else "left",
             )
-        for r in rows:
-            fai = r.last_report.fai if r.last_report else None
-            grade = (r.last_grade.value if r.last_grade else "—") + (f" ⚠{r.warnings}" if r.warnings else "")
+        for row in rows:
+            fai = row.last_report.fai if row.last_report else None
+            grade = (row.last_grade.value if row.last_grade else "—") + (f" ⚠{row.warnings}" if row.warnings else "")
             t.add_row(
-                r.code,
-                r.name,
-                r.district_zh,
-                r.tier_zh,
-                r.state_zh,
+                row.code,
+                row.name,
+                row.district_zh,
+                row.tier_zh,
+                row.state_zh,
                 grade,
-                r.last_period or "—",
+                row.last_period or "—",
                 "—" if fai is None else f"{fai:g}",
-                f"{r.annual_fai_target:g}",
-                "[red]" + ", ".join(r.failed) + "[/]" if r.failed else ("—" if r.last_period else ""),
+                f"{row.annual_fai_target:g}",
+                "[red]" + ", ".join(row.failed) + "[/]" if row.failed else ("—" if row.last_period else ""),
             )
         console.print(t)
         if not rows and when is not None:
@@ -125,8 +112,9 @@ def status(
         elif not rows:
             console.print("No towns yet: `towns import towns FILE` or `towns demo load`. 暂无小镇。")
         return
-    s, town = _need(code)
-    r = town_status(engine(s), town, when)
+    r = status_of(engine(settings()), code, when)
+    if r is None:
+        _unknown(code)
     if as_json:
         print_json(r.model_dump(mode="json"))
         return

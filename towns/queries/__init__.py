@@ -3,7 +3,7 @@
 One module per subject; each function reads our database (never Temporal) in a fixed number of
 statements and returns models whose ``model_dump(mode="json")`` is the commands' ``--json``:
 
-- ``towns``: a town's status (``town_status``, ``all_status``), ``get_town``;
+- ``towns``: a town's status (``town_status``, ``status_of``, ``all_status``), ``get_town``;
 - ``history``: a town's history, events discriminated on ``kind``;
 - ``rounds``: ``round_detail``, ``round_list``, ``order_refusals``;
 - ``quarantine``: ``quarantine_list``;
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         all_status,
         get_town,
         recording_start,
+        status_of,
         town_status,
     )
 
@@ -96,6 +97,7 @@ _MODULES = {
     "recording_start": "towns",
     "round_detail": "rounds",
     "round_list": "rounds",
+    "status_of": "towns",
     "town_status": "towns",
 }
 
@@ -133,6 +135,7 @@ __all__ = [
     "recording_start",
     "round_detail",
     "round_list",
+    "status_of",
     "town_status",
 ]
 

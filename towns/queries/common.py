@@ -16,9 +16,11 @@ from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, WithJsonSchema
+from sqlalchemy import Table
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import SQLModel
 
-from ..models.finding import FindingRow, PackRef
+from ..models.finding import PackRef
 from ..models.times import CST, as_utc
 from ..rules.clauses import clause_text
 
@@ -54,6 +56,15 @@ def parse_as_of(raw: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=CST)
 
 
+def table(model: type[SQLModel]) -> Table:
+    """A model's table, for Core statements.
+
+    A command reads once and exits: the ORM's first use in a process (configuring every mapper,
+    compiling ORM statements, making instances) costs several times the query itself, so the reads
+    run Core statements on the tables and work on their rows."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 def recorded_by(column: Any, as_of: datetime) -> ColumnElement[bool]:
     """SQL for "recorded at or before ``as_of``" on a time column.
 
@@ -85,8 +96,9 @@ class ClauseFinding(BaseModel):
     pack: PackRef = Field(description="the rule pack that judged it (id, version, hash)")
 
 
-def clause_finding_fields(f: FindingRow) -> dict[str, Any]:
-    """The fields of ``ClauseFinding`` for a stored finding (also the tail of a history's finding event)."""
+def clause_finding_fields(f: Any) -> dict[str, Any]:
+    """The fields of ``ClauseFinding`` for a stored finding, a row of ``findings`` (also the tail of a
+    history's finding event)."""
     c = clause_text(f.clause)
     return {
         "rule": f.rule,
@@ -103,5 +115,5 @@ def clause_finding_fields(f: FindingRow) -> dict[str, Any]:
     }
 
 
-def clause_finding(f: FindingRow) -> ClauseFinding:
+def clause_finding(f: Any) -> ClauseFinding:
     return ClauseFinding(**clause_finding_fields(f))

@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
 
 from ..models.finding import FindingRow, PackRef
 from ..models.ledger import Keys, LedgerEntry
@@ -25,9 +24,9 @@ from ..models.round import DecisionRow, Grade, RoundKind
 from ..models.times import as_utc
 from ..models.town import Town
 from ..models.vocab import TownState
-from .common import Moment, Recorded, clause_finding_fields, recorded_by
+from .common import Moment, Recorded, clause_finding_fields, recorded_by, table
 from .rounds import DecisionEffects, TownStanding
-from .towns import ReportFigures, as_it_stood, first_later_decisions, report_figures
+from .towns import ReportFigures, as_it_stood, first_later_decisions, registry_row, report_figures
 
 
 class ReportEvent(BaseModel):
@@ -135,14 +134,9 @@ class TownHistory(BaseModel):
 _ORDER = {"report": 0, "finding": 1, "rejection": 2, "decision": 3}
 
 
-def _table(model: type[SQLModel]) -> Table:
-    """A model's table, for Core statements."""
-    return SQLModel.metadata.tables[str(model.__tablename__)]
-
-
 def registered(engine: Engine, code: str) -> bool:
     """Whether a town of this code is registered (one Core statement, for a command's first read)."""
-    towns = _table(Town)
+    towns = table(Town)
     with engine.connect() as conn:
         return conn.execute(select(towns.c.code).where(towns.c.code == code)).first() is not None
 
@@ -151,16 +145,14 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
     """Every report, finding, rejection and decision of a town, ordered by when it was recorded
     (by ``as_of`` when given: what had been recorded by then, and the town as it stood).
 
-    Read with Core statements on the tables, not ORM queries: a command reads one history and
-    exits, and the ORM's first use in a process (configuring every mapper, compiling ORM
-    statements) cost several times the query itself."""
-    reports, findings, rejections = _table(MonthlyReport), _table(FindingRow), _table(Rejection)
-    decisions, ledger = _table(DecisionRow), _table(LedgerEntry)
+    Read with Core statements on the tables, not ORM queries (see ``common.table``)."""
+    reports, findings, rejections = table(MonthlyReport), table(FindingRow), table(Rejection)
+    decisions, ledger = table(DecisionRow), table(LedgerEntry)
 
-    def rows(table: Any, time_col: str) -> Any:
-        q = select(table).where(table.c.code == code)
+    def rows(t: Any, time_col: str) -> Any:
+        q = select(t).where(t.c.code == code)
         if as_of is not None:
-            q = q.where(recorded_by(table.c[time_col], as_of))
+            q = q.where(recorded_by(t.c[time_col], as_of))
         return conn.execute(q).all()
 
     found: list[tuple[tuple[datetime, int, int], AnyEvent]] = []
@@ -238,12 +230,11 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
                     )
                 ),
             )
-    standing = None
-    if as_of is not None:
-        with Session(engine) as s:
-            town = s.get(Town, code)
+        standing = None
+        if as_of is not None:
+            town = registry_row(conn, code)
             if town is not None:
-                stood = as_it_stood(town, first_later_decisions(s, as_of, only=code).get(code))
-                standing = AsOfStanding.model_validate({k: getattr(stood, k) for k in AsOfStanding.model_fields})
+                stood = as_it_stood(town, first_later_decisions(conn, as_of, only=code).get(code))
+                standing = AsOfStanding.model_validate({k: stood[k] for k in AsOfStanding.model_fields})
     found.sort(key=lambda e: e[0])
     return TownHistory(code=code, events=[e for _, e in found], as_of=as_of, state=standing)

@@ -5,6 +5,10 @@ the towns, then for all of them at once the number of months reported, the lates
 each town's last month, that revision's findings, the rejection counts and (as of a moment) the
 decisions recorded after it. ``town_status`` runs the same statements for one town.
 
+They are Core statements on the tables, and the towns are their registry rows as dicts
+(``Registry``), not ORM instances (see ``common.table``): ``get_town``, the ORM row, is for
+the callers that want one.
+
 As of a moment (recording time), a town is shown as it stood then: the reports and rejections
 recorded by then, and its registry fields (state, tier, counters) as they were before the
 first decision recorded after it (every decision keeps ``before``, the town's fields just
@@ -13,26 +17,30 @@ before it was applied).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import distinct, func
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import distinct, func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
 from ..models.finding import FindingRow
 from ..models.ledger import LedgerEntry
 from ..models.rejection import Rejection
 from ..models.report import FIGURE_FIELDS, MonthlyReport
 from ..models.round import DecisionRow, Grade
-from ..models.town import Town
+from ..models.town import Town, TownProfile
 from ..models.vocab import TownState
 from ..rules.library import load_pack
 from ..rules.measures import annual_target  # (not via rules.monthly, which brings the rule engine)
 from ..rules.text import num
 from ..rules.vocabulary import PackVocabulary
-from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by
+from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by, table
+
+Registry = dict[str, Any]
+"""A town's registry row: its fields (the ``towns`` columns) by name."""
 
 # the registry fields a decision changes (and keeps in its ``before``)
 STANDING_FIELDS = ("state", "tier", "warnings", "last_grade", "listed_year", "creation_years", "acceptance_failures")
@@ -52,7 +60,8 @@ class ReportFigures(BaseModel):
     scenic_level: int | None = Field(default=None, description="scenic-area level 景区等级 (0–5, 3 = 3A)")
 
 
-def report_figures(r: MonthlyReport) -> dict[str, Any]:
+def report_figures(r: Any) -> dict[str, Any]:
+    """The figures of a report, a row of ``monthly_reports``."""
     return {k: getattr(r, k) for k in FIGURE_FIELDS}
 
 
@@ -101,55 +110,73 @@ def town_status(engine: Engine, town: Town | str, as_of: datetime | None = None)
     """One town's status: ``town`` is its registry row (as read by the caller) or its code.
 
     ``KeyError`` for a code that is not registered."""
-    with Session(engine) as s:
-        if isinstance(town, str):
-            row = s.get(Town, town)
-            if row is None:
-                raise KeyError(town)
-            town = row
-        return _statuses(s, [town], as_of, only=town.code)[0]
+    if isinstance(town, str):
+        found = status_of(engine, town, as_of)
+        if found is None:
+            raise KeyError(town)
+        return found
+    with engine.connect() as conn:
+        return _statuses(conn, [town.model_dump()], as_of, only=town.code)[0]
+
+
+def status_of(engine: Engine, code: str, as_of: datetime | None = None) -> TownStatus | None:
+    """One town's status by its code, None for a code that is not registered (`towns status CODE`:
+    the registry row and the four statements of ``_statuses``, on one connection)."""
+    with engine.connect() as conn:
+        town = registry_row(conn, code)
+        return None if town is None else _statuses(conn, [town], as_of, only=code)[0]
 
 
 def all_status(engine: Engine, as_of: datetime | None = None) -> list[TownStatus]:
     """Every town registered (by ``as_of``), by district and code; a fixed number of statements."""
-    with Session(engine) as s:
-        q = select(Town).order_by(col(Town.district), col(Town.code))
-        if as_of is not None:
-            q = q.where(recorded_by(Town.registered_at, as_of))
-        towns = list(s.exec(q).all())
-        return _statuses(s, towns, as_of)
+    towns = table(Town)
+    q = select(towns).order_by(towns.c.district, towns.c.code)
+    if as_of is not None:
+        q = q.where(recorded_by(towns.c.registered_at, as_of))
+    with engine.connect() as conn:
+        return _statuses(conn, [dict(r) for r in conn.execute(q).mappings()], as_of)
 
 
-def as_it_stood(town: Town, before: dict[str, Any] | None) -> Town:
+def registry_row(conn: Connection, code: str) -> Registry | None:
+    """A town's registry row (its ``towns`` columns by name), None for a code that is not registered."""
+    towns = table(Town)
+    row = conn.execute(select(towns).where(towns.c.code == code)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def profile(town: Mapping[str, Any]) -> TownProfile:
+    """``Town.profile()`` of a registry row read with Core: the fields of the profile, validated."""
+    return TownProfile.model_validate({k: town[k] for k in TownProfile.model_fields})
+
+
+def as_it_stood(town: Mapping[str, Any], before: Mapping[str, Any] | None) -> Registry:
     """The registry row as it stood before a decision, given the decision's ``before`` (None: as it is)."""
-    if not before:
-        return town
-    row = Town.model_validate(town.model_dump())
-    for k in STANDING_FIELDS:
-        if k in before:
-            setattr(row, k, before[k])
-    return row
+    return {**town, **{k: before[k] for k in STANDING_FIELDS if k in before}} if before else dict(town)
 
 
-def first_later_decisions(s: Session, as_of: datetime, only: str | None = None) -> dict[str, dict[str, Any]]:
+def first_later_decisions(conn: Connection, as_of: datetime, only: str | None = None) -> dict[str, dict[str, Any]]:
     """Per town, the ``before`` of the first decision recorded after ``as_of``: the town's registry
     fields as they stood at ``as_of`` (one statement)."""
+    decisions = table(DecisionRow)
     q = (
-        select(DecisionRow.code, DecisionRow.before)
-        .where(recorded_after(DecisionRow.recorded_at, as_of))
-        .order_by(col(DecisionRow.recorded_at), col(DecisionRow.id))
+        select(decisions.c.code, decisions.c.before)
+        .where(recorded_after(decisions.c.recorded_at, as_of))
+        .order_by(decisions.c.recorded_at, decisions.c.id)
     )
     if only is not None:
-        q = q.where(DecisionRow.code == only)
+        q = q.where(decisions.c.code == only)
     first: dict[str, dict[str, Any]] = {}
-    for code, before in s.exec(q).all():
+    for code, before in conn.execute(q).all():
         first.setdefault(code, dict(before))
     return first
 
 
-def _statuses(s: Session, towns: list[Town], as_of: datetime | None, only: str | None = None) -> list[TownStatus]:
-    """The status of each of ``towns``, from four statements (five as of a moment) whatever their
-    number; ``only`` narrows every statement to that town's code."""
+def _statuses(
+    conn: Connection, towns: list[Registry], as_of: datetime | None, only: str | None = None
+) -> list[TownStatus]:
+    """The status of each of ``towns`` (registry rows), from four statements (five as of a moment)
+    whatever their number; ``only`` narrows every statement to that town's code."""
+    reports, findings, rejections = table(MonthlyReport), table(FindingRow), table(Rejection)
 
     def cut(q: Any, code_col: Any, time_col: Any) -> Any:
         if only is not None:
@@ -160,80 +187,76 @@ def _statuses(s: Session, towns: list[Town], as_of: datetime | None, only: str |
 
     # months reported, per town
     periods: dict[str, int] = dict(
-        s.exec(
+        conn.execute(
             cut(
-                select(MonthlyReport.code, func.count(distinct(col(MonthlyReport.period)))).group_by(
-                    col(MonthlyReport.code)
-                ),
-                MonthlyReport.code,
-                MonthlyReport.recorded_at,
+                select(reports.c.code, func.count(distinct(reports.c.period))).group_by(reports.c.code),
+                reports.c.code,
+                reports.c.recorded_at,
             )
         ).all()
     )
     # the latest revision of each town's last month: the first by (period, revision), newest first
     rank = func.row_number().over(
-        partition_by=col(MonthlyReport.code),
-        order_by=(col(MonthlyReport.period).desc(), col(MonthlyReport.revision).desc()),
+        partition_by=reports.c.code, order_by=(reports.c.period.desc(), reports.c.revision.desc())
     )
-    ranked = cut(
-        select(col(MonthlyReport.id).label("id"), rank.label("rank")), MonthlyReport.code, MonthlyReport.recorded_at
-    ).subquery()
+    ranked = cut(select(reports.c.id.label("id"), rank.label("rank")), reports.c.code, reports.c.recorded_at).subquery()
     latest_ids = select(ranked.c.id).where(ranked.c.rank == 1)
-    last = {r.code: r for r in s.exec(select(MonthlyReport).where(col(MonthlyReport.id).in_(latest_ids))).all()}
+    last = {r.code: r for r in conn.execute(select(reports).where(reports.c.id.in_(latest_ids))).all()}
     # their findings
-    by_submission: dict[str, list[FindingRow]] = {}
-    latest_submissions = select(MonthlyReport.submission_id).where(col(MonthlyReport.id).in_(latest_ids))
-    for f in s.exec(
-        select(FindingRow).where(col(FindingRow.submission_id).in_(latest_submissions)).order_by(col(FindingRow.id))
+    by_submission: dict[str, list[Any]] = {}
+    latest_submissions = select(reports.c.submission_id).where(reports.c.id.in_(latest_ids))
+    for f in conn.execute(
+        select(findings).where(findings.c.submission_id.in_(latest_submissions)).order_by(findings.c.id)
     ).all():
         by_submission.setdefault(f.submission_id, []).append(f)
     # rows refused
-    rejections: dict[str, int] = dict(
-        s.exec(
+    rejected: dict[str, int] = dict(
+        conn.execute(
             cut(
-                select(Rejection.code, func.count()).group_by(col(Rejection.code)),
-                Rejection.code,
-                Rejection.received_at,
+                select(rejections.c.code, func.count()).group_by(rejections.c.code),
+                rejections.c.code,
+                rejections.c.received_at,
             )
         ).all()
     )
-    standing = first_later_decisions(s, as_of, only) if as_of is not None else {}
+    standing = first_later_decisions(conn, as_of, only) if as_of is not None else {}
 
     packs: dict[str, PackVocabulary] = {}
     out = []
-    for town in towns:
-        town = as_it_stood(town, standing.get(town.code))
-        vocab = packs.setdefault(town.programme, PackVocabulary(load_pack(town.programme)))
-        target = annual_target(town.profile(), vocab.pack)
-        rep = last.get(town.code)
-        findings = by_submission.get(rep.submission_id, []) if rep else []
+    for row in towns:
+        town = as_it_stood(row, standing.get(row["code"]))
+        code = town["code"]
+        vocab = packs.setdefault(town["programme"], PackVocabulary(load_pack(town["programme"])))
+        target = annual_target(profile(town), vocab.pack)
+        rep = last.get(code)
+        found = by_submission.get(rep.submission_id, []) if rep else []
         out.append(
             TownStatus.model_validate(
                 dict(
-                    code=town.code,
-                    name=town.name,
-                    district=town.district,
-                    district_zh=vocab.zh("district", town.district),
-                    tier=town.tier,
-                    tier_zh=vocab.zh("tier", town.tier),
-                    industry=town.industry,
-                    industry_zh=vocab.zh("industry", town.industry),
-                    state=town.state,
-                    state_zh=TownState.parse(town.state).zh,
-                    listed_year=town.listed_year,
-                    creation_years=town.creation_years,
+                    code=code,
+                    name=town["name"],
+                    district=town["district"],
+                    district_zh=vocab.zh("district", town["district"]),
+                    tier=town["tier"],
+                    tier_zh=vocab.zh("tier", town["tier"]),
+                    industry=town["industry"],
+                    industry_zh=vocab.zh("industry", town["industry"]),
+                    state=town["state"],
+                    state_zh=TownState.parse(town["state"]).zh,
+                    listed_year=town["listed_year"],
+                    creation_years=town["creation_years"],
                     annual_fai_target=num(target.value),
                     annual_fai_target_source=target.source_en,
-                    periods_reported=periods.get(town.code, 0),
+                    periods_reported=periods.get(code, 0),
                     last_period=rep.period if rep else None,
                     last_report={**report_figures(rep), "revision": rep.revision} if rep else None,
-                    findings=[clause_finding(f) for f in findings],
-                    failed=[f.rule for f in findings if not f.passed],
-                    rejections=rejections.get(town.code, 0),
-                    warnings=town.warnings,
-                    last_grade=town.last_grade,
-                    acceptance_failures=town.acceptance_failures,
-                    applying_for=town.applying_for,
+                    findings=[clause_finding(f) for f in found],
+                    failed=[f.rule for f in found if not f.passed],
+                    rejections=rejected.get(code, 0),
+                    warnings=town["warnings"],
+                    last_grade=town["last_grade"],
+                    acceptance_failures=town["acceptance_failures"],
+                    applying_for=town["applying_for"],
                     as_of=as_of,
                 )
             )
@@ -250,7 +273,8 @@ class RecordingStart(BaseModel):
 
 
 def recording_start(engine: Engine) -> RecordingStart:
-    with Session(engine) as s:
-        first = s.exec(select(func.min(Town.registered_at))).one()
-        entries = s.exec(select(func.count()).select_from(LedgerEntry)).one()
+    towns = table(Town)
+    with engine.connect() as conn:
+        first = conn.execute(select(func.min(towns.c.registered_at))).scalar_one()
+        entries = conn.execute(select(func.count()).select_from(table(LedgerEntry))).scalar_one()
     return RecordingStart(first_registered_at=first, ledger_entries=entries)

@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from .common import console, engine, err, mark, print_json, settings
+from .common import collector_paused, console, engine, err, mark, print_json, settings
 
 if TYPE_CHECKING:  # the read models and the database are imported by the commands (a fast start)
     from sqlalchemy.engine import Engine
@@ -57,6 +57,7 @@ def _unknown(code: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+@collector_paused
 def status(
     code: str | None = typer.Argument(None, help="a town code; all towns when left out"),
     as_json: bool = JSON,
@@ -141,6 +142,7 @@ def status(
         console.print(t)
 
 
+@collector_paused
 def history(
     code: str = typer.Argument(..., help="a town code"),
     as_json: bool = JSON,

@@ -34,7 +34,9 @@ async def test_report_accepted_evaluated_and_recorded(env, engine, registered):
     assert failed == {"pace-provincial", "nongov-share"}
     (stored,) = rows(engine, MonthlyReport, registered)
     assert stored.fai == 5.0 and stored.raw["fai"] == 5.0
-    assert {f.rule for f in rows(engine, FindingRow, registered)} == {
+    # this report's findings: on the shared server, whose clock earlier tests' waits move days ahead of
+    # the wall clock the registration is dated by, a month owed may already be overdue (another period)
+    assert {f.rule for f in rows(engine, FindingRow, registered) if f.period == "2018-06"} == {
         "pace-provincial",
         "nongov-share",
         "industry-share",

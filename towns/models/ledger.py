@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Text, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field as SQLField
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
 from .. import __version__
+from .tables import table
 from .times import as_utc
 
 GENESIS = "0" * 64
@@ -55,6 +57,10 @@ class LedgerHead(SQLModel, table=True):
     id: int = SQLField(default=1, primary_key=True)
     seq: int = 0
     hash: str = GENESIS
+
+
+LEDGER_TABLE = table(LedgerEntry)
+HEAD_TABLE = table(LedgerHead)
 
 
 def canonical(data: dict[str, Any]) -> str:
@@ -181,27 +187,34 @@ def referenced_inputs(session: Session, key: str, inputs_hash: str) -> Any:
 
 
 def append_many(session: Session, entries: list[Entry]) -> list[LedgerEntry]:
-    """Append entries in order, in the caller's transaction, with a fixed number of reads whatever
-    their number (idempotent on each ``key``: an entry already recorded is returned as it is)."""
+    """Append entries in order, in the caller's transaction, with a fixed number of statements
+    whatever their number (idempotent on each ``key``: an entry already recorded is returned as
+    it is). SQLAlchemy Core on the session's connection: an ORM object per entry cost more than
+    the hashing; the entries returned are plain (detached) ``LedgerEntry`` objects."""
+    conn = session.connection()
+    table, head_table = LEDGER_TABLE, HEAD_TABLE
     keys = [e.key for e in entries]
     existing: dict[str, LedgerEntry] = {}
     for i in range(0, len(keys), 500):
-        for row in session.exec(select(LedgerEntry).where(col(LedgerEntry.key).in_(keys[i : i + 500]))).all():
-            existing[row.key] = row
+        for found in conn.execute(core_select(table).where(table.c.key.in_(keys[i : i + 500]))).mappings():
+            existing[found["key"]] = LedgerEntry(**found)
     out: list[LedgerEntry] = []
-    head: LedgerHead | None = None
+    new: list[dict[str, Any]] = []
+    head: tuple[int, str] | None = None
+    head_found = False
     for e in entries:
         if e.key in existing:
             out.append(existing[e.key])
             continue
         if head is None:
-            head = session.exec(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).first()
-            if head is None:
-                head = LedgerHead(id=1, seq=0, hash=GENESIS)
-                session.add(head)
-                session.flush()
+            at = conn.execute(
+                core_select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1).with_for_update()
+            ).first()
+            head_found = at is not None
+            head = (at[0], at[1]) if at is not None else (0, GENESIS)
+        seq, prev = head[0] + 1, head[1]
         data = {
-            "seq": head.seq + 1,
+            "seq": seq,
             "kind": e.kind,
             "key": e.key,
             "code": e.code,
@@ -222,25 +235,30 @@ def append_many(session: Session, entries: list[Entry]) -> list[LedgerEntry]:
             **(e.extra or {}),
         }
         body = canonical(data)
-        entry = LedgerEntry(
-            seq=data["seq"],
-            key=e.key,
-            kind=e.kind,
-            code=e.code,
-            round_id=e.round_id,
-            period=e.period,
-            outcome=e.outcome,
-            actor=e.actor,
-            body=body,
-            prev_hash=head.hash,
-            hash=entry_hash(head.hash, body),
-        )
-        session.add(entry)
+        row: dict[str, Any] = {
+            "seq": seq,
+            "key": e.key,
+            "kind": e.kind,
+            "code": e.code,
+            "round_id": e.round_id,
+            "period": e.period,
+            "outcome": e.outcome,
+            "actor": e.actor,
+            "body": body,
+            "prev_hash": prev,
+            "hash": entry_hash(prev, body),
+        }
+        new.append(row)
+        entry = LedgerEntry(**row)
         existing[e.key] = entry
-        head.seq, head.hash = entry.seq, entry.hash
+        head = (seq, row["hash"])
         out.append(entry)
-    if head is not None:
-        session.add(head)
+    if new and head is not None:
+        conn.execute(insert(table), new)
+        if head_found:
+            conn.execute(update(head_table).where(head_table.c.id == 1).values(seq=head[0], hash=head[1]))
+        else:
+            conn.execute(insert(head_table).values(id=1, seq=head[0], hash=head[1]))
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import desc, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -29,6 +29,7 @@ from ..models.ledger import Keys, LedgerEntry, ledger_lock
 from ..models.period import year_month
 from ..models.rejection import Rejection, rejection_row
 from ..models.report import AcceptedReport, MonthlyReport
+from ..models.tables import table
 from ..models.times import now_utc
 from ..models.town import TownProfile
 from ..rules.library import load_pack_for_period
@@ -36,6 +37,8 @@ from ..rules.monthly import evaluate_monthly
 from ..rules.pack import RulePack
 from .bulletins import add_supervision, late_words
 from .support import deterministic, heartbeating, workflow_ref
+
+REPORTS, FINDINGS, MEASURES = table(MonthlyReport), table(FindingRow), table(MeasureRow)
 
 
 def last_year_tax(session: Session, code: str, period: str) -> float | None:
@@ -50,25 +53,29 @@ def last_year_tax(session: Session, code: str, period: str) -> float | None:
 
 def add_report(
     session: Session, rep: AcceptedReport, ev: Evaluation, town: TownProfile | None, pack: RulePack | None = None
-) -> MonthlyReport:
-    """The report revision, its findings and measures and its ledger entry, in the caller's transaction."""
+) -> int:
+    """The report revision, its findings and measures and its ledger entry, in the caller's
+    transaction; returns the report row's id. Core statements on the session's connection (an
+    ORM object per row cost more than the rules)."""
     sub = rep.submission
     recorded = now_utc()
-    row = MonthlyReport(
-        **sub.figures().model_dump(),
-        code=sub.code,
-        period=sub.period,
-        revision=rep.revision,
-        correction=sub.correction,
-        submitted_by=sub.submitted_by,
-        source=sub.source,
-        submission_id=sub.submission_id,
-        received_at=rep.received_at,
-        recorded_at=recorded,
-        raw=sub.model_dump(mode="json"),
+    conn = session.connection()
+    inserted = conn.execute(
+        insert(REPORTS),
+        {
+            **sub.figures().model_dump(),
+            "code": sub.code,
+            "period": sub.period,
+            "revision": rep.revision,
+            "correction": sub.correction,
+            "submitted_by": sub.submitted_by,
+            "source": sub.source,
+            "submission_id": sub.submission_id,
+            "received_at": rep.received_at,
+            "recorded_at": recorded,
+            "raw": sub.model_dump(mode="json"),
+        },
     )
-    session.add(row)
-    # findings and measures in two bulk statements (ORM objects, one each, cost more than the rules)
     findings = [
         dict(
             key=f"{sub.submission_id}/{f.rule}",
@@ -92,7 +99,7 @@ def add_report(
         for f in ev.findings
     ]
     if findings:
-        session.execute(insert(FindingRow), findings)
+        conn.execute(insert(FINDINGS), findings)
     measures = [
         dict(
             key=f"{sub.submission_id}/{m.name}",
@@ -109,7 +116,7 @@ def add_report(
         for m in ev.measures
     ]
     if measures:
-        session.execute(insert(MeasureRow), measures)
+        conn.execute(insert(MEASURES), measures)
     current = pack if pack is not None else load_pack_for_period(ev.pack.id, ev.period)
     if current.hash == ev.pack.hash:  # keep the text of the pack this finding set used
         pack_store.remember(session, current)
@@ -140,7 +147,9 @@ def add_report(
         event_time=ledger.utc_iso(rep.received_at),
         extra={"measures": [m.model_dump(mode="json") for m in ev.measures]},
     )
-    return row
+    key = inserted.inserted_primary_key
+    assert key is not None  # an insert of one row has its key
+    return int(key[0])
 
 
 def stored_evaluation(session: Session, submission_id: str) -> Evaluation | None:
@@ -187,65 +196,71 @@ class Reports(ReportActivities):
             return self._take(req)
 
     def _take(self, req: TakeRequest) -> TakeResult:
+        """One session throughout: the reads (is it recorded already, last year's taxes, the packs
+        installed), the evaluation outside any lock and transaction, then the writes in one
+        transaction under the ledger lock."""
         ids = [r.submission.submission_id for r in req.reports]
         with Session(self.engine) as s:
             done = self._stored(s, ids, req)
             if done is not None:  # a retried attempt whose transaction committed
                 return done
-            taxes = self._last_year_taxes(s, req)
-        batch_tax: dict[str, float | None] = {}
-        evaluations = []
-        for rep in req.reports:  # in file order: a January in the batch serves the next January
-            sub = rep.submission
-            y, m = year_month(sub.period)
-            before = f"{y - 1:04d}-{m:02d}"
-            tax_ly = batch_tax[before] if before in batch_tax else taxes.get(before)
-            pack = load_pack_for_period(req.pack_id, sub.period, self.engine)
-            evaluations.append(
-                (evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly), pack)
-            )
-            batch_tax[sub.period] = sub.tax
-        with ledger_lock(self.engine), Session(self.engine) as s:
-            for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
-                add_report(s, rep, ev, req.town, used)
-            for r in req.refused:
-                if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
-                    s.add(
-                        rejection_row(
-                            "report",
-                            key=r.key,
-                            code=r.code,
-                            period=r.period,
-                            source=r.source,
-                            by=r.submitted_by,
-                            raw=r.raw,
-                            problems=r.problems,
+            conn = s.connection()
+            taxes = self._last_year_taxes(conn, req)
+            batch_tax: dict[str, float | None] = {}
+            evaluations = []
+            for rep in req.reports:  # in file order: a January in the batch serves the next January
+                sub = rep.submission
+                y, m = year_month(sub.period)
+                before = f"{y - 1:04d}-{m:02d}"
+                tax_ly = batch_tax[before] if before in batch_tax else taxes.get(before)
+                pack = load_pack_for_period(req.pack_id, sub.period, conn)
+                evaluations.append(
+                    (evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly), pack)
+                )
+                batch_tax[sub.period] = sub.tax
+            s.rollback()  # the reads' transaction ends here: nothing is held while the writers queue
+            with ledger_lock(self.engine):
+                for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
+                    add_report(s, rep, ev, req.town, used)
+                for r in req.refused:
+                    if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
+                        s.add(
+                            rejection_row(
+                                "report",
+                                key=r.key,
+                                code=r.code,
+                                period=r.period,
+                                source=r.source,
+                                by=r.submitted_by,
+                                raw=r.raw,
+                                problems=r.problems,
+                            )
                         )
-                    )
-            workflow = workflow_ref()
-            for late in req.late:
-                add_supervision(s, late, late_words(late), workflow)
-            try:
-                s.commit()
-            except IntegrityError:
-                s.rollback()
-                done = self._stored(s, ids, req)
-                if done is None:
-                    raise ApplicationError(
-                        f"town {req.town.code}: the database already holds other revisions of "
-                        f"{sorted({r.submission.period for r in req.reports})} than the town's workflow knows; "
-                        "its records and the database are out of step (was the database restored or replaced?)",
-                        type="OutOfStep",
-                        non_retryable=True,
-                    ) from None
-                return done
+                workflow = workflow_ref()
+                for late in req.late:
+                    add_supervision(s, late, late_words(late), workflow)
+                try:
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+                    done = self._stored(s, ids, req)
+                    if done is None:
+                        raise ApplicationError(
+                            f"town {req.town.code}: the database already holds other revisions of "
+                            f"{sorted({r.submission.period for r in req.reports})} than the town's workflow knows; "
+                            "its records and the database are out of step (was the database restored or replaced?)",
+                            type="OutOfStep",
+                            non_retryable=True,
+                        ) from None
+                    return done
         return _answer([ev for ev, _ in evaluations], ids, req.evaluations)
 
     def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> TakeResult | None:
         """The answer from the database when this batch is recorded already, else None."""
+        conn = s.connection()
         if ids:
-            found = s.exec(select(MonthlyReport.submission_id).where(col(MonthlyReport.submission_id).in_(ids))).all()
-            if len(set(found)) < len(ids):
+            found = conn.execute(select(REPORTS.c.submission_id).where(REPORTS.c.submission_id.in_(ids))).all()
+            if len({sid for (sid,) in found}) < len(ids):
                 return None
         elif req.refused:
             keys = [r.key for r in req.refused]
@@ -257,22 +272,23 @@ class Reports(ReportActivities):
         return _answer([e for e in evaluations if e is not None], ids, req.evaluations)
 
     @staticmethod
-    def _last_year_taxes(s: Session, req: TakeRequest) -> dict[str, float | None]:
+    def _last_year_taxes(conn: Connection, req: TakeRequest) -> dict[str, float | None]:
         """Tax of the same month last year (latest revision), for every month of the batch, in one query."""
         wanted = set()
         for rep in req.reports:
             y, m = year_month(rep.submission.period)
             wanted.add(f"{y - 1:04d}-{m:02d}")
-        latest: dict[str, MonthlyReport] = {}
+        latest: dict[str, tuple[int, float | None]] = {}
         if wanted:
-            for r in s.exec(
-                select(MonthlyReport).where(
-                    MonthlyReport.code == req.town.code, col(MonthlyReport.period).in_(sorted(wanted))
+            rows = conn.execute(
+                select(REPORTS.c.period, REPORTS.c.revision, REPORTS.c.tax).where(
+                    REPORTS.c.code == req.town.code, REPORTS.c.period.in_(sorted(wanted))
                 )
-            ).all():
-                if r.period not in latest or r.revision > latest[r.period].revision:
-                    latest[r.period] = r
-        return {p: r.tax for p, r in latest.items()}
+            ).all()
+            for period, revision, tax in rows:
+                if period not in latest or revision > latest[period][0]:
+                    latest[period] = (revision, tax)
+        return {p: tax for p, (_, tax) in latest.items()}
 
     # ---------------------------------------------------------------- one report at a time (earlier builds)
 
@@ -303,7 +319,7 @@ class Reports(ReportActivities):
             if existing:
                 assert existing.id is not None  # a stored row has its id
                 return existing.id
-            row = add_report(session, req.report, req.evaluation, req.town)
+            row_id = add_report(session, req.report, req.evaluation, req.town)
             try:
                 session.commit()
             except IntegrityError:
@@ -316,6 +332,4 @@ class Reports(ReportActivities):
                     raise
                 assert existing.id is not None  # a stored row has its id
                 return existing.id
-            session.refresh(row)
-            assert row.id is not None  # the database gave the committed row its id
-            return row.id
+            return row_id

@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Text
-from sqlalchemy.engine import Engine
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field as SQLField
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
+
+from .tables import table
 
 
 class StoredPack(SQLModel, table=True):
@@ -104,8 +107,15 @@ def install_file(
     return "installed 已安装"
 
 
-def installed_sources(engine: Any) -> dict[str, str]:
-    """pack id → the text of its latest installed version."""
-    with Session(engine) as s:
-        rows = s.exec(select(PackFile).order_by(col(PackFile.id))).all()
-    return {r.pack_id: r.source for r in rows}
+def installed_sources(bind: Engine | Connection) -> dict[str, str]:
+    """pack id → the text of its latest installed version. ``bind``: an engine, or a connection in
+    use (a report's activity reads it on the connection it records with: read for every report,
+    so that a pack installed is in force at once, it is one Core statement)."""
+    t = table(PackFile)
+    stmt = core_select(t.c.pack_id, t.c.source).order_by(t.c.id)
+    if isinstance(bind, Connection):
+        rows = bind.execute(stmt).all()
+    else:
+        with bind.connect() as conn:
+            rows = conn.execute(stmt).all()
+    return {str(pack_id): str(source) for pack_id, source in rows}

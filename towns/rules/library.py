@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from ..models.finding import DEFAULT_PACK
@@ -103,9 +103,11 @@ def load_pack(pack_id: str = DEFAULT_PACK, as_of: date | None = None) -> RulePac
     return resolve(layer, as_of)
 
 
-def load_programme(engine: Engine | None, pack_id: str = DEFAULT_PACK, as_of: date | None = None) -> RulePack:
+def load_programme(
+    engine: Engine | Connection | None, pack_id: str = DEFAULT_PACK, as_of: date | None = None
+) -> RulePack:
     """A programme of this deployment: its latest installed version (``towns pack install``),
-    else the pack shipped with towns."""
+    else the pack shipped with towns. ``engine`` may be a connection in use (read on it)."""
     if engine is None:
         return load_pack(pack_id, as_of)
     from ..models.pack_store import installed_sources
@@ -154,7 +156,7 @@ def period_end(period: str) -> date:
     return date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
 
 
-def load_pack_for_period(pack_id: str, period: str, engine: Engine | None = None) -> RulePack:
+def load_pack_for_period(pack_id: str, period: str, engine: Engine | Connection | None = None) -> RulePack:
     """The pack in force for a monthly report's period."""
     return load_programme(engine, pack_id, period_end(period))
 

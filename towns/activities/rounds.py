@@ -12,6 +12,7 @@ import asyncio
 import json
 from datetime import date
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -48,6 +49,7 @@ from ..models.round import (
     order_problems,
     recorded_context,
 )
+from ..models.tables import table
 from ..models.times import now_utc
 from ..models.town import Town
 from ..models.workflows import APPLY_DECISION, workflow_id
@@ -200,11 +202,18 @@ class Rounds(RoundActivities):
                 )
                 fresh = [p for p in proposals if p.code not in stored]
                 recorded = now_utc()
-                for p in fresh:
-                    s.add(
-                        ProposalRow(
-                            round_id=req.round_id, code=p.code, proposal=p.model_dump(mode="json"), recorded_at=recorded
-                        )
+                if fresh:  # Core: an ORM object per proposal cost more than its evaluation's bookkeeping
+                    s.connection().execute(
+                        insert(table(ProposalRow)),
+                        [
+                            {
+                                "round_id": req.round_id,
+                                "code": p.code,
+                                "proposal": p.model_dump(mode="json"),
+                                "recorded_at": recorded,
+                            }
+                            for p in fresh
+                        ],
                     )
                 workflow = workflow_ref()
                 ledger.append_many(
@@ -236,15 +245,19 @@ class Rounds(RoundActivities):
                     ],
                 )
                 s.commit()
-                rows = s.exec(
-                    select(ProposalRow).where(
-                        ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes)
-                    )
-                ).all()
-        return [
-            ProposalSummary(code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"])
-            for r in sorted(rows, key=lambda r: r.code)
-        ]
+                summaries = {
+                    p.code: ProposalSummary(code=p.code, proposed_grade=p.proposed_grade, score=p.score) for p in fresh
+                }
+                if stored:  # a retried attempt: the proposals it recorded then stand
+                    for r in s.exec(
+                        select(ProposalRow).where(
+                            ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(sorted(stored))
+                        )
+                    ).all():
+                        summaries[r.code] = ProposalSummary(
+                            code=r.code, proposed_grade=r.proposal["proposed_grade"], score=r.proposal["score"]
+                        )
+        return [summaries[code] for code in sorted(summaries)]
 
     @activity.defn(name="sum_up_round")
     @deterministic

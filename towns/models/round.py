@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import select as core_select
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, col, select
 
@@ -20,6 +21,7 @@ from .finding import Finding
 from .ledger import referenced_inputs
 from .period import year_month
 from .report import Figures, MonthlyReport
+from .tables import table
 from .town import Town, TownProfile
 from .vocab import Vocab
 
@@ -241,6 +243,8 @@ def order_problems(later: dict[str, list[DecisionRow]], round_label: str, shown:
 
 
 RECORDS_CHUNK = 500  # towns per statement (SQLite's limit on bound parameters)
+FIGURES = tuple(Figures.model_fields)  # the report's columns a round reads
+PROFILE_COLUMNS = tuple(TownProfile.model_fields)
 
 
 def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
@@ -252,37 +256,43 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
             for i in range(0, len(codes), RECORDS_CHUNK)
             for r in load_records(session, codes[i : i + RECORDS_CHUNK], year)
         ]
-    towns = {t.code: t for t in session.exec(select(Town).where(col(Town.code).in_(codes))).all()}
-    latest: dict[str, dict[str, MonthlyReport]] = {}
-    for r in session.exec(
-        select(MonthlyReport).where(col(MonthlyReport.code).in_(codes), MonthlyReport.period <= f"{year:04d}-12")
-    ).all():
-        mine = latest.setdefault(r.code, {})
-        if r.period not in mine or r.revision > mine[r.period].revision:
-            mine[r.period] = r
-    annual_grades = {
-        d.code: d.final_grade
-        for d in session.exec(
-            select(DecisionRow).where(
-                DecisionRow.kind == "annual", DecisionRow.year == year, col(DecisionRow.code).in_(codes)
-            )
-        ).all()
-    }
+    conn = session.connection()  # Core: a round reads every town's rows, an ORM object each cost more
+    towns_t, reports_t, decisions_t = table(Town), table(MonthlyReport), table(DecisionRow)
+    towns = {row["code"]: row for row in conn.execute(core_select(towns_t).where(towns_t.c.code.in_(codes))).mappings()}
+    # the latest revision of every period up to December; only the figures are read (not the raw row)
+    latest: dict[str, dict[str, tuple[int, Any]]] = {}
+    figure_columns = [reports_t.c[name] for name in FIGURES]
+    for row in conn.execute(
+        core_select(reports_t.c.code, reports_t.c.period, reports_t.c.revision, *figure_columns).where(
+            reports_t.c.code.in_(codes), reports_t.c.period <= f"{year:04d}-12"
+        )
+    ):
+        mine = latest.setdefault(row.code, {})
+        if row.period not in mine or row.revision > mine[row.period][0]:
+            mine[row.period] = (row.revision, row)
+    decided = core_select(decisions_t.c.code, decisions_t.c.final_grade).where(
+        decisions_t.c.kind == "annual", decisions_t.c.year == year, decisions_t.c.code.in_(codes)
+    )
+    annual_grades: dict[str, str] = {str(code): str(grade) for code, grade in conn.execute(decided).all()}
+
+    def figures(row: Any) -> Figures:
+        return Figures.model_validate({name: row[i + 3] for i, name in enumerate(FIGURES)})
+
     records = []
     for code in codes:
         t = towns[code]
         mine = latest.get(code, {})
-        december = {year_month(p)[0]: r.figures() for p, r in mine.items() if p.endswith("-12")}
-        last = mine[max(mine)] if mine else None
+        december = {year_month(p)[0]: figures(r) for p, (_, r) in mine.items() if p.endswith("-12")}
+        last = figures(mine[max(mine)][1]) if mine else None
         records.append(
             TownRecord(
-                profile=t.profile(),
-                warnings=t.warnings,
-                last_grade=t.last_grade,
-                acceptance_failures=t.acceptance_failures,
-                applying_for=t.applying_for,
+                profile=TownProfile.model_validate({k: t[k] for k in PROFILE_COLUMNS}),
+                warnings=t["warnings"],
+                last_grade=t["last_grade"],
+                acceptance_failures=t["acceptance_failures"],
+                applying_for=t["applying_for"],
                 december=december,
-                latest=last.figures() if last else None,
+                latest=last,
                 annual_grade=annual_grades.get(code),
             )
         )

@@ -22,6 +22,10 @@ from towns.worker import build_worker
 PG_ADMIN_URL = os.environ.get("TOWNS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 quiet_core_logs()  # the Temporal core's warnings through logging (stderr), as the CLI has them
+# every workflow of the suite runs in Temporal's sandbox (in-process workers and the servers and workers the
+# tests start as processes): a clock, randomness or I/O in workflow code fails the tests; production
+# workers run unsandboxed (towns.worker's docstring says why)
+os.environ["TOWNS_WORKFLOW_SANDBOX"] = "1"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -30,7 +30,7 @@ from .devserver import DevServer, DevServerError
 from .models.db import SchemaError, engine_for, prepare_database
 from .models.town import Town
 from .temporal import connect
-from .worker import build_worker
+from .worker import WorkerTuning, build_worker
 
 
 def home_is_empty(settings: Settings) -> bool:
@@ -140,8 +140,9 @@ async def serve(
                 stack.push_async_callback(devserver.stop)
                 client = await devserver.start()
                 ui = f"http://127.0.0.1:{ui_port}"
-            executor = stack.enter_context(ThreadPoolExecutor(max_workers=16))
-            worker = build_worker(client, engine, settings.task_queue, executor)
+            tuning = WorkerTuning.from_env()  # as a worker alone: TOWNS_MAX_CONCURRENT_ACTIVITIES …
+            executor = stack.enter_context(ThreadPoolExecutor(max_workers=tuning.max_concurrent_activities))
+            worker = build_worker(client, engine, settings.task_queue, executor, tuning=tuning)
             await stack.enter_async_context(worker)
             web_url = None
             if web_port:

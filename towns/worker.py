@@ -11,7 +11,18 @@ A worker alone is sized by the environment (``WorkerTuning.from_env``; unset: th
 - ``TOWNS_MAX_CONCURRENT_ACTIVITIES`` (16): activities at once, and the threads that run them;
 - ``TOWNS_MAX_CONCURRENT_WORKFLOW_TASKS`` (16): workflow tasks at once;
 - ``TOWNS_MAX_CACHED_WORKFLOWS`` (5000): workflows kept in memory between tasks;
-- ``TOWNS_WORKFLOW_POLLERS`` and ``TOWNS_ACTIVITY_POLLERS`` (5 each): long polls on the task queue.
+- ``TOWNS_WORKFLOW_POLLERS`` and ``TOWNS_ACTIVITY_POLLERS`` (5 each): long polls on the task queue;
+- ``TOWNS_WORKFLOW_SANDBOX`` (0): 1 runs the workflows in Temporal's sandbox (see below).
+
+**The sandbox.** Temporal's Python sandbox re-imports a workflow's module for every workflow it
+runs and enters it for every payload it converts (SDK 1.35: an ``exec`` per payload, for its
+serialization context). Measured on a town's monthly report, that was 3.5–4 ms of the worker's
+12–13 ms of Temporal work per report, and about half of a new town's first workflow task. What the
+sandbox guards — no clock, randomness or I/O in workflow code — is guarded before a build ships:
+``.importlinter`` keeps ``towns.workflows`` to the pure modules, the test suite runs every
+workflow in the sandbox (``tests/conftest.py`` sets ``TOWNS_WORKFLOW_SANDBOX=1``), and the replay
+test replays every recorded history under both runners. So production workers run the workflows
+unsandboxed by default; set ``TOWNS_WORKFLOW_SANDBOX=1`` to run them as the tests do.
 """
 
 from __future__ import annotations
@@ -29,7 +40,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from .activities.bulletins import Bulletins
 from .activities.reports import Reports
@@ -56,6 +68,8 @@ class WorkerTuning:
     max_cached_workflows: int = 5000
     workflow_pollers: int = 5
     activity_pollers: int = 5
+    # the guard of the test suite, not of production: see the module's docstring
+    sandboxed: bool = False
 
     ENV: ClassVar[dict[str, str]] = {
         "max_concurrent_activities": "TOWNS_MAX_CONCURRENT_ACTIVITIES",
@@ -63,6 +77,7 @@ class WorkerTuning:
         "max_cached_workflows": "TOWNS_MAX_CACHED_WORKFLOWS",
         "workflow_pollers": "TOWNS_WORKFLOW_POLLERS",
         "activity_pollers": "TOWNS_ACTIVITY_POLLERS",
+        "sandboxed": "TOWNS_WORKFLOW_SANDBOX",
     }
 
     @classmethod
@@ -70,10 +85,15 @@ class WorkerTuning:
         """The tuning the environment gives (unset or empty: the default); ConfigError for a value
         that is not a whole number of at least 1 (0 for the cache)."""
         environ = os.environ if environ is None else environ
-        values: dict[str, int] = {}
+        values: dict[str, Any] = {}
         for field, name in cls.ENV.items():
             raw = environ.get(name, "").strip()
             if not raw:
+                continue
+            if field == "sandboxed":
+                if raw not in ("0", "1"):
+                    raise ConfigError(f"{name} is {raw!r}: give 1 (sandboxed) or 0. {name} 须为 1（沙箱）或 0。")
+                values[field] = raw == "1"
                 continue
             least = 0 if field == "max_cached_workflows" else 1
             try:
@@ -125,15 +145,18 @@ def build_worker(
     task_queue: str,
     executor: ThreadPoolExecutor,
     interceptors: Sequence[Interceptor] = (),
-    tuning: WorkerTuning = WorkerTuning(),
+    tuning: WorkerTuning | None = None,
 ) -> Worker:
-    """The worker; ``executor`` needs at least ``tuning.max_concurrent_activities`` threads."""
+    """The worker; ``executor`` needs at least ``tuning.max_concurrent_activities`` threads
+    (``tuning``: from the environment when not given)."""
+    tuning = WorkerTuning.from_env() if tuning is None else tuning
     return Worker(
         client,
         task_queue=task_queue,
         identity=worker_identity(engine),
         interceptors=interceptors,
         workflows=WORKFLOWS,
+        workflow_runner=SandboxedWorkflowRunner() if tuning.sandboxed else UnsandboxedWorkflowRunner(),
         activities=activities_for(engine, client),
         activity_executor=executor,
         max_concurrent_activities=tuning.max_concurrent_activities,

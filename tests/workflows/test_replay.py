@@ -7,16 +7,23 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from towns.worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
+RUNNERS = {"sandboxed": SandboxedWorkflowRunner, "unsandboxed": UnsandboxedWorkflowRunner}
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_recorded_history_replays(path):
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+async def test_recorded_history_replays(path, runner):
+    """In the sandbox (where the suite runs the workflows) and without it (as production workers
+    run them, towns.worker)."""
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=RUNNERS[runner]())
     await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
 
 

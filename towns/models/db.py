@@ -1,6 +1,7 @@
 """Database set-up: one engine per URL; the schema is migrated by whoever owns the database.
 
-``engine_for`` only connects: a command that reads never creates a database or a table
+``engine_for`` (made in ``engine``, which a read imports without the tables; re-exported
+here) only connects: a command that reads never creates a database or a table
 (it would otherwise leave an empty ``towns.db`` wherever it ran). ``prepare_database``
 brings the schema to the newest revision (Alembic, ``towns/migrations``), which includes
 the ledger's guard on PostgreSQL, and makes the installation row; ``towns server`` and
@@ -32,12 +33,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import bulletin, finding, ledger, pack_store, rejection, report, round, town, user  # noqa: F401  (register the tables)
+from .engine import engine_for as engine_for
+from .engine import has_schema as has_schema
+from .engine import make_engine as make_engine
+from .engine import sqlite_path as sqlite_path
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -100,22 +105,6 @@ class Migration:
     @property
     def changed(self) -> bool:
         return (self.adopted or self.before) != self.after
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-    else:
-        # a connection for each of a worker's activity threads (16) and its local activities, no waiting
-        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
-    return engine
 
 
 def prepare_database(engine: Engine) -> str:
@@ -266,24 +255,3 @@ def installation_id(engine: Engine, create: bool = False) -> str | None:
         made = s.get(Installation, 1)
         assert made is not None  # this process or the one that won the race has just made it
         return made.installation_id
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL (None for other databases)."""
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-
-
-def has_schema(engine: Engine) -> bool:
-    """Whether the database holds towns' tables (a command that reads needs them): one statement
-    on the registry, not the inspector (which costs a command more than its own query)."""
-    with engine.connect() as conn:  # a database that cannot be reached raises here, as before
-        try:
-            conn.exec_driver_sql("SELECT 1 FROM towns WHERE 1 = 0").all()
-            return True
-        except (OperationalError, ProgrammingError):  # no such table
-            return False
-
-
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    return make_engine(url)

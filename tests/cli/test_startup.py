@@ -47,7 +47,8 @@ for args in runs:
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(heavy))
 town = sys.modules.get("towns.models.town")  # the ORM's first use configures every mapper, Town's too
 orm = town is not None and town.Town.__mapper__.configured
-print("\\n@@PROBE@@ " + json.dumps({"runs": runs, "codes": codes, "loaded": loaded, "orm": orm}))
+setup = "towns.models.db" in sys.modules  # the migrations' module, which builds every table
+print("\\n@@PROBE@@ " + json.dumps({"runs": runs, "codes": codes, "loaded": loaded, "orm": orm, "setup": setup}))
 """
 
 
@@ -118,7 +119,9 @@ def test_the_reads_import_no_temporal_openpyxl_or_rule_engine(home_with_data):
 
 def test_status_and_history_read_without_the_orm(home_with_data):
     """They read with Core statements: the ORM's first use in a process (configuring every mapper,
-    compiling ORM statements, making instances) costs a one-town read more than its queries."""
+    compiling ORM statements, making instances) costs a one-town read more than its queries. They
+    open the database with ``towns.models.engine``, not ``towns.models.db`` (migrations, the
+    installation id), whose import builds every table class, those the reads never touch too."""
     home, code = home_with_data
     runs = [
         ["status", code],
@@ -133,6 +136,7 @@ def test_status_and_history_read_without_the_orm(home_with_data):
     assert set(result["codes"]) <= {0, None}, list(zip(runs, result["codes"], strict=True))
     assert f'"code": "{code}"' in result["printed"] and "annual_fai_target" in result["printed"]
     assert result["orm"] is False, "a status or history read used the ORM"
+    assert result["setup"] is False, "a status or history read imported towns.models.db"
 
 
 def test_what_the_options_declare_without_the_models_agrees_with_the_models():

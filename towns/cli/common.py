@@ -50,7 +50,7 @@ def settings() -> Settings:
 
 def engine(s: Settings) -> Engine:
     """The home's database; ConfigError (not an empty new database) when there is none yet."""
-    from ..models.db import engine_for, has_schema, sqlite_path
+    from ..models.engine import engine_for, has_schema, sqlite_path
 
     path = sqlite_path(s.database_url)
     if path is not None and not path.exists():

@@ -5,8 +5,8 @@ engine, first connection, first query of each table).
     TOWNS_HOME=… DATABASE_URL=… python bench/read_probe.py history|status CODE
 
 It loads what the ``towns`` entry point loads (``towns.cli``), then times what ``towns.cli.reads``
-does for the command — the home's settings and database, ``get_town``, then ``history`` or
-``town_status`` from ``towns.queries`` and the JSON of the result (``history --json``; for
+does for the command — the home's settings and database, then ``registered`` and ``history``, or
+``status_of``, from ``towns.queries`` and the JSON of the result (``history --json``; for
 ``status`` the JSON too, which stands in for the rich rendering). Prints one JSON line:
 ``{"what", "code", "ms", "import_s", "chars"}``.
 """
@@ -20,7 +20,7 @@ import time
 
 t_start = time.perf_counter()
 import towns.cli  # noqa: E402,F401 — what the `towns` entry point (towns.cli:main) imports
-from towns.queries import get_town, history, town_status  # noqa: E402
+from towns.queries import history, status_of  # noqa: E402
 from towns.queries.history import registered  # noqa: E402
 
 try:
@@ -45,12 +45,12 @@ def main() -> int:
             print(json.dumps({"what": what, "code": code, "error": "unknown town"}))
             return 2
         result = history(eng, code)
-    else:  # as `towns status CODE` does: the registry row, then its status
-        town = get_town(eng, code)
-        if town is None:
+    else:  # as `towns status CODE` does: the registry row and its status, on one connection
+        found = status_of(eng, code)
+        if found is None:
             print(json.dumps({"what": what, "code": code, "error": "unknown town"}))
             return 2
-        result = town_status(eng, town)
+        result = found
     text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2, default=str)
     ms = (time.perf_counter() - t0) * 1000
     print(json.dumps({"what": what, "code": code, "ms": ms, "import_s": imported, "chars": len(text)}))

@@ -8,7 +8,8 @@ taken one Update at a time, a file's rows in one Update, and the approval's year
 v5 the months owed from registration (``reports-owed-from-registration``): the town is
 registered on the 5th of a month, so it owes the previous month's report, which becomes
 overdue and then arrives late; v6 the reports taken by a local activity
-(``take-reports-local-activity``) and the round's city context referred to by hash.) The replay test then proves the changed code still replays
+(``take-reports-local-activity``) and the round's city context referred to by hash; v7 one patch at a
+run's start for every path (``town-v7-current-paths``).) The replay test then proves the changed code still replays
 the old history (patching done right).
 """
 

@@ -45,7 +45,7 @@ def test_every_version_is_kept_and_v5_takes_the_owed_from_path():
     """v1–v5 are replayed above; v5 was recorded with ``reports-owed-from-registration`` (the months a town
     owes from its registration), v4 without it: both paths of the patch replay."""
     names = {p.stem for p in HISTORIES}
-    assert {f"town-v{n}" for n in range(1, 7)} <= names and {f"round-v{n}" for n in range(2, 7)} <= names
+    assert {f"town-v{n}" for n in range(1, 8)} <= names and {f"round-v{n}" for n in range(2, 8)} <= names
     here = Path(__file__).parent / "histories"
     assert "reports-owed-from-registration" in patches(here / "town-v5.json")
     assert "reports-owed-from-registration" not in patches(here / "town-v4.json")
@@ -77,3 +77,25 @@ def test_v6_takes_reports_in_a_local_activity_and_v5_through_the_task_queue():
     assert "take-reports-local-activity" in patches(here / "town-v6.json")
     assert "take_reports" not in activity_types(here / "town-v6.json") and local_activities(here / "town-v6.json")
     assert "take_reports" in activity_types(here / "town-v5.json") and not local_activities(here / "town-v5.json")
+
+
+def search_attribute_upserts(path: Path) -> int:
+    return sum(
+        1
+        for e in json.loads(path.read_text())["events"]
+        if e["eventType"] == "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"
+    )
+
+
+def test_v7_records_one_patch_at_the_start_for_every_path():
+    """v7 (``town-v7-current-paths``): one marker and one search-attribute upsert, in the run's first
+    workflow task, stand for the four patches v6 recorded one by one (two at the start, two at the
+    first reports); the same paths are taken (a local activity takes the reports)."""
+    here = Path(__file__).parent / "histories"
+    assert patches(here / "town-v7.json") == ["town-v7-current-paths"]
+    assert search_attribute_upserts(here / "town-v7.json") == 1
+    assert search_attribute_upserts(here / "town-v6.json") == len(patches(here / "town-v6.json")) == 4
+    events = json.loads((here / "town-v7.json").read_text())["events"]
+    first_completed = next(i for i, e in enumerate(events) if e["eventType"] == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED")
+    assert events[first_completed + 1]["eventType"] == "EVENT_TYPE_MARKER_RECORDED"
+    assert "take_reports" not in activity_types(here / "town-v7.json") and local_activities(here / "town-v7.json")

@@ -22,7 +22,7 @@ replay every history recorded before it. Three steps, each released on its own:
 3. removed: once no running workflow carries the marker, delete the ``deprecate_patch``
    call too.
 
-Patches in place (all at step 1; the replay test proves v1–v6 still replay):
+Patches in place (all at step 1; the replay test proves v1–v7 still replay):
 
 | patch id | workflow | since | what changed |
 |---|---|---|---|
@@ -32,6 +32,11 @@ Patches in place (all at step 1; the replay test proves v1–v6 still replay):
 | ``approval-checks-year-order`` | RoundWorkflow | v4 | approval refused when a later year's decision is applied |
 | ``reports-owed-from-registration`` | TownWorkflow | v5 | the months watched are the months owed (``models.period.reporting_from``, as the bulletin counts them): a town registered by the previous month's due day owes that report, never a month before January of its listed year; a town put on a list owes from that moment by the same rule |
 | ``take-reports-local-activity`` | TownWorkflow | v6 | a file's rows are taken by a local activity (the same ``take_reports``, without a task-queue round trip) |
+| ``town-v7-current-paths`` | TownWorkflow | v7 | one marker at a run's start stands for every path above: a run that records it asks no other patch (each patch cost a marker and a search-attribute upsert, the last two at a town's first reports); a run recorded before it asks them one by one, as it did |
+
+Retiring them: once every running town has continued as new under v7 (one year end after the
+deployment), the five TownWorkflow patches above it go to step 2 at once — their old branches
+are deleted and ``town-v7-current-paths`` alone says the run is current.
 
 The round's city context travels by hash since v6 (``RoundPlan.context_hash``: recorded once in the
 ledger, each batch reads it there); no patch is needed, as a replayed run reads its recorded plan

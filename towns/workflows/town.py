@@ -80,6 +80,10 @@ LOCAL_TAKE_PATCH = "take-reports-local-activity"
 OVERDUE_PATCH = "overdue-report-timers"
 SERIAL_PATCH = "reports-one-update-at-a-time"
 OWED_FROM_PATCH = "reports-owed-from-registration"
+# v7: one marker, at a run's start, for every path above (each patch cost a marker and a search-
+# attribute upsert: two at a run's start and one at its first report); a run recorded before it
+# replays the patches one by one
+CURRENT_PATCH = "town-v7-current-paths"
 WATCHED_STATES = ON_LIST_STATES
 CLOSED_STATES = ("eliminated", "rejected")
 
@@ -117,11 +121,19 @@ class TownWorkflow:
         self._overdue: dict[str, str] = dict(start.overdue)
         self._registered_at = start.registered_at
         self._lock = asyncio.Lock()  # one report Update at a time
+        self._current: bool | None = None  # CURRENT_PATCH, asked once per run
+
+    def _on_current_paths(self) -> bool:
+        """Whether this run takes every patched path without asking each patch (``CURRENT_PATCH``):
+        asked once, by whichever runs first (the main method, or a handler in the same activation)."""
+        if self._current is None:
+            self._current = workflow.patched(CURRENT_PATCH)
+        return self._current
 
     @workflow.run
     async def run(self, start: TownStart) -> None:
         suggested = lambda: workflow.info().is_continue_as_new_suggested()  # noqa: E731
-        if workflow.patched(OVERDUE_PATCH):
+        if self._on_current_paths() or workflow.patched(OVERDUE_PATCH):
             await self._watch_reports(suggested)
         elif workflow.patched(YEAR_END_PATCH):
             # a fresh run each year keeps histories short and carries the year's state forward
@@ -149,7 +161,7 @@ class TownWorkflow:
         same rule runs from that moment, not from the months it was waiting. (Before the
         ``reports-owed-from-registration`` patch: from the month the watching started, and
         from the month a town was put on a list.)"""
-        owed_from = workflow.patched(OWED_FROM_PATCH)
+        owed_from = self._on_current_paths() or workflow.patched(OWED_FROM_PATCH)
         year_end = next_year_end(workflow.now())
         if self._watch_next is None:
             if owed_from:
@@ -296,7 +308,7 @@ class TownWorkflow:
                 late=late,
                 evaluations=evaluations,
             )
-            if workflow.patched(LOCAL_TAKE_PATCH):
+            if self._on_current_paths() or workflow.patched(LOCAL_TAKE_PATCH):
                 # a local activity: the same idempotent work, run by the worker that holds the
                 # Update, without a round trip through the task queue (a crashed worker's attempt
                 # is run again by the worker that takes over the workflow task)
@@ -374,7 +386,7 @@ class TownWorkflow:
 
     @workflow.update  # named submit_report
     async def submit_report(self, sub: ReportSubmission) -> ReportOutcome:
-        if workflow.patched(SERIAL_PATCH):
+        if self._on_current_paths() or workflow.patched(SERIAL_PATCH):
             async with self._lock:
                 outcome, result = await self._take(
                     [ReportRow(row=sub.source or "1", raw=sub.model_dump(mode="json"), submission=sub)],

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -355,29 +357,42 @@ class Rounds(RoundActivities):
         return [n for _, n in notices]
 
     def _apply(self, req: ApplyRequest) -> list[tuple[str, DecisionNotice]]:
+        """Record the batch's decisions, change its towns and append their ledger entries, in one
+        transaction (Core statements: an ORM object per decision and per town cost more than the
+        work); the notices to send, a retried attempt's decisions included."""
         pack = pinned_pack(self.engine, req.pack_id, req.pack_hash, req.year)
         out = []
+        decisions_t, proposals_t, towns_t = table(DecisionRow), table(ProposalRow), table(Town)
         with ledger_lock(self.engine), Session(self.engine) as s:
+            conn = s.connection()
             row = _round_row(s, req.round_id)
             records = {r.profile.code: r for r in load_records(s, req.codes, req.year)}
+            mine = (decisions_t.c.round_id == req.round_id) & decisions_t.c.code.in_(req.codes)
             done = {
                 d.code: d
-                for d in s.exec(
-                    select(DecisionRow).where(
-                        DecisionRow.round_id == req.round_id, col(DecisionRow.code).in_(req.codes)
-                    )
-                ).all()
+                for d in conn.execute(
+                    core_select(
+                        decisions_t.c.code, decisions_t.c.final_grade, decisions_t.c.reason, decisions_t.c.effects
+                    ).where(mine)
+                )
             }
-            proposals = {
-                p.code: TownProposal.model_validate(p.proposal)
-                for p in s.exec(
-                    select(ProposalRow).where(
-                        ProposalRow.round_id == req.round_id, col(ProposalRow.code).in_(req.codes)
+            # as recorded by the evaluation (model_dump(mode="json")): the findings go to the ledger as they are
+            proposals: dict[str, dict[str, Any]] = {
+                str(code): dict(proposal)
+                for code, proposal in conn.execute(
+                    core_select(proposals_t.c.code, proposals_t.c.proposal).where(
+                        proposals_t.c.round_id == req.round_id, proposals_t.c.code.in_(req.codes)
                     )
-                ).all()
+                )
             }
-            towns = {t.code: t for t in s.exec(select(Town).where(col(Town.code).in_(req.codes))).all()}
+            towns = {
+                t["code"]: t for t in conn.execute(core_select(towns_t).where(towns_t.c.code.in_(req.codes))).mappings()
+            }
             entries: list[ledger.Entry] = []
+            decisions: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []
+            recorded = now_utc()
+            workflow = workflow_ref()
             # a later year's decision applied meanwhile (two approvals at once): this one leaves the town as it is
             later = later_decisions(
                 s, [c for c in req.codes if c not in done], req.kind.value, req.year, excluding_round=req.round_id
@@ -390,17 +405,17 @@ class Rounds(RoundActivities):
                     final, reason = d.final_grade, d.reason
                 else:
                     record, proposal = records[code], proposals[code]
-                    final = override.grade if override else proposal.proposed_grade
+                    final = override.grade if override else proposal["proposed_grade"]
                     reason = override.reason if override else ""
                     town = towns[code]
                     before = {
-                        "state": town.state,
-                        "tier": town.tier,
-                        "warnings": town.warnings,
-                        "last_grade": town.last_grade,
-                        "listed_year": town.listed_year,
-                        "creation_years": town.creation_years,
-                        "acceptance_failures": town.acceptance_failures,
+                        "state": town["state"],
+                        "tier": town["tier"],
+                        "warnings": town["warnings"],
+                        "last_grade": town["last_grade"],
+                        "listed_year": town["listed_year"],
+                        "creation_years": town["creation_years"],
+                        "acceptance_failures": town["acceptance_failures"],
                     }
                     superseded = [d.round_id for d in later.get(code, [])]
                     if superseded:
@@ -412,34 +427,41 @@ class Rounds(RoundActivities):
                         reason = f"{reason} — {note}" if reason else note
                     else:
                         eff = decision_effects(record, final, req.year, pack)
-                    s.add(
-                        DecisionRow(
-                            round_id=req.round_id,
-                            kind=req.kind.value,
-                            year=req.year,
-                            code=code,
-                            proposed_grade=proposal.proposed_grade,
-                            final_grade=final,
-                            score=proposal.score,
-                            by=req.by,
-                            reason=reason,
-                            before=before,
-                            effects=eff.model_dump(mode="json"),
-                            pack_id=row.pack_id,
-                            pack_version=row.pack_version,
-                            pack_hash=row.pack_hash,
-                            recorded_at=now_utc(),
-                        )
+                    effects = eff.model_dump(mode="json")
+                    decisions.append(
+                        {
+                            "round_id": req.round_id,
+                            "kind": req.kind.value,
+                            "year": req.year,
+                            "code": code,
+                            "proposed_grade": proposal["proposed_grade"],
+                            "final_grade": final,
+                            "score": proposal["score"],
+                            "by": req.by,
+                            "reason": reason,
+                            "before": before,
+                            "effects": effects,
+                            "pack_id": row.pack_id,
+                            "pack_version": row.pack_version,
+                            "pack_hash": row.pack_hash,
+                            "recorded_at": recorded,
+                        }
                     )
-                    town.state, town.tier, town.warnings = eff.state, eff.tier, eff.warnings
-                    town.listed_year = eff.listed_year if eff.listed_year is not None else town.listed_year
-                    town.creation_years = eff.creation_years or town.creation_years
-                    town.acceptance_failures = eff.acceptance_failures
-                    if req.kind == RoundKind.annual and not superseded:
-                        town.last_grade = final
-                    if req.kind == RoundKind.application:
-                        town.applying_for = None
-                    s.add(town)
+                    changed.append(
+                        {
+                            "the_code": code,
+                            "state": eff.state,
+                            "tier": eff.tier,
+                            "warnings": eff.warnings,
+                            "listed_year": eff.listed_year if eff.listed_year is not None else town["listed_year"],
+                            "creation_years": eff.creation_years or town["creation_years"],
+                            "acceptance_failures": eff.acceptance_failures,
+                            "last_grade": final
+                            if req.kind == RoundKind.annual and not superseded
+                            else town["last_grade"],
+                            "applying_for": None if req.kind == RoundKind.application else town["applying_for"],
+                        }
+                    )
                     entries.append(
                         ledger.Entry(
                             kind="decision",
@@ -454,18 +476,18 @@ class Rounds(RoundActivities):
                             pack=_pack_of(row),
                             inputs={
                                 "record": record.model_dump(mode="json"),
-                                "proposed_grade": proposal.proposed_grade,
+                                "proposed_grade": proposal["proposed_grade"],
                                 "final_grade": final,
                                 "override": override.model_dump() if override else None,
                                 "kind": req.kind.value,
                                 "year": req.year,
                             },
-                            findings=[f.model_dump(mode="json") for f in proposal.findings],
-                            workflow=workflow_ref(),
+                            findings=proposal["findings"],
+                            workflow=workflow,
                             extra={
-                                "score": proposal.score,
+                                "score": proposal["score"],
                                 "before": before,
-                                "effects": eff.model_dump(mode="json"),
+                                "effects": effects,
                                 **({"superseded_by": superseded} if superseded else {}),
                             },
                         )
@@ -483,6 +505,14 @@ class Rounds(RoundActivities):
                             reason=reason,
                         ),
                     )
+                )
+            if decisions:
+                conn.execute(insert(decisions_t), decisions)
+                conn.execute(
+                    update(towns_t)
+                    .where(towns_t.c.code == bindparam("the_code"))
+                    .values({name: bindparam(name) for name in changed[0] if name != "the_code"}),
+                    changed,
                 )
             ledger.append_many(s, entries)
             s.commit()

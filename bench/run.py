@@ -58,6 +58,7 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -470,6 +471,40 @@ class Workers:
                 p.wait(timeout=10)
 
 
+class Profiler:
+    """``--profile``: each step's worker stacks recorded by py-spy (``pip install py-spy``), one
+    collapsed-stack file per worker and step in the run's folder (``profile-<step>-<pid>.txt``, for
+    flamegraph.pl or speedscope); where a worker's CPU goes, as the CPU table cannot say."""
+
+    def __init__(self, on: bool, folder: Path, pids: list[int]):
+        self.folder, self.pids = folder, pids
+        self.exe = (shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))) if on else None
+        if self.exe is not None and not Path(self.exe).exists():
+            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, step: str) -> None:
+        if self.exe is None:
+            return
+        for pid in self.pids:
+            out = self.folder / f"profile-{step}-{pid}.txt"
+            cmd = [self.exe, "record", "--pid", str(pid), "--format", "raw", "--rate", "100", "--output", str(out)]
+            self.procs.append(
+                subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            )
+        time.sleep(0.5)  # py-spy attached before the step begins
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = []
+
+
 def run_cli(args: list[str], env: dict[str, str], log: Path, timeout: float = 1800) -> tuple[float, int, str]:
     """A `towns` command as a subprocess: wall seconds, exit code, stdout (stderr goes to ``log``)."""
     with open(log, "a") as err:
@@ -852,6 +887,7 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         result["config"]["worker_pids"] = workers.pids
         result["config"]["worker_banner"] = [w.read_text().splitlines()[0] for w in workers.logs]
         cpu = Cpu(workers.pids, [server.proc.pid])
+        profiler = Profiler(args.profile, folder, workers.pids)
         result["cpu_seconds"] = cpu.steps  # filled step by step (kept when a later step fails)
         # (a) raw limits: each measured just before the step compared with it
         raw = Raw(client, args.raw, args.raw_seconds)
@@ -892,9 +928,11 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         raw.out["quiet_after_update_activity"] = await quiet(cpu)  # its workflow tasks ran before the next step
         cpu.step("raw_update_activity", c0, raw.out["update_activity"]["n"])
         say(f"(b) towns import reports ({n} rows, {PERIOD})")
+        profiler.start("reports")
         c0 = cpu.sample()
         seconds, rc, out = run_cli(["import", "reports", str(reports_csv), "--json"], sub_env, log)
         cpu.step("reports", c0, n)
+        profiler.stop()
         result["reports"] = {"seconds": round(seconds, 3), "exit": rc, "per_s": round(n / seconds, 1)}
         result["reports"].update(import_summary(out, n))
         result["reports"]["town_history"] = await history_shape(client, workflow_id(towns[0]["code"]))
@@ -906,6 +944,7 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         inproc = in_process_evaluation(engine, YEAR)
         cpu.step("in_process", c0)
         rid = round_id(YEAR, RoundKind.annual.value)
+        profiler.start("round_evaluate")
         c0 = cpu.sample()
         t0 = time.perf_counter()
         handle = await client.start_workflow(
@@ -918,16 +957,20 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         proposed_s = time.perf_counter() - t0
         proposals = len(view.proposals)
         cpu.step("round_evaluate", c0, proposals)
+        profiler.stop()
         say("(a) raw no-op Signals")
         c0 = cpu.sample()
         await raw.kind("signal")
         raw.out["quiet_after_signal"] = await quiet(cpu)  # its workflow tasks ran before the next step
         cpu.step("raw_signal", c0, raw.out["signal"]["n"])
+        profiler.start("round_apply")
         c0 = cpu.sample()
         t0 = time.perf_counter()
         view = await handle.execute_update(RoundWorkflow.approve, Approval(by="bench"))
         applied_s = time.perf_counter() - t0
         cpu.step("round_apply", c0, proposals)
+        raw.out["quiet_after_apply"] = await quiet(cpu)  # the towns' signal tasks, for the profile
+        profiler.stop()
         result["round"] = {
             "id": rid,
             "proposals": proposals,
@@ -1256,6 +1299,11 @@ def main() -> int:
         help="at most this long for each raw kind (default 15 s; --quick: 8 s)",
     )
     ap.add_argument("--keep", action="store_true", help="keep the run's folder (logs, files, temporal.db)")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="record the worker(s) with py-spy during the reports, evaluation and apply steps (kept in the run's folder)",
+    )
     args = ap.parse_args()
     if args.project_run:
         args.towns = PROJECT_N
@@ -1297,7 +1345,7 @@ def main() -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
     console.print(f"JSON: {args.json}", highlight=False)
-    if not args.keep and not code:
+    if not args.keep and not args.profile and not code:
         shutil.rmtree(folder, ignore_errors=True)
     else:
         console.print(f"the run's folder (logs, files): {folder}", highlight=False)

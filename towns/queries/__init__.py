@@ -9,7 +9,10 @@ statements and returns models whose ``model_dump(mode="json")`` is the commands'
 - ``quarantine``: ``quarantine_list``;
 - ``bulletins``: ``published_bulletin``.
 
-``--as-of`` means recording time throughout (see ``common``). This package imports only
+``--as-of`` means recording time throughout (see ``common``). A command reads once and exits: the
+ORM's first use in a process (configuring every mapper, compiling ORM statements, making instances)
+costs several times the query itself, so the reads of ``towns`` and ``history`` run Core statements
+on the models' tables (``towns.models.tables.table``) and work on their rows. This package imports only
 ``towns.models``, ``towns.rules`` and ``towns.bulletin`` (`.importlinter`).
 
 Each name is imported from its module when first used (PEP 562), so that a command reading one

@@ -16,9 +16,7 @@ from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, WithJsonSchema
-from sqlalchemy import Table
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import SQLModel
 
 from ..models.finding import PackRef
 from ..models.times import CST, as_utc
@@ -54,15 +52,6 @@ def parse_as_of(raw: str) -> datetime:
     except ValueError:
         raise ValueError(f"'{raw}' is not a date: write 2018-06-30 or 2018-06-30T17:00") from None
     return t if t.tzinfo else t.replace(tzinfo=CST)
-
-
-def table(model: type[SQLModel]) -> Table:
-    """A model's table, for Core statements.
-
-    A command reads once and exits: the ORM's first use in a process (configuring every mapper,
-    compiling ORM statements, making instances) costs several times the query itself, so the reads
-    run Core statements on the tables and work on their rows."""
-    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def recorded_by(column: Any, as_of: datetime) -> ColumnElement[bool]:

@@ -21,10 +21,11 @@ from ..models.ledger import Keys, LedgerEntry
 from ..models.rejection import Problem, Rejection
 from ..models.report import MonthlyReport
 from ..models.round import DecisionRow, Grade, RoundKind
+from ..models.tables import table
 from ..models.times import as_utc
 from ..models.town import Town
 from ..models.vocab import TownState
-from .common import Moment, Recorded, clause_finding_fields, recorded_by, table
+from .common import Moment, Recorded, clause_finding_fields, recorded_by
 from .rounds import DecisionEffects, TownStanding
 from .towns import ReportFigures, as_it_stood, first_later_decisions, registry_row, report_figures
 
@@ -145,7 +146,7 @@ def history(engine: Engine, code: str, as_of: datetime | None = None) -> TownHis
     """Every report, finding, rejection and decision of a town, ordered by when it was recorded
     (by ``as_of`` when given: what had been recorded by then, and the town as it stood).
 
-    Read with Core statements on the tables, not ORM queries (see ``common.table``)."""
+    Read with Core statements on the tables, not ORM queries (see ``towns.queries``)."""
     reports, findings, rejections = table(MonthlyReport), table(FindingRow), table(Rejection)
     decisions, ledger = table(DecisionRow), table(LedgerEntry)
 

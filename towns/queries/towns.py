@@ -6,7 +6,7 @@ each town's last month, that revision's findings, the rejection counts and (as o
 decisions recorded after it. ``town_status`` runs the same statements for one town.
 
 They are Core statements on the tables, and the towns are their registry rows as dicts
-(``Registry``), not ORM instances (see ``common.table``): ``get_town``, the ORM row, is for
+(``Registry``), not ORM instances (see ``towns.queries``): ``get_town``, the ORM row, is for
 the callers that want one.
 
 As of a moment (recording time), a town is shown as it stood then: the reports and rejections
@@ -31,13 +31,14 @@ from ..models.ledger import LedgerEntry
 from ..models.rejection import Rejection
 from ..models.report import FIGURE_FIELDS, MonthlyReport
 from ..models.round import DecisionRow, Grade
+from ..models.tables import table
 from ..models.town import Town, TownProfile
 from ..models.vocab import TownState
 from ..rules.library import load_pack
 from ..rules.measures import annual_target  # (not via rules.monthly, which brings the rule engine)
 from ..rules.text import num
 from ..rules.vocabulary import PackVocabulary
-from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by, table
+from .common import ClauseFinding, Moment, Recorded, clause_finding, recorded_after, recorded_by
 
 Registry = dict[str, Any]
 """A town's registry row: its fields (the ``towns`` columns) by name."""

@@ -85,6 +85,15 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 
 from towns.config import TASK_QUEUE, venv_binary  # noqa: E402
+
+try:  # as towns server starts its dev server (the SQLite settings of its file)
+    from towns.devserver import pragma_args
+except ImportError:  # a build before them: its server's defaults
+
+    def pragma_args() -> list[str]:
+        return []
+
+
 from towns.models.db import make_engine, prepare_database  # noqa: E402
 from towns.models.round import Approval, RoundKind  # noqa: E402
 from towns.models.workflows import round_id, workflow_id  # noqa: E402
@@ -395,6 +404,7 @@ class TemporalServer:
 
         args = ["server", "start-dev", "--db-filename", str(self.folder / "temporal.db"), "--ip", "127.0.0.1"]
         args += ["--port", str(self.port), "--headless", "--log-level", "error", "--namespace", "default"]
+        args += pragma_args()
         with open(self.folder / "temporal.log", "w") as log:
             self.proc = subprocess.Popen(
                 [venv_binary("temporal"), *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -23,6 +23,17 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+# The server's SQLite file in write-ahead-log mode, every commit still synced: the default (a rollback
+# journal) syncs the journal and the file at each commit. Measured on 1,000 towns (2 cores): a signal
+# absorbed by a town 19.6 → 9.2 ms of the server's CPU, decisions applied 52 → 112 a second; as durable.
+SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=full")
+
+
+def pragma_args() -> list[str]:
+    """The ``--sqlite-pragma`` arguments of ``temporal server start-dev`` (the bench starts its server
+    with them too, as towns server does)."""
+    return [arg for pragma in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)]
+
 
 class DevServerError(RuntimeError):
     """The embedded Temporal server could not start or stopped; the message says why."""
@@ -95,6 +106,7 @@ class DevServer:
             "error",
             "--namespace",
             "default",
+            *pragma_args(),
         ]
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child, closed right after the start
         try:

@@ -6,7 +6,8 @@ to every worker built from that client, so the towns worker is built by
 ``towns.worker.build_worker`` unchanged (same options, same identity) with these two added.
 
 - ``BenchNoopWorkflow``: waits until ``finish`` (a Signal); ``noop`` (an Update that does
-  nothing), ``with_activity`` (an Update that runs one no-op activity), ``ping`` (a Signal
+  nothing), ``with_activity`` (an Update that runs one no-op activity), ``with_local_activity``
+  (an Update that runs it as a local activity, as a town takes its reports), ``ping`` (a Signal
   that does nothing but count).
 - ``bench_noop``: the no-op activity.
 """
@@ -44,6 +45,10 @@ class NoopWorkflow:
     @workflow.update
     async def with_activity(self) -> None:
         await workflow.execute_activity(noop_activity, start_to_close_timeout=timedelta(seconds=60))
+
+    @workflow.update
+    async def with_local_activity(self) -> None:
+        await workflow.execute_local_activity(noop_activity, start_to_close_timeout=timedelta(seconds=60))
 
     @workflow.signal
     def ping(self) -> None:

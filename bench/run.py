@@ -219,7 +219,18 @@ class Cpu:
         return d
 
 
-async def quiet(cpu: Cpu, timeout: float = 60, window: float = 0.5, busy: float = 0.1) -> dict[str, Any]:
+def absorbed(sent: dict[str, Any], quiet: dict[str, Any]) -> dict[str, Any]:
+    """Signals absorbed: ``sent["n"]`` over the time until the worker and the server went quiet after
+    them (the sending, then ``quiet``'s wait less its two idle windows): what a Signal's round trip
+    leaves out — the workflow task each Signal causes, which the server and the worker run after it."""
+    seconds = float(sent["seconds"]) + max(0.0, float(quiet["seconds"]) - 2 * QUIET_WINDOW)
+    return {"n": sent["n"], "seconds": round(seconds, 3), "per_s": round(sent["n"] / seconds, 1) if seconds else None}
+
+
+QUIET_WINDOW = 0.5
+
+
+async def quiet(cpu: Cpu, timeout: float = 60, window: float = QUIET_WINDOW, busy: float = 0.1) -> dict[str, Any]:
     """Wait until the worker(s) and the Temporal server are idle: under ``busy`` CPU-seconds per
     second each over two ``window``s running. A Signal's (or a start's) round trip ends when the
     server has taken it, before the workflow task it causes has run, and those tasks go to the
@@ -607,6 +618,8 @@ class Raw:
             await h.execute_update(NoopWorkflow.noop)
         elif kind == "update_activity":
             await h.execute_update(NoopWorkflow.with_activity)
+        elif kind == "update_local_activity":
+            await h.execute_update(NoopWorkflow.with_local_activity)
         else:
             await h.signal(NoopWorkflow.ping)
 
@@ -615,7 +628,7 @@ class Raw:
         ids = [self._id("warm", i) for i in range(n)]
         await lanes(n, lambda i: self._start(ids[i]))
         await settle(self.client)
-        for kind in ("update", "update_activity", "signal"):
+        for kind in ("update", "update_activity", "update_local_activity", "signal"):
             await lanes(n, lambda i, kind=kind: self._op(kind, ids[i]))
 
     async def starts(self) -> None:
@@ -937,6 +950,10 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         await raw.kind("update_activity")
         raw.out["quiet_after_update_activity"] = await quiet(cpu)  # its workflow tasks ran before the next step
         cpu.step("raw_update_activity", c0, raw.out["update_activity"]["n"])
+        c0 = cpu.sample()
+        await raw.kind("update_local_activity")
+        raw.out["quiet_after_update_local_activity"] = await quiet(cpu)
+        cpu.step("raw_update_local_activity", c0, raw.out["update_local_activity"]["n"])
         say(f"(b) towns import reports ({n} rows, {PERIOD})")
         profiler.start("reports")
         c0 = cpu.sample()
@@ -972,6 +989,7 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         c0 = cpu.sample()
         await raw.kind("signal")
         raw.out["quiet_after_signal"] = await quiet(cpu)  # its workflow tasks ran before the next step
+        raw.out["signal_absorbed"] = absorbed(raw.out["signal"], raw.out["quiet_after_signal"])
         cpu.step("raw_signal", c0, raw.out["signal"]["n"])
         profiler.start("round_apply")
         c0 = cpu.sample()
@@ -979,7 +997,7 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         view = await handle.execute_update(RoundWorkflow.approve, Approval(by="bench"))
         applied_s = time.perf_counter() - t0
         cpu.step("round_apply", c0, proposals)
-        raw.out["quiet_after_apply"] = await quiet(cpu)  # the towns' signal tasks, for the profile
+        raw.out["quiet_after_apply"] = await quiet(cpu)  # the towns' signal tasks (and the profile's)
         profiler.stop()
         result["round"] = {
             "id": rid,
@@ -989,6 +1007,7 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
             "evaluate_per_s": round(proposals / proposed_s, 1),
             "apply_seconds": round(applied_s, 3),
             "apply_per_s": round(proposals / applied_s, 1),
+            "apply_absorbed": absorbed({"n": proposals, "seconds": applied_s}, raw.out["quiet_after_apply"]),
             "in_process": {k: v for k, v in inproc.items() if not k.startswith("_")},
         }
         result["round"]["history"] = await history_shape(client, rid)
@@ -1058,12 +1077,16 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         "start": "start a no-op workflow",
         "update": "no-op Update",
         "update_activity": "Update running 1 no-op activity",
+        "update_local_activity": "Update running 1 no-op local activity",
         "signal": "no-op Signal",
     }
     for key, label in names.items():
         if key in raw:
             x = raw[key]
             row(f"(a) raw: {label}", f"{x['per_s']:.0f}/s ({x['n']} in {PASSES} passes, p50 {x['p50_ms']:.0f} ms)")
+        if key == "signal" and raw.get("signal_absorbed", {}).get("per_s"):
+            x = raw["signal_absorbed"]
+            row("(a) raw: no-op Signal, absorbed (until its workflow tasks have run)", f"{x['per_s']:.0f}/s")
     start_rate = raw.get("start", {}).get("per_s")
     update_rate = raw.get("update", {}).get("per_s")
     signal_rate = raw.get("signal", {}).get("per_s")
@@ -1088,6 +1111,14 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     if settle_s is not None:
         row("(b) … then the worker takes the towns' first workflow tasks", f"{settle_s:.1f} s after the import")
     ratio_row(f"(b) one month, {n} reports: towns import reports", "reports", "reports", update_rate, "raw Update")
+    local_rate = raw.get("update_local_activity", {}).get("per_s")
+    if r.get("reports") and local_rate:  # beside it: an Update that runs a local activity, as a report's does
+        row(
+            "(b) … the same against an Update running 1 local activity",
+            f"{r['reports']['per_s']:.1f} reports/s",
+            f"{local_rate:.0f}/s raw Update + local activity",
+            f"{r['reports']['per_s'] / local_rate:.0%}",
+        )
     rd = r.get("round")
     if rd:
         ip = rd["in_process"]
@@ -1109,6 +1140,15 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "≥ 70 % of the limit",
             ratio is not None and ratio >= 0.7,
         )
+        took = rd.get("apply_absorbed") or {}
+        absorbed_rate = raw.get("signal_absorbed", {}).get("per_s")
+        if took.get("per_s") and absorbed_rate:
+            row(
+                "(c) … and until the towns have taken their decisions",
+                f"{took['per_s']:.1f} towns/s ({took['seconds']:.1f} s)",
+                f"{absorbed_rate:.0f}/s raw Signal absorbed",
+                f"{took['per_s'] / absorbed_rate:.0%}",
+            )
     lg = r.get("ledger")
     if lg:
         small = lg.get("bytes_per_proposal_n_small_estimated")

@@ -5,6 +5,8 @@ import json
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.factories import town, what_if
 from towns.models.report import Figures
@@ -202,6 +204,16 @@ def test_innovation_ranks_with_a_tie():
     assert f.passed and f.clause == "SX2018-T3" and f.value == 7
     assert f.inputs["rank"] == 2 and f.inputs["towns"] == 4 and f.inputs["points"] == 10.0
     assert "ranks 2 of 4" in f.reason_en and "第 2 名" in f.reason_zh
+
+
+@given(st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=60))
+def test_innovation_rank_is_one_plus_the_towns_ahead(counts):
+    """However many towns and ties: a town's rank is one plus the number of towns with a higher index
+    (what the ranking says, computed here the slow way)."""
+    towns = [rec(fig(20, high_tech_enterprises=c), code=f"SX-{i:03d}") for i, c in enumerate(counts)]
+    ranks = innovation_ranks(towns, Y)
+    for code, (index, rank) in ranks.items():
+        assert rank == 1 + sum(1 for other, _ in ranks.values() if other > index), code
 
 
 def test_single_town_gets_full_innovation_points():

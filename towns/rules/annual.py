@@ -10,6 +10,7 @@ one evaluator (towns/rules/evaluator.py).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from fractions import Fraction
 
 from ..models.round import AnnualContext, CityAggregates, TownProposal, TownRecord
@@ -23,9 +24,11 @@ __all__ = ["annual_city", "annual_context", "evaluate_annual_town", "innovation_
 
 
 def innovation_ranks(records: list[TownRecord], year: int) -> dict[str, tuple[int, int]]:
-    """code → (index, rank); ties share the better rank (1, 2, 2, 4)."""
+    """code → (index, rank); ties share the better rank (1, 2, 2, 4): one plus the number of towns
+    with a higher index (counted in a sorted list: a city of 10,000 towns is not 10⁸ comparisons)."""
     index = {r.profile.code: innovation_index(r.december.get(year)) for r in records}
-    return {code: (i, 1 + sum(1 for j in index.values() if j > i)) for code, i in index.items()}
+    ordered = sorted(index.values())
+    return {code: (i, 1 + len(ordered) - bisect_right(ordered, i)) for code, i in index.items()}
 
 
 def innovation_points(rank: int, n: int, weight: Fraction) -> Fraction:

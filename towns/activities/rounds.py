@@ -14,7 +14,7 @@ import threading
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Text, bindparam, cast, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -131,9 +131,10 @@ class Rounds(RoundActivities):
     def prepare_round(self, req: PrepareRequest) -> RoundPlan:
         pack = round_pack(self.engine, req.pack_id, req.year)
         with heartbeating(), Session(self.engine) as s:
+            towns = s.exec(select(Town).order_by(Town.code)).all()  # read once: the scope is checked, then kept
+            codes = [t.code for t in towns if in_scope(t, req.kind, req.year, pack)]
             if s.get(RoundRow, req.round_id) is None:
-                scope = [t.code for t in s.exec(select(Town)).all() if in_scope(t, req.kind, req.year, pack)]
-                problems = order_problems(later_decisions(s, scope, req.kind.value, req.year), req.round_id)
+                problems = order_problems(later_decisions(s, codes, req.kind.value, req.year), req.round_id)
                 if problems:  # refused before anything is written
                     raise ApplicationError("; ".join(problems), problems, type=OUT_OF_ORDER, non_retryable=True)
             pack_store.remember(s, pack)
@@ -152,8 +153,6 @@ class Rounds(RoundActivities):
                     )
                 )
             s.commit()
-            towns = s.exec(select(Town).order_by(Town.code)).all()
-            codes = [t.code for t in towns if in_scope(t, req.kind, req.year, pack)]
             context_hash = None
             if req.kind == RoundKind.annual:
                 context = annual.annual_context(load_records(s, codes, req.year), req.year, pack, req.city_tax_growth)
@@ -274,11 +273,14 @@ class Rounds(RoundActivities):
         pack = round_pack(self.engine, ref.pack_id, ref.year)
         with heartbeating(), Session(self.engine) as s:
             row = _round_row(s, ref.round_id)
+            proposals_t = table(ProposalRow)
+            # the JSON text parsed by the model itself (pydantic's parser, not json.loads and a validation)
+            text = cast(proposals_t.c.proposal, Text)
             proposals = [
-                TownProposal.model_validate(p.proposal)
-                for p in s.exec(
-                    select(ProposalRow).where(ProposalRow.round_id == ref.round_id).order_by(ProposalRow.code)
-                ).all()
+                TownProposal.model_validate_json(stored)
+                for (stored,) in s.connection().execute(
+                    core_select(text).where(proposals_t.c.round_id == ref.round_id).order_by(proposals_t.c.code)
+                )
             ]
             records = load_records(s, [p.code for p in proposals], ref.year)
             if ref.kind == RoundKind.annual:

@@ -77,3 +77,35 @@ def test_history_and_status_read_back(engine):
     with Session(engine) as s:
         st = town_status(engine, s.get(Town, t.code))
     assert st.last_period == "2018-02" and st.failed == [] and st.tier == "provincial_creation"
+
+
+def test_a_fresh_database_takes_a_batch_of_months_and_stores_its_pack_once(engine):
+    """The first file ever, several months of one town in one batch: every month is recorded and the
+    text of each pack used stored once (a month under a pack already added in the same transaction
+    used to add it again, and the batch failed on the pack's key, attempt after attempt); taken
+    again, nothing is added."""
+    from towns.models.activities import TakeRequest
+    from towns.models.ledger import LedgerEntry
+    from towns.models.pack_store import StoredPack, _seen_stored
+
+    _seen_stored.pop(engine, None)  # as a new worker process: nothing known to be stored
+    t = register(engine, code="SX-FRESH")
+
+    def month(m, fai, revision=1):
+        sub = report(code=t.code, period=f"2018-0{m}", fai=fai, industry_fai=0.8 * fai, nongov_fai=0.9 * fai)
+        return accepted(
+            sub.model_copy(update={"correction": revision > 1, "submission_id": f"f:{m}:{revision}"}), revision
+        )
+
+    # February twice (a row and its correction in one file): two findings sets under one pack
+    months = [month(1, 1.0), month(2, 2.0), month(2, 2.5, revision=2)]
+    req = TakeRequest(town=t, pack_id="sx2018", reports=months)
+    first = Reports(engine)._take(req)
+    assert [(r.period, r.revision) for r in first.recorded] == [("2018-01", 1), ("2018-02", 1), ("2018-02", 2)]
+    _seen_stored.pop(engine, None)
+    assert Reports(engine)._take(req) == first  # a retried attempt: answered from what is stored
+    with Session(engine) as s:
+        used = [f.pack_hash for f in s.exec(select(FindingRow).where(FindingRow.code == t.code)).all()]
+        assert sorted(p.hash for p in s.exec(select(StoredPack)).all()) == sorted(set(used))
+        assert len(s.exec(select(MonthlyReport).where(MonthlyReport.code == t.code)).all()) == 3
+        assert len(s.exec(select(LedgerEntry).where(LedgerEntry.code == t.code)).all()) == 3

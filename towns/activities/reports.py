@@ -219,6 +219,8 @@ class Reports(ReportActivities):
                 )
                 batch_tax[sub.period] = sub.tax
             s.rollback()  # the reads' transaction ends here: nothing is held while the writers queue
+            for _, used in evaluations:  # the packs' texts, before any finding refers to them
+                pack_store.ensure_stored(self.engine, used)
             with ledger_lock(self.engine):
                 for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
                     add_report(s, rep, ev, req.town, used)

@@ -24,7 +24,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
 from .. import __version__
-from .tables import table
+from .tables import insert_new, table
 from .times import as_utc
 
 GENESIS = "0" * 64
@@ -201,17 +201,18 @@ def append_many(session: Session, entries: list[Entry]) -> list[LedgerEntry]:
     out: list[LedgerEntry] = []
     new: list[dict[str, Any]] = []
     head: tuple[int, str] | None = None
-    head_found = False
     for e in entries:
         if e.key in existing:
             out.append(existing[e.key])
             continue
         if head is None:
-            at = conn.execute(
-                core_select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1).with_for_update()
-            ).first()
-            head_found = at is not None
-            head = (at[0], at[1]) if at is not None else (0, GENESIS)
+            locked = core_select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1).with_for_update()
+            at = conn.execute(locked).first()
+            if at is None:  # the first entry ever: the head's row, made once whoever gets there first
+                insert_new(conn, head_table, [{"id": 1, "seq": 0, "hash": GENESIS}], "id")
+                at = conn.execute(locked).first()
+            assert at is not None  # made just now, or by the transaction that got there first
+            head = (at[0], at[1])
         seq, prev = head[0] + 1, head[1]
         data = {
             "seq": seq,
@@ -255,10 +256,7 @@ def append_many(session: Session, entries: list[Entry]) -> list[LedgerEntry]:
         out.append(entry)
     if new and head is not None:
         conn.execute(insert(table), new)
-        if head_found:
-            conn.execute(update(head_table).where(head_table.c.id == 1).values(seq=head[0], hash=head[1]))
-        else:
-            conn.execute(insert(head_table).values(id=1, seq=head[0], hash=head[1]))
+        conn.execute(update(head_table).where(head_table.c.id == 1).values(seq=head[0], hash=head[1]))
     return out
 
 

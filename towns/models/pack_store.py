@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field as SQLField
 from sqlmodel import Session, SQLModel, select
 
-from .tables import table
+from .tables import insert_new, table
 
 
 class StoredPack(SQLModel, table=True):
@@ -27,32 +27,42 @@ class StoredPack(SQLModel, table=True):
     first_used: datetime
 
 
-# per engine, the hashes of packs seen stored: the table is append-only, so once seen, always there
+# per engine, the hashes of packs known to be stored (committed): the table is append-only, so once
+# stored, always there
 _seen_stored: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 
 
+def _row(pack: Any) -> dict[str, Any]:
+    return {
+        "hash": pack.hash,
+        "id": pack.pack.id,
+        "version": pack.pack.version,
+        "source": pack.source,
+        "first_used": datetime.now(UTC),
+    }
+
+
 def remember(session: Session, pack: Any) -> None:
-    """Store the pack (idempotent); in the caller's transaction. A pack this process has seen
-    stored is not looked up again (every report would otherwise read it)."""
+    """Store the pack in the caller's transaction unless it is there (idempotent: an insert that
+    leaves an existing row alone, so two reports of one batch, or two workers at once, never collide
+    on it). A pack known to be stored is not written again."""
+    if not pack.source or pack.hash in _seen_stored.get(session.get_bind().engine, ()):
+        return
+    insert_new(session.connection(), table(StoredPack), [_row(pack)], "hash")
+
+
+def ensure_stored(engine: Engine, pack: Any) -> None:
+    """Store the pack in a transaction of its own unless it is known to be stored: before a report's
+    transaction, so that its text is there for every finding made under it (content-addressed, it
+    may be stored before any finding uses it); then it is known, and ``remember`` writes nothing."""
     if not pack.source:
         return
-    seen = _seen_stored.setdefault(session.get_bind().engine, set())
+    seen = _seen_stored.setdefault(engine, set())
     if pack.hash in seen:
         return
-    with session.no_autoflush:
-        stored = session.get(StoredPack, pack.hash)
-    if stored is not None:
-        seen.add(pack.hash)
-    else:
-        session.add(
-            StoredPack(
-                hash=pack.hash,
-                id=pack.pack.id,
-                version=pack.pack.version,
-                source=pack.source,
-                first_used=datetime.now(UTC),
-            )
-        )
+    with engine.begin() as conn:
+        insert_new(conn, table(StoredPack), [_row(pack)], "hash")
+    seen.add(pack.hash)
 
 
 class PackFile(SQLModel, table=True):

@@ -169,6 +169,17 @@ def proc_cpu(pid: int) -> float:
         return 0.0
 
 
+def rss_mb(pid: int) -> float | None:
+    """A live process's resident memory, MB (None when it cannot be read)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def machine_cpu() -> tuple[float, float]:
     """CPU seconds the whole machine has been busy (all processes) and stolen by the hypervisor."""
     try:
@@ -963,6 +974,8 @@ async def bench(args: argparse.Namespace, folder: Path, result: dict[str, Any]) 
         result["reports"] = {"seconds": round(seconds, 3), "exit": rc, "per_s": round(n / seconds, 1)}
         result["reports"].update(import_summary(out, n))
         result["reports"]["town_history"] = await history_shape(client, workflow_id(towns[0]["code"]))
+        # every town's workflow is in a worker's cache now (as many as it keeps): memory for the sizing
+        result["reports"]["worker_rss_mb"] = [rss_mb(pid) for pid in workers.pids]
         workers.check()
 
         # (c) the round: in process first (the towns as they are now), then through Temporal
@@ -1111,6 +1124,9 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     if settle_s is not None:
         row("(b) … then the worker takes the towns' first workflow tasks", f"{settle_s:.1f} s after the import")
     ratio_row(f"(b) one month, {n} reports: towns import reports", "reports", "reports", update_rate, "raw Update")
+    rss = [m for m in (r.get("reports") or {}).get("worker_rss_mb") or [] if m]
+    if rss:
+        row("(b) … worker memory after it (every town's workflow cached)", f"{' + '.join(f'{m:,.0f}' for m in rss)} MB")
     local_rate = raw.get("update_local_activity", {}).get("per_s")
     if r.get("reports") and local_rate:  # beside it: an Update that runs a local activity, as a report's does
         row(

@@ -124,6 +124,7 @@ def add_report(
     tax_ly = next((m.inputs.get("tax_same_period_last_year") for m in ev.measures if m.name == "tax_growth"), None)
     ledger.append(
         session,
+        fresh=True,  # the report row just inserted holds the submission id the key is made from
         kind="findings",
         key=Keys.findings(sub.submission_id),
         code=sub.code,
@@ -196,14 +197,13 @@ class Reports(ReportActivities):
             return self._take(req)
 
     def _take(self, req: TakeRequest) -> TakeResult:
-        """One session throughout: the reads (is it recorded already, last year's taxes, the packs
-        installed), the evaluation outside any lock and transaction, then the writes in one
-        transaction under the ledger lock."""
+        """One session, one connection: the reads (last year's taxes, the packs installed), the
+        evaluation, then the writes in one transaction under the ledger lock. A retried attempt
+        whose transaction committed is found by the report rows' unique submission ids when it
+        writes (it is answered from what is stored), not looked up before: one statement less
+        for every report."""
         ids = [r.submission.submission_id for r in req.reports]
         with Session(self.engine) as s:
-            done = self._stored(s, ids, req)
-            if done is not None:  # a retried attempt whose transaction committed
-                return done
             conn = s.connection()
             taxes = self._last_year_taxes(conn, req)
             batch_tax: dict[str, float | None] = {}
@@ -218,43 +218,46 @@ class Reports(ReportActivities):
                     (evaluate_monthly(req.town, sub.period, rep.revision, sub.figures(), pack, tax_ly), pack)
                 )
                 batch_tax[sub.period] = sub.tax
-            s.rollback()  # the reads' transaction ends here: nothing is held while the writers queue
+            if self.engine.dialect.name == "sqlite":
+                # the reads' transaction ends here: SQLite (WAL) cannot turn a read snapshot into a write
+                # once another writer has committed, and the writers queue for the lock below
+                s.rollback()
             for _, used in evaluations:  # the packs' texts, before any finding refers to them
                 pack_store.ensure_stored(self.engine, used)
-            with ledger_lock(self.engine):
-                for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
-                    add_report(s, rep, ev, req.town, used)
-                for r in req.refused:
-                    if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
-                        s.add(
-                            rejection_row(
-                                "report",
-                                key=r.key,
-                                code=r.code,
-                                period=r.period,
-                                source=r.source,
-                                by=r.submitted_by,
-                                raw=r.raw,
-                                problems=r.problems,
+            try:
+                with ledger_lock(self.engine):
+                    for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
+                        add_report(s, rep, ev, req.town, used)
+                    for r in req.refused:
+                        if s.exec(select(Rejection.id).where(Rejection.key == r.key)).first() is None:
+                            s.add(
+                                rejection_row(
+                                    "report",
+                                    key=r.key,
+                                    code=r.code,
+                                    period=r.period,
+                                    source=r.source,
+                                    by=r.submitted_by,
+                                    raw=r.raw,
+                                    problems=r.problems,
+                                )
                             )
-                        )
-                workflow = workflow_ref()
-                for late in req.late:
-                    add_supervision(s, late, late_words(late), workflow)
-                try:
+                    workflow = workflow_ref()
+                    for late in req.late:
+                        add_supervision(s, late, late_words(late), workflow)
                     s.commit()
-                except IntegrityError:
-                    s.rollback()
-                    done = self._stored(s, ids, req)
-                    if done is None:
-                        raise ApplicationError(
-                            f"town {req.town.code}: the database already holds other revisions of "
-                            f"{sorted({r.submission.period for r in req.reports})} than the town's workflow knows; "
-                            "its records and the database are out of step (was the database restored or replaced?)",
-                            type="OutOfStep",
-                            non_retryable=True,
-                        ) from None
-                    return done
+            except IntegrityError:
+                s.rollback()
+                done = self._stored(s, ids, req)
+                if done is None:
+                    raise ApplicationError(
+                        f"town {req.town.code}: the database already holds other revisions of "
+                        f"{sorted({r.submission.period for r in req.reports})} than the town's workflow knows; "
+                        "its records and the database are out of step (was the database restored or replaced?)",
+                        type="OutOfStep",
+                        non_retryable=True,
+                    ) from None
+                return done
         return _answer([ev for ev, _ in evaluations], ids, req.evaluations)
 
     def _stored(self, s: Session, ids: list[str], req: TakeRequest) -> TakeResult | None:

@@ -164,9 +164,10 @@ class Entry:
     extra: dict | None = None
 
 
-def append(session: Session, **fields: Any) -> LedgerEntry:
-    """Append one entry (the fields of ``Entry``) in the caller's transaction; idempotent on ``key``."""
-    return append_many(session, [Entry(**fields)])[0]
+def append(session: Session, *, fresh: bool = False, **fields: Any) -> LedgerEntry:
+    """Append one entry (the fields of ``Entry``) in the caller's transaction; idempotent on ``key``
+    (``fresh``: see ``append_many``)."""
+    return append_many(session, [Entry(**fields)], fresh=fresh)[0]
 
 
 def inputs_digest(inputs: Any) -> str:
@@ -186,14 +187,19 @@ def referenced_inputs(session: Session, key: str, inputs_hash: str) -> Any:
     return inputs
 
 
-def append_many(session: Session, entries: list[Entry]) -> list[LedgerEntry]:
+def append_many(session: Session, entries: list[Entry], *, fresh: bool = False) -> list[LedgerEntry]:
     """Append entries in order, in the caller's transaction, with a fixed number of statements
     whatever their number (idempotent on each ``key``: an entry already recorded is returned as
     it is). SQLAlchemy Core on the session's connection: an ORM object per entry cost more than
-    the hashing; the entries returned are plain (detached) ``LedgerEntry`` objects."""
+    the hashing; the entries returned are plain (detached) ``LedgerEntry`` objects.
+
+    ``fresh``: the caller has just inserted, in this transaction, a row under a unique key that
+    each entry's key is made from (a report's submission id), so no entry can exist yet and none is
+    looked up — one statement less for every report (a duplicate would still fail on the ledger's
+    unique key)."""
     conn = session.connection()
     table, head_table = LEDGER_TABLE, HEAD_TABLE
-    keys = [e.key for e in entries]
+    keys = [] if fresh else [e.key for e in entries]
     existing: dict[str, LedgerEntry] = {}
     for i in range(0, len(keys), 500):
         for found in conn.execute(core_select(table).where(table.c.key.in_(keys[i : i + 500]))).mappings():

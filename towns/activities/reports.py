@@ -222,8 +222,6 @@ class Reports(ReportActivities):
                 # the reads' transaction ends here: SQLite (WAL) cannot turn a read snapshot into a write
                 # once another writer has committed, and the writers queue for the lock below
                 s.rollback()
-            for _, used in evaluations:  # the packs' texts, before any finding refers to them
-                pack_store.ensure_stored(self.engine, used)
             try:
                 with ledger_lock(self.engine):
                     for rep, (ev, used) in zip(req.reports, evaluations, strict=True):
@@ -246,6 +244,7 @@ class Reports(ReportActivities):
                     for late in req.late:
                         add_supervision(s, late, late_words(late), workflow)
                     s.commit()
+                pack_store.stored(self.engine, [used for _, used in evaluations])
             except IntegrityError:
                 s.rollback()
                 done = self._stored(s, ids, req)

@@ -45,24 +45,16 @@ def _row(pack: Any) -> dict[str, Any]:
 def remember(session: Session, pack: Any) -> None:
     """Store the pack in the caller's transaction unless it is there (idempotent: an insert that
     leaves an existing row alone, so two reports of one batch, or two workers at once, never collide
-    on it). A pack known to be stored is not written again."""
+    on it). A pack known to be stored (``stored``) is not written again."""
     if not pack.source or pack.hash in _seen_stored.get(session.get_bind().engine, ()):
         return
     insert_new(session.connection(), table(StoredPack), [_row(pack)], "hash")
 
 
-def ensure_stored(engine: Engine, pack: Any) -> None:
-    """Store the pack in a transaction of its own unless it is known to be stored: before a report's
-    transaction, so that its text is there for every finding made under it (content-addressed, it
-    may be stored before any finding uses it); then it is known, and ``remember`` writes nothing."""
-    if not pack.source:
-        return
-    seen = _seen_stored.setdefault(engine, set())
-    if pack.hash in seen:
-        return
-    with engine.begin() as conn:
-        insert_new(conn, table(StoredPack), [_row(pack)], "hash")
-    seen.add(pack.hash)
+def stored(engine: Engine, packs: list[Any]) -> None:
+    """Note packs as stored, once the transaction that remembered them has committed: ``remember``
+    then writes nothing for them in this process."""
+    _seen_stored.setdefault(engine, set()).update(p.hash for p in packs if p.source)
 
 
 class PackFile(SQLModel, table=True):

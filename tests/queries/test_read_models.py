@@ -186,14 +186,15 @@ def test_status_shows_the_latest_revision_of_the_last_month_and_its_findings(eng
 
 
 def test_a_registry_row_read_with_core_gives_the_towns_own_profile(engine):
-    from towns.queries.towns import profile, registry_row
+    from towns.models.town import profile_of
+    from towns.queries.towns import registry_row
 
     populate(engine, 2, months=1)
     with engine.connect() as conn:
         row = registry_row(conn, "Q-0001")
         assert row is not None and registry_row(conn, "NOPE") is None
     town = get_town(engine, "Q-0001")
-    assert row == town.model_dump() and profile(row) == town.profile()
+    assert row == town.model_dump() and profile_of(row) == town.profile()
 
 
 def test_as_of_shows_what_was_recorded_by_then_and_the_town_as_it_stood(engine):

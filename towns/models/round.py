@@ -22,7 +22,7 @@ from .ledger import referenced_inputs
 from .period import year_month
 from .report import Figures, MonthlyReport
 from .tables import table
-from .town import Town, TownProfile
+from .town import Town, TownProfile, profile_of
 from .vocab import Vocab
 
 
@@ -244,7 +244,6 @@ def order_problems(later: dict[str, list[DecisionRow]], round_label: str, shown:
 
 RECORDS_CHUNK = 500  # towns per statement (SQLite's limit on bound parameters)
 FIGURES = tuple(Figures.model_fields)  # the report's columns a round reads
-PROFILE_COLUMNS = tuple(TownProfile.model_fields)
 
 
 def load_records(session: Session, codes: list[str], year: int) -> list[TownRecord]:
@@ -276,7 +275,7 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
     annual_grades: dict[str, str] = {str(code): str(grade) for code, grade in conn.execute(decided).all()}
 
     def figures(row: Any) -> Figures:
-        return Figures.model_validate({name: row[i + 3] for i, name in enumerate(FIGURES)})
+        return Figures.model_validate({name: getattr(row, name) for name in FIGURES})
 
     records = []
     for code in codes:
@@ -286,7 +285,7 @@ def load_records(session: Session, codes: list[str], year: int) -> list[TownReco
         last = figures(mine[max(mine)][1]) if mine else None
         records.append(
             TownRecord(
-                profile=TownProfile.model_validate({k: t[k] for k in PROFILE_COLUMNS}),
+                profile=profile_of(t),
                 warnings=t["warnings"],
                 last_grade=t["last_grade"],
                 acceptance_failures=t["acceptance_failures"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Self
 
@@ -176,15 +177,10 @@ class Town(SQLModel, table=True):
         return self.state in ON_LIST_STATES and self.listed_year is not None and self.listed_year <= year
 
     def profile(self) -> TownProfile:
-        return TownProfile.model_validate(
-            self.model_dump(
-                exclude={
-                    "registered_at",
-                    "registered_by",
-                    "warnings",
-                    "last_grade",
-                    "acceptance_failures",
-                    "applying_for",
-                }
-            )
-        )
+        return profile_of(self.model_dump())
+
+
+def profile_of(row: Mapping[Any, Any]) -> TownProfile:
+    """A town's profile from its registry row — a ``Town`` dumped, or a row read with a Core
+    statement: the profile's fields, validated."""
+    return TownProfile.model_validate({k: row[k] for k in TownProfile.model_fields})

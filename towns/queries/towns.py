@@ -32,7 +32,7 @@ from ..models.rejection import Rejection
 from ..models.report import FIGURE_FIELDS, MonthlyReport
 from ..models.round import DecisionRow, Grade
 from ..models.tables import table
-from ..models.town import Town, TownProfile
+from ..models.town import Town, profile_of
 from ..models.vocab import TownState
 from ..rules.library import load_pack
 from ..rules.measures import annual_target  # (not via rules.monthly, which brings the rule engine)
@@ -145,11 +145,6 @@ def registry_row(conn: Connection, code: str) -> Registry | None:
     return None if row is None else dict(row)
 
 
-def profile(town: Mapping[str, Any]) -> TownProfile:
-    """``Town.profile()`` of a registry row read with Core: the fields of the profile, validated."""
-    return TownProfile.model_validate({k: town[k] for k in TownProfile.model_fields})
-
-
 def as_it_stood(town: Mapping[str, Any], before: Mapping[str, Any] | None) -> Registry:
     """The registry row as it stood before a decision, given the decision's ``before`` (None: as it is)."""
     return {**town, **{k: before[k] for k in STANDING_FIELDS if k in before}} if before else dict(town)
@@ -228,7 +223,7 @@ def _statuses(
         town = as_it_stood(row, standing.get(row["code"]))
         code = town["code"]
         vocab = packs.setdefault(town["programme"], PackVocabulary(load_pack(town["programme"])))
-        target = annual_target(profile(town), vocab.pack)
+        target = annual_target(profile_of(town), vocab.pack)
         rep = last.get(code)
         found = by_submission.get(rep.submission_id, []) if rep else []
         out.append(

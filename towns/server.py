@@ -100,6 +100,9 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    tuning = (
+        WorkerTuning.from_env()
+    )  # as a worker alone (TOWNS_MAX_CONCURRENT_ACTIVITIES …); refused before anything starts
     lock = take_home_lock(settings.home)
     try:
         async with AsyncExitStack() as stack:
@@ -140,7 +143,6 @@ async def serve(
                 stack.push_async_callback(devserver.stop)
                 client = await devserver.start()
                 ui = f"http://127.0.0.1:{ui_port}"
-            tuning = WorkerTuning.from_env()  # as a worker alone: TOWNS_MAX_CONCURRENT_ACTIVITIES …
             executor = stack.enter_context(ThreadPoolExecutor(max_workers=tuning.max_concurrent_activities))
             worker = build_worker(client, engine, settings.task_queue, executor, tuning=tuning)
             await stack.enter_async_context(worker)

@@ -190,3 +190,21 @@ def test_an_unreachable_database_is_answered_without_a_traceback(tmp_path):
     )
     assert "could not be used" in out.stderr and "DATABASE_URL" in out.stderr and "数据库" in out.stderr
     assert "Traceback" not in out.stderr and "secret" not in out.stderr
+
+
+def test_a_server_with_a_worker_setting_it_cannot_read_says_which_and_starts_nothing(tmp_path):
+    home = tmp_path / "home"
+    port = str(free_port())
+    out = towns(
+        "server",
+        "--temporal-port",
+        port,
+        "--web-port",
+        "0",
+        home=home,
+        env={"TOWNS_WORKFLOW_SANDBOX": "yes"},
+        check_rc=2,
+    )
+    assert "TOWNS_WORKFLOW_SANDBOX is 'yes': give 1 (sandboxed) or 0" in out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (home / "temporal.db").exists() and not (home / "server.json").exists()
